@@ -1,0 +1,48 @@
+/**
+ * Template functions: `{{ sprintf('%s', input:name) }}`. A function is looked up once,
+ * at compile time; the executor calls `invoke` with evaluated arguments.
+ */
+import { MaestroError } from '../errors.js';
+
+/** The static type a function returns, for compile-time checks. */
+export type ResultKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'dynamic';
+
+export interface TemplateFunction {
+  readonly name: string;
+  readonly minArgs: number;
+  /** `Infinity` for variadic functions. */
+  readonly maxArgs: number;
+  readonly returns: ResultKind;
+  /** Runs the function on evaluated arguments. Throws FunctionError on bad input. */
+  invoke(args: unknown[]): unknown;
+}
+
+/** Settings functions may need, from the configuration. */
+export interface FunctionContext {
+  /** Named JWT key sets (`jwt { … }` blocks; "" is the default), secrets already read. */
+  jwt: Map<string, JwtKeySet>;
+  /** Environment for functions that read it (jwt falls back to MAESTRO_JWT_* variables). */
+  env: NodeJS.ProcessEnv;
+}
+
+export interface JwtKeySet {
+  /** HMAC secret. */
+  secret?: string;
+  /** PEM public key (RSA or EC) for RS*, PS*, ES*. */
+  publicKey?: string;
+  /** Accepted algorithms; default: every algorithm the configured keys can verify. */
+  algorithms?: string[];
+  issuer?: string;
+  audience?: string;
+}
+
+/** A function refused its input (e.g. an invalid token); status is what the client sees. */
+export class FunctionError extends MaestroError {
+  constructor(
+    message: string,
+    readonly status = 400,
+    options?: ErrorOptions,
+  ) {
+    super('MAESTRO_ERR_FUNCTION', message, options);
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The specification: what the HCL files say, as plain data, with every node positioned.
+ * `config/` produces it, `compile/` consumes it. It imports nothing of ours.
+ *
+ * Values are kept as written (after `$VAR` expansion): templates such as
+ * `"{{ input:id }}"` stay strings here and are parsed by `compile/`.
+ */
+
+/** Where a node was written. `line` and `column` are 1-based. */
+export interface Pos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * A literal HCL value. Integers beyond 2^53 are `bigint` so they stay exact.
+ * Objects keep the order in which keys were written.
+ */
+export type HclValue = string | number | bigint | boolean | null | HclValue[] | HclObject;
+export interface HclObject {
+  [key: string]: HclValue;
+}
+
+/**
+ * One entry of a message-shaped body (a request, an output, an error object, params,
+ * header). Entries keep file order; an attribute and a nested block may share a name
+ * (`message = "…"` beside `message "meta" {}`) and both are kept.
+ */
+export type FieldSpec = ValueField | MessageField | RepeatedField;
+
+export interface ValueField {
+  kind: 'value';
+  name: string;
+  value: HclValue;
+  pos: Pos;
+}
+
+/** `message "name" { … }`: a nested message. */
+export interface MessageField {
+  kind: 'message';
+  name: string;
+  fields: FieldSpec[];
+  pos: Pos;
+}
+
+/** `repeated "name" "input:items" { … }`: one element per element of `source`. */
+export interface RepeatedField {
+  kind: 'repeated';
+  name: string;
+  /** The reference the elements come from, as written (`input:items` or `{{ input:items }}`). */
+  source: string;
+  fields: FieldSpec[];
+  pos: Pos;
+}
+
+/** A string attribute with its position, e.g. an `include` entry or a header name. */
+export interface Positioned<T> {
+  value: T;
+  pos: Pos;
+}
+
+export interface Spec {
+  /** Every file that was loaded, in load order (absolute paths). */
+  files: string[];
+  logLevel?: Positioned<string>;
+  /** Proto globs, already made absolute against the file that named them. */
+  protobuffers: Positioned<string>[];
+  /** JavaScript modules that add template functions, absolute paths. */
+  functions: Positioned<string>[];
+  http?: HttpListenerSpec;
+  grpc?: ListenerSpec;
+  graphql?: ListenerSpec;
+  prometheus?: ListenerSpec;
+  admin?: ListenerSpec;
+  services: ServiceSpec[];
+  /** `services { select "pattern" { … } }` overrides, in file order. */
+  selects: SelectSpec[];
+  discovery: DiscoverySpec[];
+  /** Global `error` object (the last one written wins; duplicates are reported). */
+  error?: ErrorObjectSpec;
+  /** Global `on_error`. */
+  onError?: OnErrorSpec;
+  endpoints: EndpointSpec[];
+  flows: FlowSpec[];
+  /** Secrets for `jwt()`: `jwt { key = "…" }` blocks, by name ("" for the default). */
+  jwtKeys: JwtKeySpec[];
+}
+
+export interface ListenerSpec {
+  address: Positioned<string>;
+  pos: Pos;
+}
+
+export interface HttpListenerSpec extends ListenerSpec {
+  origin: Positioned<string>[];
+  certFile?: Positioned<string>;
+  keyFile?: Positioned<string>;
+  readTimeout?: Positioned<string>;
+  writeTimeout?: Positioned<string>;
+  bodyLimit?: Positioned<string | number>;
+}
+
+export interface ServiceSpec {
+  /** `service "com.org" "Users"` → package "com.org", name "Users". */
+  package: string;
+  name: string;
+  /** package + "." + name, as references write it. */
+  fullName: string;
+  transport?: Positioned<string>;
+  codec?: Positioned<string>;
+  host?: Positioned<string>;
+  resolver?: Positioned<string>;
+  requestCodec?: Positioned<string>;
+  responseCodec?: Positioned<string>;
+  options: Record<string, Positioned<HclValue>>;
+  methods: MethodSpec[];
+  pos: Pos;
+}
+
+export interface MethodSpec {
+  name: string;
+  request?: Positioned<string>;
+  response?: Positioned<string>;
+  /** `options { endpoint method timeout … }`. */
+  options: Record<string, Positioned<HclValue>>;
+  pos: Pos;
+}
+
+export interface SelectSpec {
+  pattern: string;
+  host?: Positioned<string>;
+  transport?: Positioned<string>;
+  codec?: Positioned<string>;
+  resolver?: Positioned<string>;
+  pos: Pos;
+}
+
+export interface DiscoverySpec {
+  name: string;
+  provider: string;
+  address?: Positioned<string>;
+  pos: Pos;
+}
+
+export interface JwtKeySpec {
+  name: string;
+  /** Attribute name → value (`secret`, `public_key`, `public_key_file`, `algorithms`, `issuer`, `audience`). */
+  attributes: Record<string, Positioned<HclValue>>;
+  pos: Pos;
+}
+
+export interface EndpointSpec {
+  flow: string;
+  /** http | grpc | graphql (others are kept and reported by compile). */
+  protocol: string;
+  /** Attributes as written: endpoint, method, codec, status, path, name, base, package, service, … */
+  options: Record<string, Positioned<HclValue>>;
+  /** Nested blocks are accepted (Semaphore allowed arbitrary ones) and kept as fields. */
+  fields: FieldSpec[];
+  pos: Pos;
+}
+
+/** A `flow` or a `proxy`. */
+export interface FlowSpec {
+  kind: 'flow' | 'proxy';
+  name: string;
+  input?: InputSpec;
+  /** Resources in file order, `before` ones first-class with `before: true`. */
+  resources: ResourceSpec[];
+  error?: ErrorObjectSpec;
+  onError?: OnErrorSpec;
+  output?: OutputSpec;
+  /** Proxy only. */
+  forward?: ForwardSpec;
+  /** Proxy only, in file order. */
+  rewrites: RewriteSpec[];
+  pos: Pos;
+}
+
+export interface InputSpec {
+  /** Message type name, absent for `input {}`. */
+  schema?: string;
+  /** Header names to expose as `input.header:<name>`, as written. */
+  header: Positioned<string>[];
+  /** `params = "com.Message"` of a proxy input. */
+  params?: Positioned<string>;
+  options: Record<string, Positioned<HclValue>>;
+  pos: Pos;
+}
+
+/** The condition of one `if` block. */
+export interface ConditionSpec {
+  expression: string;
+  pos: Pos;
+}
+
+export interface ResourceSpec {
+  name: string;
+  /**
+   * `resource "x" { request … }` is a call; each key of `resources { k = v }` is a value
+   * resource whose result is the value itself.
+   */
+  kind: 'call' | 'value';
+  /** For value resources. */
+  value?: HclValue;
+  /** Enclosing `if` blocks, outermost first; the resource runs when all hold. */
+  conditions: ConditionSpec[];
+  /** Declared in `before { }`: runs before every other resource of the flow. */
+  before: boolean;
+  dependsOn: Positioned<string>[];
+  expectStatus?: Positioned<number[]>;
+  request?: CallSpec;
+  rollback?: CallSpec;
+  error?: ErrorObjectSpec;
+  onError?: OnErrorSpec;
+  pos: Pos;
+}
+
+export interface CallSpec {
+  service: string;
+  method: string;
+  header: FieldSpec[];
+  params: FieldSpec[];
+  /** `options { timeout = "2s" … }`. */
+  options: Record<string, Positioned<HclValue>>;
+  /** Body fields, nested messages and repeated blocks, in file order. */
+  fields: FieldSpec[];
+  pos: Pos;
+}
+
+export interface ErrorObjectSpec {
+  schema?: string;
+  fields: FieldSpec[];
+  pos: Pos;
+}
+
+export interface OnErrorSpec {
+  schema?: Positioned<string>;
+  status?: Positioned<HclValue>;
+  message?: Positioned<HclValue>;
+  params: FieldSpec[];
+  pos: Pos;
+}
+
+export interface OutputSpec {
+  schema?: string;
+  header: FieldSpec[];
+  fields: FieldSpec[];
+  pos: Pos;
+}
+
+export interface ForwardSpec {
+  service: string;
+  header: FieldSpec[];
+  pos: Pos;
+}
+
+export interface RewriteSpec {
+  /** A regular expression; Go-style `(?P<name>…)` groups are accepted. */
+  pattern: string;
+  /** The replacement; `<name>` inserts a group. */
+  template: string;
+  pos: Pos;
+}
