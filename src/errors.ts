@@ -96,3 +96,22 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
+
+/**
+ * An upstream call failed at the transport level or answered something unusable.
+ * `status` is what the flow reports: 502 refused/reset/undecodable, 504 timeout,
+ * or the upstream's own 4xx/5xx.
+ */
+export class CallError extends MaestroError {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: ErrorOptions & { code?: string; body?: unknown },
+  ) {
+    super(options?.code ?? 'MAESTRO_ERR_CALL', message, options);
+    this.body = options?.body;
+  }
+
+  /** The upstream's answer body, when there was one. */
+  readonly body: unknown;
+}

@@ -1,0 +1,36 @@
+/**
+ * What a listener hands the executor, and what it gets back. Protocol-neutral: the HTTP,
+ * gRPC and GraphQL listeners all speak this.
+ */
+
+export interface FlowRequest {
+  /** Decoded body (or GraphQL arguments, or gRPC message). Path/query params are merged in by the executor. */
+  input: Record<string, unknown>;
+  /** All request headers, lower-cased names; the executor keeps those the flow declares. */
+  header: Record<string, string | string[] | undefined>;
+  /** Path and query parameters. */
+  params: Record<string, string>;
+  requestId: string;
+  /** Aborted when the client goes away: in-flight calls are aborted and the flow fails. */
+  signal: AbortSignal;
+}
+
+export interface FlowSuccess {
+  ok: true;
+  /** Success status from the endpoint, if the listener should override its default. */
+  header: Record<string, string>;
+  /** The mapped output (typed values), or undefined for a flow without output. */
+  body: unknown;
+}
+
+export interface FlowFailure {
+  ok: false;
+  /** HTTP-style status: 4xx/5xx. */
+  status: number;
+  message: string;
+  /** The error object to send (default `{status, message}`). */
+  body: unknown;
+  header: Record<string, string>;
+}
+
+export type FlowResult = FlowSuccess | FlowFailure;
