@@ -1,0 +1,12 @@
+import { Parser, Language } from 'web-tree-sitter';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+await Parser.init();
+const lang = await Language.load(require.resolve('@tree-sitter-grammars/tree-sitter-hcl/tree-sitter-hcl.wasm'));
+const p = new Parser(); p.setLanguage(lang);
+const text = 'x = "é€😀"\nw = 12\n';
+const t = p.parse(text);
+const n = t.rootNode.child(0).child(1);
+console.log(n.child(0).child(0).startIndex, n.child(0).child(0).endIndex, t.rootNode.child(0).child(1).child(0).child(0).text);
+const a2 = t.rootNode.child(0).child(1);
+console.log(a2.text, a2.startIndex, a2.startPosition, text.indexOf('w = 12'));

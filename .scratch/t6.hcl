@@ -1,0 +1,5 @@
+x = "é€😀"
+y = "${bar} and %{ if x }a%{ endif }"
+z = "abc
+def"
+w = 1

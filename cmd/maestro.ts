@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * The command line: `maestro daemon` serves flows, `maestro validate` checks them.
+ * Everything else lives in src/.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ConfigError, formatDiagnostic } from '../src/errors.js';
+import { loadPlan } from '../src/daemon/load.js';
+import { startDaemon } from '../src/daemon/daemon.js';
+import { summarize } from '../src/daemon/summary.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const program = new Command()
+  .name('maestro')
+  .description('Orchestration daemon: HCL flows exposed over HTTP, with concurrent upstream calls and SAGA rollbacks')
+  .version(pkg.version, '-v, --version');
+
+program
+  .command('daemon')
+  .description('load, compile and serve the flows')
+  .requiredOption('-c, --config <file|glob...>', 'HCL files or globs (quoted globs are expanded by maestro); repeatable')
+  .option('--proto <file|glob...>', 'extra .proto files or globs, on top of the files\' protobuffers')
+  .option('--http <address>', 'HTTP listener address, e.g. :8080 (overrides http { address })')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; logLevel?: string }) => {
+    try {
+      const daemon = await startDaemon({ config: opts.config, protos: opts.proto, http: opts.http, logLevel: opts.logLevel });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks');
+        daemon.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('validate')
+  .description('check the configuration: exit 0 with a summary, or print every error with file:line and exit 1')
+  .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
+  .option('--proto <file|glob...>', 'extra .proto files or globs')
+  .action(async (opts: { config: string[]; proto?: string[] }) => {
+    const { plan, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
+    for (const d of diagnostics.items) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!plan) {
+      process.stderr.write(`validate: ${diagnostics.errors.length} error(s)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(`${summarize(plan)}\n`);
+  });
+
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) {
+    for (const d of error.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  } else {
+    process.stderr.write(`maestro: ${(error as Error).message}\n`);
+  }
+  process.exit(1);
+}
+
+await program.parseAsync(process.argv);

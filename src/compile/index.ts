@@ -1,0 +1,158 @@
+/**
+ * Spec + schemas → Plan. Every problem is collected into `diagnostics`; a plan with
+ * errors must not be served.
+ */
+import { codecs } from '../codec/index.js';
+import { didYouMean, Diagnostics } from '../errors.js';
+import type { TemplateFunction } from '../functions/function.js';
+import type { SchemaRegistry } from '../schema/types.js';
+import type { EndpointSpec, FlowSpec, HclValue, Positioned, Spec } from '../spec/types.js';
+import { parseDuration, parseSize } from './duration.js';
+import { compileFlow } from './flow.js';
+import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
+import { compileServices } from './services.js';
+
+export type * from './plan.js';
+
+export interface CompileOptions {
+  functions: Map<string, TemplateFunction>;
+  diagnostics?: Diagnostics;
+}
+
+export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOptions): { plan: Plan; diagnostics: Diagnostics } {
+  const diagnostics = options.diagnostics ?? new Diagnostics();
+  const services = compileServices(spec, schemas, diagnostics);
+
+  const specs = new Map<string, FlowSpec>();
+  for (const flow of spec.flows) {
+    const earlier = specs.get(flow.name);
+    if (earlier) {
+      diagnostics.error('MAESTRO_ERR_DUPLICATE', flow.pos, `${flow.kind} "${flow.name}" is already defined at ${earlier.pos.file}:${earlier.pos.line}`);
+      continue;
+    }
+    specs.set(flow.name, flow);
+  }
+
+  const flows = new Map<string, FlowPlan>();
+  for (const flow of specs.values()) {
+    const endpointParams = new Set<string>();
+    for (const e of spec.endpoints) {
+      if (e.flow !== flow.name || e.protocol !== 'http') continue;
+      for (const name of pathParams(String(e.options.endpoint?.value ?? ''))) endpointParams.add(name);
+    }
+    flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams }));
+  }
+
+  const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
+  const plan: Plan = {
+    flows: [...flows.values()],
+    endpoints,
+    services: services.services,
+    listeners: {
+      http: spec.http ? httpListener(spec, diagnostics) : undefined,
+      grpc: spec.grpc ? { address: spec.grpc.address.value } : undefined,
+      graphql: spec.graphql ? { address: spec.graphql.address.value } : undefined,
+      prometheus: spec.prometheus ? { address: spec.prometheus.address.value } : undefined,
+      admin: spec.admin ? { address: spec.admin.address.value } : undefined,
+    },
+    logLevel: spec.logLevel?.value,
+    schemas,
+    functions: options.functions,
+    warnings: diagnostics.warnings,
+  };
+  return { plan, diagnostics };
+}
+
+/** `:name` and `*name` segments of an HTTP route. */
+export function pathParams(path: string): string[] {
+  const out: string[] = [];
+  for (const match of path.matchAll(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g)) out.push(match[1]!);
+  return out;
+}
+
+function option(e: EndpointSpec, name: string): HclValue | undefined {
+  return e.options[name]?.value;
+}
+
+function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, diagnostics: Diagnostics): EndpointPlan[] {
+  const out: EndpointPlan[] = [];
+  const routes = new Map<string, EndpointSpec>();
+  const graphqlPaths = new Map<string, EndpointSpec>();
+  for (const e of specs) {
+    const flow = flows.get(e.flow);
+    if (!flow) {
+      diagnostics.error('MAESTRO_ERR_UNKNOWN_FLOW', e.pos, `endpoint "${e.flow}" "${e.protocol}" names no flow or proxy${didYouMean(e.flow, flows.keys())}`);
+      continue;
+    }
+    if (e.protocol === 'http') {
+      const path = String(option(e, 'endpoint') ?? '');
+      if (!path.startsWith('/')) {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `http endpoint of "${e.flow}" needs endpoint = "/path" (got "${path}")`);
+        continue;
+      }
+      const method = String(option(e, 'method') ?? 'GET').toUpperCase();
+      const key = `${method} ${path.replace(/[:*][A-Za-z_][A-Za-z0-9_]*/g, ':')}`;
+      const earlier = routes.get(key);
+      if (earlier) {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `http endpoint ${method} ${path} of "${e.flow}" is already served for "${earlier.flow}" (${earlier.pos.file}:${earlier.pos.line})`);
+        continue;
+      }
+      routes.set(key, e);
+      const codecName = String(option(e, 'codec') ?? 'json');
+      const codec = codecs.get(codecName);
+      if (!codec) diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', e.options.codec?.pos ?? e.pos, `unknown codec "${codecName}"${didYouMean(codecName, codecs.keys())}`);
+      const status = Number(option(e, 'status') ?? 200);
+      if (!Number.isInteger(status) || status < 100 || status > 599) {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
+      }
+      out.push({ protocol: 'http', flow, path, method, codec: codec ?? codecs.get('json')!, status, pos: e.pos });
+    } else if (e.protocol === 'graphql') {
+      const path = String(option(e, 'path') ?? e.flow);
+      const base = String(option(e, 'base') ?? 'query').toLowerCase();
+      if (base !== 'query' && base !== 'mutation') {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.base?.pos ?? e.pos, `graphql base must be "query" or "mutation", got "${base}"`);
+        continue;
+      }
+      const key = `${base}:${path}`;
+      const earlier = graphqlPaths.get(key);
+      if (earlier) {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `graphql ${base} field "${path}" of "${e.flow}" is already served for "${earlier.flow}" (${earlier.pos.file}:${earlier.pos.line})`);
+        continue;
+      }
+      graphqlPaths.set(key, e);
+      const name = option(e, 'name');
+      out.push({ protocol: 'graphql', flow, path: path.split('.'), base, name: name === undefined ? undefined : String(name), pos: e.pos });
+    } else if (e.protocol === 'grpc') {
+      const missing = ['package', 'service', 'method'].filter((k) => !option(e, k));
+      if (missing.length > 0) {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `grpc endpoint of "${e.flow}" needs ${missing.join(', ')}`);
+        continue;
+      }
+      out.push({ protocol: 'grpc', flow, package: String(option(e, 'package')), service: String(option(e, 'service')), method: String(option(e, 'method')), pos: e.pos });
+    } else {
+      diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `unknown endpoint protocol "${e.protocol}"${didYouMean(e.protocol, ['http', 'graphql', 'grpc'])}`);
+    }
+  }
+  return out;
+}
+
+function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {
+  const http = spec.http!;
+  const duration = (v: Positioned<string> | undefined): number | undefined => {
+    if (!v || v.value === '') return undefined;
+    const ms = parseDuration(v.value);
+    if (ms === undefined) diagnostics.error('MAESTRO_ERR_DURATION', v.pos, `invalid duration "${v.value}"; write e.g. "5s"`);
+    return ms;
+  };
+  const bodyLimit = http.bodyLimit ? parseSize(http.bodyLimit.value) : undefined;
+  if (http.bodyLimit && bodyLimit === undefined) diagnostics.error('MAESTRO_ERR_SIZE', http.bodyLimit.pos, `invalid body_limit "${String(http.bodyLimit.value)}"`);
+  return {
+    address: http.address.value,
+    origin: http.origin.map((o) => o.value),
+    certFile: http.certFile?.value || undefined,
+    keyFile: http.keyFile?.value || undefined,
+    readTimeoutMs: duration(http.readTimeout),
+    writeTimeoutMs: duration(http.writeTimeout),
+    bodyLimit,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Services come from .proto files (with Semaphore's annotations), from HCL `service`
+ * blocks, or both; `services { select "pattern" { … } }` then overrides host, transport
+ * and codec by name pattern. The result is one ServicePlan per service name.
+ */
+import { codecs } from '../codec/index.js';
+import { didYouMean, type Diagnostics } from '../errors.js';
+import type { MessageType, SchemaRegistry } from '../schema/types.js';
+import type { HclValue, Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
+import type { MethodPlan, ServicePlan } from './plan.js';
+
+const TRANSPORTS = new Set(['http', 'grpc', 'graphql']);
+
+interface ServiceDraft {
+  fullName: string;
+  transport?: Positioned<string> | string;
+  codec?: Positioned<string> | string;
+  host?: Positioned<string> | string;
+  resolver?: Positioned<string>;
+  methods: Map<string, MethodPlan>;
+  pos?: Pos;
+}
+
+/** Resolved services, plus what compile needs to report a missing host where it is used. */
+export interface ServiceTable {
+  services: Map<string, ServicePlan>;
+  /** Services without a host: reported at the first use. */
+  missingHost: Set<string>;
+}
+
+export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics: Diagnostics): ServiceTable {
+  const drafts = new Map<string, ServiceDraft>();
+  for (const service of schemas.services.values()) {
+    const methods = new Map<string, MethodPlan>();
+    for (const method of service.methods.values()) {
+      methods.set(method.name, {
+        name: method.name,
+        httpMethod: method.http?.method?.toUpperCase() || undefined,
+        httpPath: method.http?.endpoint || undefined,
+        requestType: method.request,
+        responseType: method.response,
+        options: {},
+      });
+    }
+    drafts.set(service.fullName, {
+      fullName: service.fullName,
+      transport: service.options.transport,
+      codec: service.options.codec,
+      host: service.options.host,
+      methods,
+      pos: service.pos,
+    });
+  }
+
+  for (const block of spec.services) {
+    const draft = drafts.get(block.fullName) ?? { fullName: block.fullName, methods: new Map(), pos: block.pos };
+    drafts.set(block.fullName, draft);
+    draft.pos ??= block.pos;
+    if (block.transport) draft.transport = block.transport;
+    if (block.codec) draft.codec = block.codec;
+    if (block.host) draft.host = block.host;
+    if (block.resolver) draft.resolver = block.resolver;
+    for (const method of block.methods) {
+      const existing = draft.methods.get(method.name);
+      const options = Object.fromEntries(Object.entries(method.options).map(([k, v]) => [k, v.value]));
+      const endpoint = typeof options.endpoint === 'string' ? options.endpoint : existing?.httpPath;
+      const verb = typeof options.method === 'string' ? options.method.toUpperCase() : existing?.httpMethod;
+      draft.methods.set(method.name, {
+        name: method.name,
+        httpMethod: verb,
+        httpPath: endpoint,
+        requestType: resolveMessage(method.request, schemas, diagnostics) ?? existing?.requestType,
+        responseType: resolveMessage(method.response, schemas, diagnostics) ?? existing?.responseType,
+        options: { ...existing?.options, ...options },
+      });
+    }
+  }
+
+  for (const select of spec.selects) applySelect(select, drafts, diagnostics);
+
+  const services = new Map<string, ServicePlan>();
+  const missingHost = new Set<string>();
+  for (const draft of drafts.values()) {
+    const transport = valueOf(draft.transport) || 'http';
+    const codecName = valueOf(draft.codec) || 'json';
+    const pos = positionOf(draft.transport) ?? draft.pos;
+    if (!TRANSPORTS.has(transport) && pos) {
+      diagnostics.error('MAESTRO_ERR_TRANSPORT', pos, `unknown transport "${transport}" for service "${draft.fullName}"${didYouMean(transport, TRANSPORTS)}`);
+    }
+    const codec = codecs.get(codecName);
+    if (!codec) {
+      const at = positionOf(draft.codec) ?? draft.pos;
+      if (at) diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', at, `unknown codec "${codecName}" for service "${draft.fullName}"${didYouMean(codecName, codecs.keys())}`);
+    }
+    if (draft.resolver) {
+      diagnostics.warn('MAESTRO_WARN_DISCOVERY', draft.resolver.pos,
+        `service "${draft.fullName}" uses resolver "${draft.resolver.value}": service discovery is not served yet; the host is used as written`);
+    }
+    const host = valueOf(draft.host);
+    if (!host) missingHost.add(draft.fullName);
+    services.set(draft.fullName, {
+      fullName: draft.fullName,
+      transport,
+      codec: codec ?? codecs.get('json')!,
+      host,
+      methods: draft.methods,
+      pos: draft.pos,
+    });
+  }
+  return { services, missingHost };
+}
+
+function applySelect(select: SelectSpec, drafts: Map<string, ServiceDraft>, diagnostics: Diagnostics): void {
+  const pattern = globToRegExp(select.pattern);
+  let matched = 0;
+  for (const draft of drafts.values()) {
+    if (!pattern.test(draft.fullName)) continue;
+    matched++;
+    if (select.host) draft.host = select.host;
+    if (select.transport) draft.transport = select.transport;
+    if (select.codec) draft.codec = select.codec;
+    if (select.resolver) draft.resolver = select.resolver;
+  }
+  if (matched === 0) {
+    diagnostics.warn('MAESTRO_WARN_SELECT', select.pos, `services select "${select.pattern}" matches no service`);
+  }
+}
+
+/** `com.org.*` → any service in com.org (and below); `?` one character. */
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
+
+function resolveMessage(
+  name: Positioned<string> | undefined,
+  schemas: SchemaRegistry,
+  diagnostics: Diagnostics,
+): MessageType | undefined {
+  if (!name || !name.value) return undefined;
+  const message = schemas.messages.get(name.value);
+  if (!message) {
+    diagnostics.error('MAESTRO_ERR_UNKNOWN_MESSAGE', name.pos, `unknown message "${name.value}"${didYouMean(name.value, schemas.messages.keys())}`);
+  }
+  return message;
+}
+
+function valueOf(v: Positioned<string> | string | undefined): string {
+  return typeof v === 'string' ? v : v?.value ?? '';
+}
+
+function positionOf(v: Positioned<string> | string | undefined): Pos | undefined {
+  return typeof v === 'object' ? v.pos : undefined;
+}
+
+/** Plain values of an options block. */
+export function plainOptions(options: Record<string, Positioned<HclValue>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v.value]));
+}

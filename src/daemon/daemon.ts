@@ -1,0 +1,98 @@
+/**
+ * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, and a
+ * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
+ * rollbacks, then closes the upstream pools.
+ */
+import pino, { type Logger } from 'pino';
+import type { Plan } from '../compile/plan.js';
+import { ConfigError } from '../errors.js';
+import { Executor } from '../flow/executor.js';
+import type { Caller } from '../transport/caller.js';
+import { createHttpCaller } from '../transport/http/caller.js';
+import { createHttpListener } from '../transport/http/listener.js';
+import type { Listener } from '../transport/listener.js';
+import { loadPlan, type LoadPlanOptions } from './load.js';
+
+export interface DaemonOptions extends LoadPlanOptions {
+  /** Listener addresses from flags; they override the files. */
+  http?: string;
+  grpc?: string;
+  graphql?: string;
+  logLevel?: string;
+  logger?: Logger;
+}
+
+export interface Daemon {
+  readonly plan: Plan;
+  readonly logger: Logger;
+  /** Bound addresses by listener name (`http` → `127.0.0.1:8080`). */
+  readonly addresses: Record<string, string>;
+  close(): Promise<void>;
+}
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { plan, diagnostics } = await loadPlan(options);
+  const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
+  const level = LEVELS.has(configured) ? configured : 'info';
+  const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
+  for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
+  if (!plan) throw new ConfigError(diagnostics.items);
+
+  const executor = new Executor({ logger });
+  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })]]);
+  bindCallers(plan, callers, logger);
+
+  const listeners: Array<[string, Listener]> = [];
+  const httpEndpoints = plan.endpoints.filter((e) => e.protocol === 'http');
+  const httpAddress = options.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? ':8080' : undefined);
+  let ready = false;
+  if (httpAddress !== undefined) {
+    const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor, logger, ready: () => ready })]);
+  }
+
+  const addresses: Record<string, string> = {};
+  try {
+    for (const [name, listener] of listeners) addresses[name] = await listener.listen();
+  } catch (error) {
+    await Promise.allSettled(listeners.map(([, l]) => l.close()));
+    throw error;
+  }
+  ready = true;
+  logger.info({ addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
+
+  let closing: Promise<void> | undefined;
+  return {
+    plan,
+    logger,
+    addresses,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        await Promise.allSettled(listeners.map(([, l]) => l.close()));
+        await executor.drain();
+        await Promise.allSettled([...callers.values()].map((c) => c.close()));
+        logger.info('maestro stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Prepares every call of the plan on its transport's caller, once. */
+function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger): void {
+  const unsupported = new Set<string>();
+  for (const flow of plan.flows) {
+    for (const node of flow.nodes) {
+      for (const call of [node.call, node.rollback]) {
+        if (!call) continue;
+        const caller = callers.get(call.service.transport);
+        if (caller) call.invoke = caller.prepare(call);
+        else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
+      }
+    }
+  }
+  for (const name of unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+}

@@ -1,0 +1,182 @@
+/**
+ * Runs a compiled flow: every node starts the moment its dependencies are done, so
+ * independent calls are in flight together. On the first failure nothing new starts;
+ * calls in flight are awaited (they are aborted only when the client has gone); then
+ * the client gets its error and, in the background, the rollbacks of every node whose
+ * call succeeded run one by one in reverse completion order:
+ *
+ *   completed: reservation ─▶ charge ─▶ (shipment fails)
+ *   rollbacks:                 refund ─▶ release
+ */
+import type { Logger } from 'pino';
+import { CallError } from '../errors.js';
+import { FunctionError } from '../functions/function.js';
+import type { ExecContext, FlowPlan, NodePlan } from '../compile/plan.js';
+import { buildErrorResponse, type Failure } from './error-response.js';
+import { createContext, evaluateNamed } from './context.js';
+import { runRollbacks } from './rollback.js';
+import type { FlowRequest, FlowResult } from './types.js';
+
+const WAITING = 0;
+const DONE = 2;
+
+export interface ExecutorOptions {
+  logger: Logger;
+  /** Called for each failed rollback (metrics). */
+  onRollbackFailure?: (flow: string, resource: string) => void;
+}
+
+export class Executor {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly options: ExecutorOptions) {}
+
+  /** Number of rollback sequences still running. */
+  get pendingRollbacks(): number {
+    return this.pending.size;
+  }
+
+  async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
+    const ctx = createContext(flow, request);
+    const run = new FlowRun(flow, ctx, request.signal);
+    const failure = flow.nodes.length === 0 ? undefined : await run.execute();
+    if (failure) {
+      this.scheduleRollbacks(flow, ctx, run.completed);
+      return buildErrorResponse(failure, ctx, this.options.logger, flow, request.requestId);
+    }
+    try {
+      if (flow.kind === 'proxy') {
+        return { ok: true, header: flow.forward ? evaluateNamed(flow.forward.header, ctx) : {}, body: undefined };
+      }
+      const output = flow.output;
+      if (!output) return { ok: true, header: {}, body: undefined };
+      return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
+    } catch (error) {
+      this.scheduleRollbacks(flow, ctx, run.completed);
+      return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
+    }
+  }
+
+  /** Resolves once every pending rollback has run (for graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private scheduleRollbacks(flow: FlowPlan, ctx: ExecContext, completed: number[]): void {
+    if (!completed.some((i) => flow.nodes[i]!.rollback)) return;
+    // Started on the next turn so the client's answer is written first.
+    const job = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => runRollbacks(flow, ctx, completed, this.options))
+      .finally(() => this.pending.delete(job));
+    this.pending.add(job);
+  }
+}
+
+/** One execution of a flow's DAG. */
+class FlowRun {
+  /** Nodes whose call succeeded, in completion order. */
+  readonly completed: number[] = [];
+  private readonly pending: Int32Array;
+  private readonly state: Uint8Array;
+  private running = 0;
+  private failure: Failure | undefined;
+  private finish!: (failure: Failure | undefined) => void;
+
+  constructor(
+    private readonly flow: FlowPlan,
+    private readonly ctx: ExecContext,
+    private readonly signal: AbortSignal,
+  ) {
+    this.pending = flow.pendingTemplate.slice();
+    this.state = new Uint8Array(flow.nodes.length);
+  }
+
+  execute(): Promise<Failure | undefined> {
+    return new Promise((resolve) => {
+      this.finish = resolve;
+      // Held at one while the roots start, so a synchronous node cannot finish the run early.
+      this.running++;
+      for (const root of this.flow.roots) this.start(root);
+      if (--this.running === 0) resolve(this.failure);
+    });
+  }
+
+  private start(index: number): void {
+    if (this.failure || this.state[index] !== WAITING) return;
+    this.state[index] = 1;
+    this.running++;
+    const node = this.flow.nodes[index]!;
+    let result: Promise<void> | undefined;
+    try {
+      result = this.runNode(node);
+    } catch (error) {
+      this.fail(toFailure(error, node));
+    }
+    if (result) result.then(() => this.done(node), (error: unknown) => this.failed(node, error));
+    else this.done(node);
+  }
+
+  /** Returns a promise for calls, undefined for nodes that finished synchronously. */
+  private runNode(node: NodePlan): Promise<void> | undefined {
+    if (node.condition && !node.condition(this.ctx)) return undefined;
+    if (node.kind === 'value') {
+      this.ctx.responses[node.index] = node.value?.(this.ctx);
+      return undefined;
+    }
+    if (!node.call) return undefined;
+    return this.call(node);
+  }
+
+  private async call(node: NodePlan): Promise<void> {
+    const call = node.call!;
+    if (!call.invoke) throw new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
+    const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
+    this.ctx.requests[node.index] = body;
+    const result = await call.invoke(
+      { body, params: evaluateNamed(call.params, this.ctx), headers: evaluateNamed(call.header, this.ctx), requestId: this.ctx.requestId },
+      this.signal,
+    );
+    const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
+    if (!expected) {
+      this.ctx.upstreamErrors[node.index] = result.body;
+      this.ctx.responseHeaders[node.index] = result.headers;
+      throw new CallError(upstreamMessage(result.body, call.service.fullName, call.method.name, result.status), result.status >= 400 ? result.status : 502, { body: result.body });
+    }
+    this.ctx.responses[node.index] = result.body;
+    this.ctx.responseHeaders[node.index] = result.headers;
+    this.completed.push(node.index);
+  }
+
+  private done(node: NodePlan): void {
+    this.state[node.index] = DONE;
+    this.running--;
+    if (!this.failure) {
+      for (const next of node.dependents) if (--this.pending[next]! === 0) this.start(next);
+    }
+    if (this.running === 0) this.finish(this.failure);
+  }
+
+  private failed(node: NodePlan, error: unknown): void {
+    this.fail(toFailure(error, node));
+    this.state[node.index] = DONE;
+    this.running--;
+    if (this.running === 0) this.finish(this.failure);
+  }
+
+  private fail(failure: Failure): void {
+    this.failure ??= failure;
+  }
+}
+
+function toFailure(error: unknown, node: NodePlan | undefined): Failure {
+  if (error instanceof CallError) return { node, status: error.status, message: error.message, cause: error };
+  if (error instanceof FunctionError) return { node, status: error.status, message: error.message, cause: error };
+  return { node, status: 500, message: 'internal error', cause: error };
+}
+
+function upstreamMessage(body: unknown, service: string, method: string, status: number): string {
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  return `${service}.${method} answered ${status}`;
+}
