@@ -24,10 +24,14 @@ program
   .requiredOption('-c, --config <file|glob...>', 'HCL files or globs (quoted globs are expanded by maestro); repeatable')
   .option('--proto <file|glob...>', 'extra .proto files or globs, on top of the files\' protobuffers')
   .option('--http <address>', 'HTTP listener address, e.g. :8080 (overrides http { address })')
+  .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
+  .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; logLevel?: string }) => {
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; logLevel?: string }) => {
     try {
-      const daemon = await startDaemon({ config: opts.config, protos: opts.proto, http: opts.http, logLevel: opts.logLevel });
+      const daemon = await startDaemon({
+        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, logLevel: opts.logLevel,
+      });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
