@@ -1,0 +1,138 @@
+/**
+ * Generic bodies → the typed Spec, one file at a time, merged: lists append, and a
+ * top-level singleton (`http {}`, `log_level`, the global `error`) written twice is an
+ * error naming both places, even across files.
+ */
+import type { Diagnostics } from '../errors.js';
+import type { HttpListenerSpec, JwtKeySpec, ListenerSpec, Positioned, Spec } from '../spec/types.js';
+import type { HclAttribute, HclBlock, HclBody } from './ast.js';
+import { buildErrorObject, buildOnError } from './fields.js';
+import { buildFlow } from './flow.js';
+import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
+import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
+
+const TOP = 'at the top level';
+type ListenerKey = 'grpc' | 'graphql' | 'prometheus' | 'admin';
+
+export function emptySpec(): Spec {
+  return { files: [], protobuffers: [], functions: [], services: [], selects: [], discovery: [], endpoints: [], flows: [], jwtKeys: [] };
+}
+
+export class SpecBuilder {
+  readonly spec: Spec = emptySpec();
+  private readonly jwtNames = new Map<string, JwtKeySpec>();
+
+  constructor(private readonly diagnostics: Diagnostics) {}
+
+  /** Adds one file; returns its `include` entries (relative to the file's directory). */
+  addFile(file: string, dir: string, body: HclBody, expandedLines: Set<number>): Positioned<string>[] {
+    const ctx: BuildContext = { file, dir, diagnostics: this.diagnostics, expandedLines };
+    const includes: Positioned<string>[] = [];
+    this.spec.files.push(file);
+    dispatch(body, { attributes: this.attributes(ctx, includes), blocks: this.blocks(ctx) }, TOP, ctx);
+    return includes;
+  }
+
+  private attributes(ctx: BuildContext, includes: Positioned<string>[]): Record<string, (a: HclAttribute) => void> {
+    const spec = this.spec;
+    const paths = (a: HclAttribute): Positioned<string>[] =>
+      stringList(a, TOP, ctx).flatMap((p) => (p.value ? [{ value: absolute(p.value, ctx), pos: p.pos }] : emptyEntry(a, p, ctx)));
+    return {
+      log_level: (a) => {
+        const level = stringValue(a, TOP, ctx);
+        if (level && firstOnly(spec.logLevel, 'log_level', a.pos, TOP, ctx)) spec.logLevel = level;
+      },
+      protobuffers: (a) => spec.protobuffers.push(...paths(a)),
+      functions: (a) => spec.functions.push(...paths(a)),
+      include: (a) => includes.push(...stringList(a, TOP, ctx)),
+      openapi3: (a) => ctx.diagnostics.warn('MAESTRO_WARN_UNSUPPORTED', a.pos, 'openapi3 is not supported yet; ignored'),
+    };
+  }
+
+  private blocks(ctx: BuildContext): Record<string, (b: HclBlock) => void> {
+    const spec = this.spec;
+    const listener = (key: ListenerKey) => (b: HclBlock) => {
+      if (firstOnly(spec[key], `${key} block`, b.pos, TOP, ctx)) spec[key] = buildListener(b, ctx);
+    };
+    const push = <T>(list: T[], item: T | undefined): void => {
+      if (item) list.push(item);
+    };
+    return {
+      http: (b) => {
+        if (firstOnly(spec.http, 'http block', b.pos, TOP, ctx)) spec.http = buildHttp(b, ctx);
+      },
+      grpc: listener('grpc'),
+      graphql: listener('graphql'),
+      prometheus: listener('prometheus'),
+      admin: listener('admin'),
+      service: (b) => push(spec.services, buildService(b, ctx)),
+      services: (b) => spec.selects.push(...buildSelects(b, ctx)),
+      discovery: (b) => push(spec.discovery, buildDiscovery(b, ctx)),
+      error: (b) => {
+        const error = firstOnly(spec.error, 'global error block', b.pos, TOP, ctx) ? buildErrorObject(b, TOP, ctx) : undefined;
+        if (error) spec.error = error;
+      },
+      on_error: (b) => {
+        const onError = firstOnly(spec.onError, 'global on_error block', b.pos, TOP, ctx) ? buildOnError(b, TOP, ctx) : undefined;
+        if (onError) spec.onError = onError;
+      },
+      endpoint: (b) => push(spec.endpoints, buildEndpoint(b, ctx)),
+      flow: (b) => push(spec.flows, buildFlow(b, ctx)),
+      proxy: (b) => push(spec.flows, buildFlow(b, ctx)),
+      jwt: (b) => {
+        const key = buildJwt(b, ctx);
+        if (!key || !firstOnly(this.jwtNames.get(key.name), `jwt "${key.name}"`, b.pos, TOP, ctx)) return;
+        this.jwtNames.set(key.name, key);
+        spec.jwtKeys.push(key);
+      },
+    };
+  }
+}
+
+/** `protobuffers = ["$UNSET"]` leaves an empty entry: skip it rather than glob a directory. */
+function emptyEntry(a: HclAttribute, entry: Positioned<string>, ctx: BuildContext): [] {
+  if (!ctx.expandedLines.has(entry.pos.line)) {
+    ctx.diagnostics.warn('MAESTRO_WARN_EMPTY_PATH', entry.pos, `empty entry in ${a.name} ignored`);
+  }
+  return [];
+}
+
+function buildListener(block: HclBlock, ctx: BuildContext): ListenerSpec {
+  labels(block, [], 0, ctx);
+  const listener: ListenerSpec = { address: { value: '', pos: block.pos }, pos: block.pos };
+  const where = `in ${block.type}`;
+  dispatch(block.body, { attributes: { address: (a) => setString(a, where, ctx, (v) => (listener.address = v)) } }, where, ctx);
+  return listener;
+}
+
+function buildHttp(block: HclBlock, ctx: BuildContext): HttpListenerSpec {
+  labels(block, [], 0, ctx);
+  const http: HttpListenerSpec = { address: { value: '', pos: block.pos }, origin: [], pos: block.pos };
+  const where = 'in http';
+  const file = (v: Positioned<string>): Positioned<string> => ({ ...v, value: v.value && absolute(v.value, ctx) });
+  dispatch(
+    block.body,
+    {
+      attributes: {
+        address: (a) => setString(a, where, ctx, (v) => (http.address = v)),
+        origin: (a) => (http.origin = stringList(a, where, ctx)),
+        cert_file: (a) => setString(a, where, ctx, (v) => (http.certFile = file(v))),
+        key_file: (a) => setString(a, where, ctx, (v) => (http.keyFile = file(v))),
+        read_timeout: (a) => setString(a, where, ctx, (v) => (http.readTimeout = v)),
+        write_timeout: (a) => setString(a, where, ctx, (v) => (http.writeTimeout = v)),
+        body_limit: (a) => {
+          if (typeof a.value === 'string' || typeof a.value === 'number') http.bodyLimit = { value: a.value, pos: a.valuePos };
+          else typeError(a, 'a size ("10MB") or a number of bytes', where, ctx);
+        },
+      },
+    },
+    where,
+    ctx,
+  );
+  return http;
+}
+
+function setString(a: HclAttribute, where: string, ctx: BuildContext, set: (value: Positioned<string>) => void): void {
+  const value = stringValue(a, where, ctx);
+  if (value) set(value);
+}
