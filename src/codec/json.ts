@@ -1,0 +1,74 @@
+/**
+ * JSON, as Semaphore speaks it: enums by name, int64/uint64 as JSON numbers with every
+ * digit (bigint beyond 2^53), bytes as base64, absent fields omitted, unknown input
+ * fields ignored.
+ */
+import type { MessageType } from '../schema/types.js';
+import { CodecError, type Codec } from './codec.js';
+import { JsonSyntaxError, parseJsonExact } from './json-parse.js';
+import { writeJson } from './json-write.js';
+import { describeValue, encodeBase64 } from './scalars.js';
+import { bodyText, isBlank, isPlainObject } from './values.js';
+import { DECODE_JSON, ENCODE_JSON, normalize } from './typed.js';
+
+/** A run of 16+ digits may be an integer JSON.parse would round. */
+const LONG_DIGITS = /\d{16}/;
+
+/** Parses JSON text; integers beyond 2^53 stay exact. Throws CodecError. */
+export function parseJson(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Fall through: the exact parser finds the position of the error.
+    }
+  }
+  try {
+    return parseJsonExact(text);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) throw new CodecError(error.message, undefined, { cause: error });
+    if (error instanceof RangeError) throw new CodecError('malformed JSON: nested too deeply', undefined, { cause: error });
+    throw error;
+  }
+}
+
+const BIGINT_ERROR = /BigInt/;
+
+/** Bytes as base64; everything else as JSON.stringify writes it. */
+function replaceBytes(this: unknown, _key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? encodeBase64(value) : value;
+}
+
+/**
+ * JSON text of a runtime value (bigint as digits, bytes as base64). Native
+ * JSON.stringify is several times faster than a writer in JavaScript; it throws on a
+ * bigint only, and then the exact writer takes over.
+ */
+export function stringifyJson(value: unknown, bytes = true): string {
+  try {
+    return (bytes ? JSON.stringify(value, replaceBytes) : JSON.stringify(value)) ?? 'null';
+  } catch (error) {
+    if (error instanceof TypeError && BIGINT_ERROR.test(error.message)) return writeJson(value);
+    throw error;
+  }
+}
+
+export class JsonCodec implements Codec {
+  readonly name = 'json';
+  readonly contentType = 'application/json';
+
+  decode(body: Uint8Array, type?: MessageType): Record<string, unknown> {
+    const text = bodyText(body);
+    if (isBlank(text)) return {};
+    const value = parseJson(text);
+    if (type) return normalize(value, type, DECODE_JSON);
+    if (!isPlainObject(value)) throw new CodecError(`expected a JSON object, got ${describeValue(value)}`);
+    return value;
+  }
+
+  encode(value: unknown, type?: MessageType): string {
+    // Typed output holds no Uint8Array (bytes are base64 by then): no replacer needed.
+    if (type) return stringifyJson(normalize(value, type, ENCODE_JSON), false);
+    return stringifyJson(value);
+  }
+}

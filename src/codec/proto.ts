@@ -1,0 +1,95 @@
+/**
+ * Protocol buffers binary through protobufjs, driven by the loaded types (no generated
+ * code). Values are converted to what protobufjs expects on the way in (enums by
+ * number, big int64 as decimal strings) and back to runtime values on the way out
+ * (enums by name, int64 as number or bigint, absent fields omitted).
+ */
+import protobuf from 'protobufjs';
+import type { FieldType, MessageType, ScalarKind } from '../schema/types.js';
+import { CodecError, type Codec } from './codec.js';
+import { isWide, plainBytes } from './scalars.js';
+import { defineKey } from './values.js';
+import { ENCODE_PROTO, normalize } from './typed.js';
+
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned: boolean;
+  toString(): string;
+  toNumber(): number;
+}
+
+/** int64 from protobufjs (a Long, or a number when long.js is absent) to number|bigint. */
+function fromLong(value: unknown): unknown {
+  if (typeof value === 'number') return value;
+  const long = value as LongLike;
+  const n = long.toNumber();
+  return Number.isSafeInteger(n) ? n : BigInt(long.toString());
+}
+
+/**
+ * protobufjs decodes 64-bit map keys into 8-character "hash" strings (LongBits.toHash);
+ * turn them back into decimal keys.
+ */
+function mapKey(key: string, kind: ScalarKind | undefined): string {
+  if (!kind || !isWide(kind)) return key;
+  return protobuf.util.LongBits.fromHash(key).toLong(kind === 'uint64' || kind === 'fixed64').toString();
+}
+
+function element(value: unknown, field: FieldType): unknown {
+  if (field.message) return fromMessage(value as protobuf.Message, field.message);
+  if (field.enum) return field.enum.names.get(value as number) ?? value;
+  if (field.scalar && isWide(field.scalar)) return fromLong(value);
+  return value instanceof Uint8Array ? plainBytes(value) : value;
+}
+
+/** A decoded protobufjs message to runtime values. */
+function fromMessage(message: protobuf.Message, type: MessageType): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const source = message as unknown as Record<string, unknown>;
+  for (const field of type.fieldList) {
+    // Decoded messages carry defaults on the prototype: only own properties were sent.
+    if (!Object.hasOwn(source, field.name)) continue;
+    const value = source[field.name];
+    if (value === null || value === undefined) continue;
+    if (field.kind === 'map') {
+      const entries = value as Record<string, unknown>;
+      const keys = Object.keys(entries);
+      if (keys.length === 0) continue;
+      const map: Record<string, unknown> = {};
+      for (const key of keys) defineKey(map, mapKey(key, field.mapKey), element(entries[key], field));
+      out[field.name] = map;
+    } else if (field.repeated) {
+      const items = value as unknown[];
+      if (items.length === 0) continue;
+      const list: unknown[] = new Array(items.length);
+      for (let i = 0; i < items.length; i++) list[i] = element(items[i], field);
+      out[field.name] = list;
+    } else {
+      out[field.name] = element(value, field);
+    }
+  }
+  return out;
+}
+
+export class ProtobufCodec implements Codec {
+  readonly name = 'proto';
+  readonly contentType = 'application/x-protobuf';
+
+  decode(body: Uint8Array, type?: MessageType): Record<string, unknown> {
+    if (body.byteLength === 0) return {};
+    if (!type) throw new CodecError('the proto codec needs a message type');
+    let message: protobuf.Message;
+    try {
+      message = type.proto.decode(body);
+    } catch (error) {
+      throw new CodecError(`malformed protobuf body for ${type.fullName}: ${(error as Error).message}`, undefined, { cause: error });
+    }
+    return fromMessage(message, type);
+  }
+
+  encode(value: unknown, type?: MessageType): Uint8Array {
+    if (!type) throw new CodecError('the proto codec needs a message type');
+    return type.proto.encode(normalize(value, type, ENCODE_PROTO)).finish();
+  }
+}
