@@ -15,6 +15,13 @@ export interface TemplateFunction {
   readonly returns: ResultKind;
   /** Runs the function on evaluated arguments. Throws FunctionError on bad input. */
   invoke(args: unknown[]): unknown;
+  /**
+   * Optional, called once at compile time with the literal arguments of one call
+   * (`{ value }` for a literal, undefined for a computed argument). May return a faster
+   * `invoke` for that call, still given every argument (sprintf parses a literal format
+   * here once). Returning undefined keeps `invoke`.
+   */
+  specialize?(constants: ReadonlyArray<{ readonly value: unknown } | undefined>): ((args: unknown[]) => unknown) | undefined;
 }
 
 /** Settings functions may need, from the configuration. */
