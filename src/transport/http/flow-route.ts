@@ -1,0 +1,90 @@
+/**
+ * The handler of a flow endpoint, built once per route: decode the body (endpoint codec,
+ * or the one the Content-Type names), collect path and query parameters, run the flow,
+ * encode the answer. A body that does not decode or fit the input type is a 400 naming
+ * the field, and no upstream is called.
+ */
+import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { Codec } from '../../codec/codec.js';
+import { CodecError } from '../../codec/codec.js';
+import { codecForContentType } from '../../codec/index.js';
+import type { HttpEndpointPlan } from '../../compile/plan.js';
+import type { FlowRequest } from '../../flow/types.js';
+import type { FlowRunner } from '../listener.js';
+import { sendError, sendFailure, toPayload } from './reply.js';
+import { routeParams, type RoutePath } from './routes.js';
+
+/** Methods whose body Semaphore ignored; so do we, whatever the client sends. */
+export const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
+
+export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner): RouteHandlerMethod {
+  const { flow, codec } = endpoint;
+  const inputType = flow.input.type;
+  const outputType = flow.output?.type;
+  const status = endpoint.status || 200;
+  const wildcard = route.wildcard;
+
+  return async function handleFlow(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    let input: Record<string, unknown> = {};
+    if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
+      const bodyCodec = pickCodec(request.headers['content-type'], codec);
+      try {
+        input = bodyCodec.decode(request.body, inputType);
+      } catch (error) {
+        return sendError(reply, 400, badBodyMessage(error, bodyCodec));
+      }
+    }
+
+    const params = requestParams(request, wildcard);
+    const signal = clientSignal(reply);
+    const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal };
+    const result = await executor.run(flow, flowRequest);
+    if (!result.ok) return sendFailure(reply, result, codec);
+
+    // Encoded before anything is set, so an output that does not fit its type is a clean 500.
+    const payload = toPayload(codec.encode(result.body ?? {}, outputType));
+    reply.code(status).header('content-type', codec.contentType);
+    reply.headers(result.header);
+    return reply.send(payload);
+  };
+}
+
+/** Query parameters (first value of each), then path parameters, which win a clash. */
+export function requestParams(request: FastifyRequest, wildcard: string | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  const query = request.query as Record<string, string | string[] | undefined> | undefined;
+  if (query) {
+    for (const name in query) {
+      const value = query[name];
+      const first = Array.isArray(value) ? value[0] : value;
+      if (first !== undefined) params[name] = first;
+    }
+  }
+  routeParams(request.params as Record<string, string | undefined>, wildcard, params);
+  return params;
+}
+
+/**
+ * Aborted when the client goes away before the answer is written. `res` 'close' fires
+ * on both a finished reply and a dropped connection; `writableFinished` tells them apart.
+ */
+export function clientSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const res = reply.raw;
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+function pickCodec(contentType: string | undefined, fallback: Codec): Codec {
+  if (contentType === undefined) return fallback;
+  return codecForContentType(contentType) ?? fallback;
+}
+
+function badBodyMessage(error: unknown, codec: Codec): string {
+  const detail = error instanceof Error ? error.message : String(error);
+  const field = error instanceof CodecError ? error.field : undefined;
+  const named = field && !detail.includes(field) ? ` (field "${field}")` : '';
+  return `invalid ${codec.name} request body: ${detail}${named}`;
+}

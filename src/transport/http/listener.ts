@@ -1,0 +1,151 @@
+/**
+ * The HTTP listener on fastify: one route per endpoint (flows parse their body into a
+ * Buffer for our codecs; proxies never read it), websocket upgrades for proxies, CORS,
+ * health probes, and one error handler so that no input can crash the daemon or leak a
+ * stack trace. Every answer carries `x-request-id`.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { Agent } from 'undici';
+import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
+import type { FlowRunner, Listener } from '../listener.js';
+import { formatBoundAddress, parseListenAddress } from './address.js';
+import { createCorsHook } from './cors.js';
+import { createFlowHandler } from './flow-route.js';
+import { requestIdOf } from './forward-headers.js';
+import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
+import { errorJson, sendError } from './reply.js';
+import { compileRoutePath } from './routes.js';
+import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
+
+export interface HttpListenerOptions {
+  config: HttpListenerPlan;
+  endpoints: HttpEndpointPlan[];
+  executor: FlowRunner;
+  logger: Logger;
+  /** `/readyz` answers 200 while this returns true (default: always ready). */
+  ready?: () => boolean;
+}
+
+const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+
+export function createHttpListener(options: HttpListenerOptions): Listener {
+  let app: FastifyInstance | undefined;
+  let agent: Agent | undefined;
+  let closeWebsockets: (() => void) | undefined;
+  return {
+    async listen(): Promise<string> {
+      if (app) throw new Error('the HTTP listener is already listening');
+      const { host, port } = parseListenAddress(options.config.address);
+      const tls = await readTls(options.config);
+      const built = buildServer(options, tls);
+      ({ app, agent, closeWebsockets } = built);
+      await built.app.listen({ host, port });
+      return formatBoundAddress(built.app.server.address());
+    },
+    async close(): Promise<void> {
+      closeWebsockets?.();
+      await app?.close();
+      await agent?.close();
+    },
+  };
+}
+
+async function readTls(config: HttpListenerPlan): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!config.certFile && !config.keyFile) return undefined;
+  if (!config.certFile || !config.keyFile) throw new Error('http: cert_file and key_file must be set together');
+  const [cert, key] = await Promise.all([readFile(config.certFile), readFile(config.keyFile)]);
+  return { cert, key };
+}
+
+interface BuiltServer {
+  app: FastifyInstance;
+  /** The proxies' connection pools, when there are proxy endpoints. */
+  agent: Agent | undefined;
+  closeWebsockets: () => void;
+}
+
+function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
+  const { config, endpoints, executor, logger } = options;
+  const base = {
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
+    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Go's ReadTimeout bounds reading the whole request; Node's requestTimeout is the same idea.
+    requestTimeout: config.readTimeoutMs ?? 0,
+    // Node has no write deadline: an idle socket for this long is closed instead.
+    connectionTimeout: config.writeTimeoutMs ?? 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle' as const,
+    routerOptions: { maxParamLength: 2048 },
+    clientErrorHandler,
+  };
+  const app = (tls ? Fastify({ ...base, https: tls }) : Fastify(base)) as unknown as FastifyInstance;
+  const protocol = tls ? 'https' : 'http';
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  const cors = createCorsHook(config.origin);
+  if (cors) app.addHook('onRequest', cors);
+
+  // Flow bodies stay raw bytes: our codecs decode them, typed by the flow's input.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return sendError(reply, 500, 'internal error');
+    }
+    return sendError(reply, status, error.message);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.raw.url ?? '/';
+    const q = url.indexOf('?');
+    return sendError(reply, 404, `no endpoint for ${request.method} ${q < 0 ? url : url.slice(0, q)}`);
+  });
+
+  const served = new Set<string>();
+  const websocketRoutes: WebsocketRoute[] = [];
+  let agent: Agent | undefined;
+  for (const endpoint of endpoints) {
+    const route = compileRoutePath(endpoint.path);
+    served.add(endpoint.path);
+    if (endpoint.flow.kind === 'proxy') {
+      // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
+      agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
+      registerProxyRoute(app, endpoint, route, executor, agent, logger);
+      websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
+    } else {
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
+    }
+  }
+
+  if (!served.has('/healthz')) app.get('/healthz', async (_request, reply) => reply.send({ status: 'ok' }));
+  if (!served.has('/readyz')) {
+    app.get('/readyz', async (_request, reply) => {
+      const ready = options.ready?.() ?? true;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable' });
+    });
+  }
+
+  const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
+  return { app, agent, closeWebsockets };
+}
+
+/** A request the HTTP parser rejected: a JSON 4xx on the raw socket, never a crash. */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = errorJson(status, status === 408 ? 'request timed out' : status === 431 ? 'request headers too large' : 'malformed HTTP request');
+  socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n`
+    + `connection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

@@ -1,0 +1,138 @@
+/**
+ * Proxy endpoints: the flow's resources run first (they see headers and params, never
+ * the body), then the request is streamed to the forward target and the answer streamed
+ * back. Nothing is buffered: the route lives in its own plugin whose only content-type
+ * parser leaves the body in the socket.
+ *
+ *   client ──req.raw──▶ undici.request(body: req.raw) ──▶ target
+ *   client ◀──reply.send(stream)── upstream.body ◀──────── target
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { HttpEndpointPlan } from '../../compile/plan.js';
+import type { FlowRunner } from '../listener.js';
+import { transportError } from './call-result.js';
+import { clientSignal, requestParams } from './flow-route.js';
+import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
+import { sendError, sendFailure } from './reply.js';
+import type { RoutePath } from './routes.js';
+import { parseUpstreamTarget } from './upstream-url.js';
+
+/** Where a proxy forwards to, resolved once at registration. */
+export interface ForwardTarget {
+  origin: string;
+  /** Path prefix of the forward host ('' when none). */
+  prefix: string;
+  authorization: string | undefined;
+  /** `service` name, for messages (never the URL). */
+  name: string;
+}
+
+export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
+  const forward = endpoint.flow.forward;
+  if (!forward) throw new Error(`proxy "${endpoint.flow.name}" has no forward target`);
+  const name = forward.service.fullName;
+  const target = parseUpstreamTarget(forward.service.host, undefined, name);
+  const prefix = target.literals[0] === '/' ? '' : target.literals[0]!;
+  return { origin: target.origin, prefix, authorization: target.authorization, name };
+}
+
+/** Registers the proxy route in an encapsulated context so its body is never parsed. */
+export function registerProxyRoute(
+  app: FastifyInstance,
+  endpoint: HttpEndpointPlan,
+  route: RoutePath,
+  executor: FlowRunner,
+  dispatcher: Dispatcher,
+  logger: Logger,
+): void {
+  const target = forwardTarget(endpoint);
+  const handler = createProxyHandler(endpoint, route, target, executor, dispatcher, logger);
+  const method = endpoint.method === '*' ? ALL_METHODS : endpoint.method;
+  void app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    // Leaves the payload unread; the handler streams request.raw to the target.
+    child.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    child.route({ method, url: route.fastify, handler });
+  });
+}
+
+export const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+function createProxyHandler(
+  endpoint: HttpEndpointPlan,
+  route: RoutePath,
+  target: ForwardTarget,
+  executor: FlowRunner,
+  dispatcher: Dispatcher,
+  logger: Logger,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  const { flow, codec } = endpoint;
+  const rewrites = flow.rewrites;
+
+  return async function handleProxy(request, reply) {
+    const signal = clientSignal(reply);
+    const result = await executor.run(flow, {
+      input: {},
+      header: request.headers,
+      params: requestParams(request, route.wildcard),
+      requestId: request.id,
+      signal,
+    });
+    if (!result.ok) return sendFailure(reply, result, codec);
+    if (signal.aborted) {
+      // The client left while the resources ran: forwarding would be wasted work.
+      reply.hijack();
+      request.raw.socket.destroy();
+      return reply;
+    }
+
+    const url = request.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const path = rewritePath(q < 0 ? url : url.slice(0, q), rewrites);
+    const headers = forwardRequestHeaders(request.headers, {
+      remoteAddress: request.raw.socket.remoteAddress,
+      protocol: request.protocol === 'https' ? 'https' : 'http',
+      requestId: request.id,
+      extra: result.header,
+      authorization: target.authorization,
+    });
+    const method = request.method;
+    const withBody = method !== 'GET' && method !== 'HEAD'
+      && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
+    // A length with no body to send would make undici fail the request as truncated.
+    if (!withBody) delete headers['content-length'];
+
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await dispatcher.request({
+        origin: target.origin,
+        path: target.prefix + path + (q < 0 ? '' : url.slice(q)),
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: withBody ? request.raw : null,
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) {
+        // The client is gone: nothing to answer; make sure the socket is released.
+        reply.hijack();
+        request.raw.socket.destroy();
+        return reply;
+      }
+      const failure = transportError(error, target.name, undefined, false, false);
+      logger.warn({ flow: flow.name, requestId: request.id, err: error, status: failure.status }, failure.message);
+      return sendError(reply, failure.status, failure.message);
+    }
+
+    reply.code(upstream.statusCode);
+    reply.headers(endToEndHeaders(upstream.headers));
+    const status = upstream.statusCode;
+    if (method === 'HEAD' || status === 204 || status === 304) {
+      upstream.body.resume();
+      return reply.send();
+    }
+    return reply.send(upstream.body);
+  };
+}
