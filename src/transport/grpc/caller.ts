@@ -1,0 +1,158 @@
+/**
+ * gRPC caller on grpc-js, driven by the loaded descriptors (no generated code): one
+ * Client (one channel) per upstream target, shared by every method of every service on
+ * it. `prepare()` builds the method path and the request/response serializers once; a
+ * call only encodes, sends and decodes.
+ *
+ *   OutgoingCall ─▶ body ─ request type ─▶ bytes ─▶ /pkg.Service/Method  (+ metadata, deadline)
+ *                ◀─ CallResult {status 200, headers, body} ◀─ response type ◀─ bytes
+ *                ◀─ CallResult {status grpcToHttp(code), body {message, code}}  (non-OK)
+ *
+ * A non-OK code is a result, as a non-2xx is for HTTP; only our own deadline (504), the
+ * client going away (499) and an undecodable answer (502) throw.
+ */
+import { Client, credentials, Metadata, status as Code, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
+import { CallError } from '../../errors.js';
+import type { Caller } from '../caller.js';
+import { messageCodec, type MessageCodec } from './message.js';
+import { metadataToHeaders, setMetadata } from './metadata.js';
+import { grpcCodeName, grpcToHttp } from './status.js';
+
+export interface GrpcCallerOptions {
+  logger?: Logger;
+}
+
+export interface GrpcTarget {
+  /** What grpc-js dials: `host:port`, `dns:///host:port`, `unix:///path`. */
+  target: string;
+  /** `https://` or `grpcs://` in the configured host asks for TLS. */
+  secure: boolean;
+}
+
+// grpc-js moves Buffers both ways; encoding and decoding happen around the call so
+// their failures become precise CallErrors instead of a generic INTERNAL status.
+const passThrough = (value: Buffer): Buffer => value;
+
+// grpc-js fires its deadline timer at the deadline; the margin absorbs clock rounding.
+const DEADLINE_MARGIN_MS = 5;
+
+/** Semaphore hosts are `host:port`; an `http://` prefix some configs carry is dropped. */
+export function parseGrpcTarget(host: string): GrpcTarget {
+  let text = host.trim();
+  let secure = false;
+  const scheme = /^(https?|grpcs?):\/\//i.exec(text);
+  if (scheme) {
+    const name = scheme[1]!.toLowerCase();
+    secure = name === 'https' || name === 'grpcs';
+    text = text.slice(scheme[0].length).replace(/\/+$/, '');
+  }
+  return { target: text, secure };
+}
+
+export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
+  const clients = new Map<string, Client>();
+  const clientFor = ({ target, secure }: GrpcTarget): Client => {
+    const key = `${secure ? 's' : ''}|${target}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure());
+      clients.set(key, client);
+    }
+    return client;
+  };
+  return {
+    prepare(call: CallPlan): PreparedCall {
+      const what = `${call.service.fullName}.${call.method.name}`;
+      const target = parseGrpcTarget(call.service.host);
+      if (target.target === '') {
+        return () => Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
+      }
+      for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
+        if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
+      }
+      return prepareCall(call, clientFor(target), what, options.logger);
+    },
+    async close(): Promise<void> {
+      // Client.close lets calls in flight finish and refuses new ones.
+      for (const client of clients.values()) client.close();
+      clients.clear();
+    },
+  };
+}
+
+function prepareCall(call: CallPlan, client: Client, what: string, logger: Logger | undefined): PreparedCall {
+  const path = `/${call.service.fullName}/${call.method.name}`;
+  const request: MessageCodec = messageCodec(call.method.requestType);
+  const response: MessageCodec = messageCodec(call.method.responseType);
+  const { timeoutMs } = call;
+
+  return function invokeGrpc(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
+    if (signal.aborted) return Promise.reject(aborted(what, undefined));
+    let payload: Buffer;
+    try {
+      payload = request.encode(out.body);
+    } catch (error) {
+      return Promise.reject(new CallError(`request to ${what} does not fit ${request.typeName}: ${(error as Error).message}`, 500, { cause: error }));
+    }
+    const metadata = setMetadata(new Metadata(), out.headers);
+    metadata.set('x-request-id', out.requestId);
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+
+    return new Promise<CallResult>((resolve, reject) => {
+      let headers: Record<string, string> = {};
+      let answer: Buffer | undefined;
+      const onAbort = (): void => pending.cancel();
+      const pending = client.makeUnaryRequest<Buffer, Buffer>(
+        path, passThrough, passThrough, payload, metadata, deadline === undefined ? {} : { deadline },
+        (_error: ServiceError | null, value?: Buffer) => {
+          answer = value;
+        },
+      );
+      pending.on('metadata', (received: Metadata) => {
+        headers = metadataToHeaders(received);
+      });
+      // 'status' follows the callback on every path and also carries the trailers.
+      pending.on('status', (status: StatusObject) => {
+        signal.removeEventListener('abort', onAbort);
+        metadataToHeaders(status.metadata, headers);
+        try {
+          resolve(settle(status, answer, headers, deadline, signal.aborted));
+        } catch (error) {
+          logger?.debug({ err: error, call: what, requestId: out.requestId }, 'upstream call failed');
+          reject(error);
+        }
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  };
+
+  function settle(status: StatusObject, answer: Buffer | undefined, headers: Record<string, string>, deadline: number | undefined, clientGone: boolean): CallResult {
+    if (status.code === Code.OK && answer !== undefined) {
+      try {
+        return { status: 200, headers, body: response.decode(answer) };
+      } catch (error) {
+        throw new CallError(`upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`, 502, { cause: error });
+      }
+    }
+    if (status.code === Code.CANCELLED && clientGone) throw aborted(what, status);
+    // Our deadline elapsed, rather than an upstream relaying its own upstream's timeout.
+    if (status.code === Code.DEADLINE_EXCEEDED && deadline !== undefined && Date.now() >= deadline - DEADLINE_MARGIN_MS) {
+      throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(status) });
+    }
+    const code = status.code === Code.OK ? Code.UNIMPLEMENTED : status.code; // OK without a message
+    return { status: grpcToHttp(code), headers, body: { message: status.details || grpcCodeName(code), code } };
+  }
+}
+
+function aborted(what: string, status: StatusObject | undefined): CallError {
+  return new CallError(`call to ${what} aborted: the client went away`, 499, {
+    code: 'MAESTRO_ERR_ABORTED',
+    cause: status ? statusError(status) : undefined,
+  });
+}
+
+function statusError(status: StatusObject): Error {
+  return new Error(`${grpcCodeName(status.code)}: ${status.details}`);
+}
