@@ -53,7 +53,7 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
   }
 
   for (const block of spec.services) {
-    const draft = drafts.get(block.fullName) ?? { fullName: block.fullName, methods: new Map(), pos: block.pos };
+    const draft: ServiceDraft = drafts.get(block.fullName) ?? { fullName: block.fullName, methods: new Map(), pos: block.pos };
     drafts.set(block.fullName, draft);
     draft.pos ??= block.pos;
     if (block.transport) draft.transport = block.transport;

@@ -10,6 +10,9 @@ import { Executor } from '../flow/executor.js';
 import type { Caller } from '../transport/caller.js';
 import { createHttpCaller } from '../transport/http/caller.js';
 import { createHttpListener } from '../transport/http/listener.js';
+import { createGrpcCaller } from '../transport/grpc/caller.js';
+import { createGrpcListener } from '../transport/grpc/listener.js';
+import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 
@@ -41,7 +44,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (!plan) throw new ConfigError(diagnostics.items);
 
   const executor = new Executor({ logger });
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })]]);
+  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   bindCallers(plan, callers, logger);
 
   const listeners: Array<[string, Listener]> = [];
@@ -51,6 +54,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor, logger, ready: () => ready })]);
+  }
+  const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
+  if (grpcEndpoints.length > 0) {
+    const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
+    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor, logger })]);
+  }
+  const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
+  if (graphqlEndpoints.length > 0) {
+    const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
+    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor, logger })]);
   }
 
   const addresses: Record<string, string> = {};
