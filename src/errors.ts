@@ -51,8 +51,11 @@ export class Diagnostics {
     this.items.push({ code, pos, message, severity: 'error' });
   }
 
+  /** Adds a warning; the same warning at the same place is kept once (inherited blocks compile per use). */
   warn(code: string, pos: Pos, message: string): void {
-    this.items.push({ code, pos, message, severity: 'warning' });
+    const seen = this.items.some((d) => d.severity === 'warning' && d.code === code && d.message === message
+      && d.pos.file === pos.file && d.pos.line === pos.line);
+    if (!seen) this.items.push({ code, pos, message, severity: 'warning' });
   }
 
   get errors(): Diagnostic[] {

@@ -40,7 +40,7 @@ function compileErrorObject(spec: ErrorObjectSpec, at: Site): ErrorObjectPlan {
 function lookup(name: string, site: Site) {
   const message = site.scope.schemas.messages.get(name);
   if (!message) {
-    site.scope.diagnostics.warn('MAESTRO_WARN_ERROR_SCHEMA', site.pos, `unknown error message "${name}"${site.where}; the error object is untyped`);
+    site.scope.diagnostics.warn('MAESTRO_WARN_ERROR_SCHEMA', site.pos, `unknown error message "${name}"; the error object is untyped`);
   }
   return message;
 }

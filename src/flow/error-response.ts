@@ -14,8 +14,14 @@ export interface Failure {
   cause?: unknown;
 }
 
-export function buildErrorResponse(failure: Failure, ctx: ExecContext, logger: Logger, flow: FlowPlan, requestId: string): FlowFailure {
-  const handling: ErrorHandling = failure.node?.errors ?? flow.errors;
+export function buildErrorResponse(
+  failure: Failure,
+  ctx: ExecContext,
+  logger: Logger,
+  flow: FlowPlan,
+  requestId: string,
+  handling: ErrorHandling = failure.node?.errors ?? flow.errors,
+): FlowFailure {
   let status = failure.status;
   let message = failure.message;
   let body: unknown;

@@ -15,7 +15,7 @@ import type { ExecContext, FlowPlan, NodePlan } from '../compile/plan.js';
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
 import { runRollbacks } from './rollback.js';
-import type { FlowRequest, FlowResult } from './types.js';
+import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
 const WAITING = 0;
 const DONE = 2;
@@ -55,6 +55,17 @@ export class Executor {
       this.scheduleRollbacks(flow, ctx, run.completed);
       return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
     }
+  }
+
+  /**
+   * Answers a request the flow never ran (a body that does not decode, say): the status
+   * and message stay as given (on_error does not apply, nothing failed upstream) and the
+   * flow's error object shapes the body, as for its other failures.
+   */
+  reject(flow: FlowPlan, request: FlowRequest, status: number, message: string): FlowFailure {
+    const ctx = createContext(flow, { ...request, input: {} });
+    const handling = { onError: undefined, errorObject: flow.errors.errorObject };
+    return buildErrorResponse({ node: undefined, status, message }, ctx, this.options.logger, flow, request.requestId, handling);
   }
 
   /** Resolves once every pending rollback has run (for graceful shutdown). */

@@ -17,4 +17,6 @@ export interface Listener {
 export interface FlowRunner {
   /** Runs one request of a flow; never throws for a flow failure, answers a FlowFailure. */
   run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult>;
+  /** Answers a request the flow could not start (a bad body) with the flow's error shape. */
+  reject(flow: FlowPlan, request: FlowRequest, status: number, message: string): FlowResult;
 }

@@ -1,3 +1,4 @@
+import pino from 'pino';
 /**
  * Shared by the GraphQL unit tests: the fixture schemas, hand-made endpoint plans, and
  * a runner that records requests and answers what the test says, so the listener is
@@ -10,6 +11,7 @@ import { Diagnostics, formatDiagnostic } from '../../src/errors.js';
 import type { FlowRequest, FlowResult } from '../../src/flow/types.js';
 import { loadSchemas } from '../../src/schema/index.js';
 import type { MessageType, SchemaRegistry } from '../../src/schema/types.js';
+import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
 
 export const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/graphql');
@@ -55,12 +57,18 @@ export function endpoint(flow: FlowPlan, path: string, base: 'query' | 'mutation
 type Answer = (flow: FlowPlan, request: FlowRequest) => FlowResult | Promise<FlowResult>;
 
 /** Records every request; answers with `answer` (default: echo the input as the body). */
-export class FakeRunner implements FlowRunner {
+export /**
+ * The real executor with a scripted `run`, so a listener can be tested on its own;
+ * everything else (reject, drain) is Maestro's own code.
+ */
+export class FakeRunner extends Executor implements FlowRunner {
   readonly requests: Array<{ flow: string; request: FlowRequest }> = [];
 
-  constructor(private readonly answer: Answer = (_flow, request) => ({ ok: true, header: {}, body: request.input })) {}
+  constructor(private readonly answer: Answer = (_flow, request) => ({ ok: true, header: {}, body: request.input })) {
+    super({ logger: pino({ level: 'silent' }) });
+  }
 
-  async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
+  override async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
     this.requests.push({ flow: flow.name, request });
     return this.answer(flow, request);
   }

@@ -14,6 +14,7 @@ import { codecs } from '../../src/codec/index.js';
 import type { FlowPlan, HttpEndpointPlan, HttpListenerPlan } from '../../src/compile/plan.js';
 import type { FlowRequest, FlowResult } from '../../src/flow/types.js';
 import { createHttpListener } from '../../src/transport/http/listener.js';
+import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
 
 const pos = { file: 'flow.hcl', line: 1, column: 1 };
@@ -29,10 +30,16 @@ function endpoint(path: string, method: string, extra: Partial<HttpEndpointPlan>
   return { protocol: 'http', flow: flowPlan(path), path, method, codec: codecs.get('json')!, status: 200, pos, ...extra };
 }
 
-class FakeExecutor implements FlowRunner {
+/**
+ * The real executor with a scripted `run`, so a listener can be tested on its own;
+ * everything else (reject, drain) is Maestro's own code.
+ */
+class FakeExecutor extends Executor implements FlowRunner {
   readonly requests: FlowRequest[] = [];
-  constructor(public answer: (request: FlowRequest) => FlowResult | Promise<FlowResult> = () => ({ ok: true, header: {}, body: undefined })) {}
-  async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
+  constructor(public answer: (request: FlowRequest) => FlowResult | Promise<FlowResult> = () => ({ ok: true, header: {}, body: undefined })) {
+    super({ logger: pino({ level: 'silent' }) });
+  }
+  override async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
     this.requests.push(request);
     return this.answer(request);
   }

@@ -14,6 +14,7 @@ import type { FlowPlan, HttpEndpointPlan, RewritePlan } from '../../src/compile/
 import type { FlowRequest, FlowResult } from '../../src/flow/types.js';
 import { rewritePath } from '../../src/transport/http/forward-headers.js';
 import { createHttpListener } from '../../src/transport/http/listener.js';
+import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
 
 const pos = { file: 'flow.hcl', line: 1, column: 1 };
@@ -31,10 +32,16 @@ function proxy(path: string, method: string, host: string, rewrites: RewritePlan
 
 const REST: RewritePlan[] = [{ pattern: /\/v1\/(?<rest>.*)/, replacement: '/$<rest>' }];
 
-class FakeExecutor implements FlowRunner {
+/**
+ * The real executor with a scripted `run`, so a listener can be tested on its own;
+ * everything else (reject, drain) is Maestro's own code.
+ */
+class FakeExecutor extends Executor implements FlowRunner {
   readonly requests: FlowRequest[] = [];
-  constructor(public answer: (request: FlowRequest) => FlowResult = () => ({ ok: true, header: { 'X-User': 'ann' }, body: undefined })) {}
-  async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
+  constructor(public answer: (request: FlowRequest) => FlowResult = () => ({ ok: true, header: { 'X-User': 'ann' }, body: undefined })) {
+    super({ logger: pino({ level: 'silent' }) });
+  }
+  override async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
     this.requests.push(request);
     return this.answer(request);
   }

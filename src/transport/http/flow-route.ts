@@ -26,19 +26,20 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
 
   return async function handleFlow(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let input: Record<string, unknown> = {};
+    let invalid: string | undefined;
     if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       const bodyCodec = pickCodec(request.headers['content-type'], codec);
       try {
         input = bodyCodec.decode(request.body, inputType);
       } catch (error) {
-        return sendError(reply, 400, badBodyMessage(error, bodyCodec));
+        invalid = badBodyMessage(error, bodyCodec);
       }
     }
 
     const params = requestParams(request, wildcard);
     const signal = clientSignal(reply);
     const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal };
-    const result = await executor.run(flow, flowRequest);
+    const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, 400, invalid);
     if (!result.ok) return sendFailure(reply, result, codec);
 
     // Encoded before anything is set, so an output that does not fit its type is a clean 500.
