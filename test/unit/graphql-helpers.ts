@@ -56,8 +56,8 @@ export function endpoint(flow: FlowPlan, path: string, base: 'query' | 'mutation
 
 type Answer = (flow: FlowPlan, request: FlowRequest) => FlowResult | Promise<FlowResult>;
 
-/** Records every request; answers with `answer` (default: echo the input as the body). */
-export /**
+/**
+ * Records every request; answers with `answer` (default: echo the input as the body).
  * The real executor with a scripted `run`, so a listener can be tested on its own;
  * everything else (reject, drain) is Maestro's own code.
  */

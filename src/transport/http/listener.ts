@@ -89,6 +89,12 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // One line per answered request under its id (request.log carries `requestId`), so the
+  // instances of a chain gateway → hub can be followed by the id they share.
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    done();
+  });
   const cors = createCorsHook(config.origin);
   if (cors) app.addHook('onRequest', cors);
 
