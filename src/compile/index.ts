@@ -114,9 +114,11 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, d
         continue;
       }
       const key = `${base}:${path}`;
-      const earlier = graphqlPaths.get(key);
+      const earlier = graphqlPaths.get(key) ?? prefixConflict(graphqlPaths, base, path);
       if (earlier) {
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `graphql ${base} field "${path}" of "${e.flow}" is already served for "${earlier.flow}" (${earlier.pos.file}:${earlier.pos.line})`);
+        const other = String(option(earlier, 'path') ?? earlier.flow);
+        const what = other === path ? `is already served for "${earlier.flow}"` : `conflicts with "${other}" of "${earlier.flow}" (one would nest inside the other)`;
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `graphql ${base} field "${path}" of "${e.flow}" ${what} (${earlier.pos.file}:${earlier.pos.line})`);
         continue;
       }
       graphqlPaths.set(key, e);
@@ -134,6 +136,16 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, d
     }
   }
   return out;
+}
+
+/** A served path that is a prefix of `path`, or has `path` as its prefix: both cannot be fields. */
+function prefixConflict(served: Map<string, EndpointSpec>, base: string, path: string): EndpointSpec | undefined {
+  for (const [key, endpoint] of served) {
+    if (!key.startsWith(`${base}:`)) continue;
+    const other = key.slice(base.length + 1);
+    if (other.startsWith(`${path}.`) || path.startsWith(`${other}.`)) return endpoint;
+  }
+  return undefined;
 }
 
 function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {

@@ -266,8 +266,11 @@ endpoint "f" "graphql" {
 }
 endpoint "f" "graphql" {
   path = "a.b"
+}
+endpoint "f" "graphql" {
+  path = "a"
 }`);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     expect(lines[0]).toContain(at(5));
     expect(lines[0]).toContain('flow "f" is already defined');
     expect(lines[1]).toContain(at(8));
@@ -276,6 +279,8 @@ endpoint "f" "graphql" {
     expect(lines[2]).toContain('GET /f/:other');
     expect(lines[3]).toContain(at(20));
     expect(lines[3]).toContain('graphql query field "a.b"');
+    expect(lines[4]).toContain(at(23));
+    expect(lines[4]).toContain('conflicts with "a.b"');
   });
 
   it('a service without a host, and an invalid condition', async () => {
