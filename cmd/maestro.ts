@@ -15,7 +15,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 const program = new Command()
   .name('maestro')
-  .description('Orchestration daemon: HCL flows exposed over HTTP, with concurrent upstream calls and SAGA rollbacks')
+  .description('Orchestration daemon: HCL flows exposed over HTTP, GraphQL and gRPC, with concurrent upstream calls and SAGA rollbacks')
   .version(pkg.version, '-v, --version');
 
 program

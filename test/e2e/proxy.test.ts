@@ -3,48 +3,30 @@
  * checks the caller first, then streams the request to the hub with an added header and
  * a rewritten path; websockets go the same way; two daemons chain (gateway → hub).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startDaemon } from '../../src/daemon/daemon.js';
+import { configDir, daemon as startTestDaemon, upstream as startUpstream, type Upstream } from './helpers.js';
 
-interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string }
-
-async function upstream(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-      handler(req, res, body);
-    });
+/** An upstream that also echoes websocket messages, prefixed with the path and the X-User it got. */
+async function upstream(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Upstream> {
+  return startUpstream((req, res, seen) => handler(req, res, seen.body), {
+    attach(server) {
+      const wss = new WebSocketServer({ server });
+      wss.on('connection', (ws, req) => ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${req.url} ${req.headers['x-user']}: ${String(data)}`, { binary: isBinary })));
+      return () => {
+        for (const ws of wss.clients) ws.terminate();
+      };
+    },
   });
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws, req) => ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${req.url} ${req.headers['x-user']}: ${String(data)}`, { binary: isBinary })));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => {
-    for (const ws of wss.clients) ws.terminate();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
 /** Writes `files` to a fresh directory and starts the daemon on them; closed after the test. */
 async function daemon(files: Record<string, string>, env: Record<string, string>): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'maestro-proxy-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const started = await startDaemon({ config: [join(dir, '*.hcl')], env: { ...process.env, ...env }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
-  onTestFinished(() => started.close());
+  const dir = configDir(files);
+  const { daemon: started } = await startTestDaemon([join(dir, '*.hcl')], env, dir);
   return started.addresses.http!;
 }
 
@@ -114,7 +96,7 @@ proxy "hub" {
 }
 `;
 
-async function services(): Promise<{ auth: Awaited<ReturnType<typeof upstream>>; hub: Awaited<ReturnType<typeof upstream>> }> {
+async function services(): Promise<{ auth: Upstream; hub: Upstream }> {
   const auth = await upstream((req, res) => {
     if (req.headers.authorization === 'Bearer t') res.writeHead(200, { 'content-type': 'application/json' }).end('{"user":"ann"}');
     else res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"bad token"}');
