@@ -43,8 +43,10 @@ export function buildErrorResponse(
     logger.error({ flow: flow.name, requestId, err: error }, 'building the error object failed');
     body = { status, message };
   }
-  const level = status >= 500 ? 'error' : 'warn';
-  logger[level]({ flow: flow.name, resource: failure.node?.name, requestId, status, err: failure.cause }, message);
+  // A client that went away (499) is routine; a stack trace only helps for server-side failures.
+  const level = status >= 500 ? 'error' : status === 499 ? 'info' : 'warn';
+  const fields = { flow: flow.name, resource: failure.node?.name, requestId, status };
+  logger[level](status >= 500 ? { ...fields, err: failure.cause } : fields, failure.message);
   return { ok: false, status, message, body, header: {} };
 }
 

@@ -115,11 +115,12 @@ describe('streams through the proxy (daemon process)', () => {
   /** Runs `transfer` while sampling the daemon's RSS; prints and returns the figures. */
   async function measured<T>(what: string, transfer: () => Promise<T>): Promise<{ result: T; growth: number }> {
     const baseline = daemon.rss();
-    const sampler = peakOf(() => daemon.rss());
+    const samples: string[] = []; const t0 = Date.now(); const sampler = peakOf(() => { const r = daemon.rss(); samples.push(`${Date.now()-t0}:${mb(r)}`); return r; });
     const started = Date.now();
     let peak = baseline;
     const result = await within(transfer(), 30_000, what).finally(() => (peak = sampler.stop()));
     const growth = peak - baseline;
+    console.log(samples.join(' '));
     console.log(`${what}: daemon pid ${daemon.pid} RSS baseline ${mb(baseline)} MB, peak ${mb(peak)} MB, growth ${mb(growth)} MB (${Date.now() - started} ms)`);
     return { result, growth };
   }
