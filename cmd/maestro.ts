@@ -37,7 +37,14 @@ program
         if (stopping) return;
         stopping = true;
         daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks');
-        daemon.close().then(() => process.exit(0), () => process.exit(1));
+        // Ending with process.exit() can lose or reorder the last log lines (pino writes
+        // asynchronously and only flushes what is not already in flight), so the process
+        // ends when its loop drains; the timer only bounds a handle left open by mistake.
+        const exit = (code: number) => {
+          process.exitCode = code;
+          setTimeout(() => process.exit(code), 2000).unref();
+        };
+        daemon.close().then(() => exit(0), () => exit(1));
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));

@@ -29,9 +29,9 @@ describe('multiple gateways (two daemon processes)', () => {
 
     const env = { LOG_LEVEL: 'info', USERS_HOST: users.url };
     const hub = await spawnDaemon(join(EXAMPLE, 'hub', 'config.hcl'), env);
-    onTestFinished(() => void hub.stop());
+    onTestFinished(async () => void await hub.stop());
     const gateway = await spawnDaemon(join(EXAMPLE, 'gateway', 'config.hcl'), { ...env, HUB_HOST: `http://${hub.address}` });
-    onTestFinished(() => void gateway.stop());
+    onTestFinished(async () => void await gateway.stop());
 
     const requestId = 'multi-gw-7f3a';
     const res = await request(`http://${gateway.address}/v1/user`, { headers: { 'x-request-id': requestId } });
@@ -52,7 +52,9 @@ describe('multiple gateways (two daemon processes)', () => {
     const completed = (logs: Array<Record<string, unknown>>) => logs.filter((line) => line.requestId === requestId && line.msg === 'request completed');
     expect(completed(gateway.logs)).toMatchObject([{ method: 'GET', url: '/v1/user', status: 200 }]);
     expect(completed(hub.logs)).toMatchObject([{ method: 'GET', url: '/v1/user', status: 200 }]);
-    expect(gateway.logs.at(-1)).toMatchObject({ msg: 'maestro stopped' });
-    expect(hub.logs.at(-1)).toMatchObject({ msg: 'maestro stopped' });
+    // The shutdown lines come last and in order (exiting mid-write once lost or swapped them).
+    const shutdown = [{ msg: 'shutting down: finishing in-flight flows and pending rollbacks', signal: 'SIGTERM' }, { msg: 'maestro stopped' }];
+    expect(gateway.logs.slice(-2)).toMatchObject(shutdown);
+    expect(hub.logs.slice(-2)).toMatchObject(shutdown);
   });
 });

@@ -82,6 +82,12 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
     forceCloseConnections: 'idle' as const,
     routerOptions: { maxParamLength: 2048 },
     clientErrorHandler,
+    // The router answers a bad `%` escape or an over-long parameter itself, in fastify's
+    // shape and before any hook runs, unless handed over here.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', request.id);
+      return sendError(reply, error.statusCode ?? 400, error.message);
+    },
   };
   const app = (tls ? Fastify({ ...base, https: tls }) : Fastify(base)) as unknown as FastifyInstance;
   const protocol = tls ? 'https' : 'http';
