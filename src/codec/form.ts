@@ -8,7 +8,7 @@ import type { MessageType } from '../schema/types.js';
 import { CodecError, type Codec } from './codec.js';
 import { encodeBase64 } from './scalars.js';
 import { DECODE_TEXT, ENCODE_JSON, normalize } from './typed.js';
-import { bodyText, defineKey, isBlank, isPlainObject } from './values.js';
+import { bodyText, defineKey, isBlank, isPlainObject, MAX_DEPTH } from './values.js';
 
 const PLUS = /\+/g;
 const INDEXED = /^(.*)\[(\d*)\]$/;
@@ -51,6 +51,7 @@ function assign(target: Record<string, unknown>, key: string, value: string): vo
     return;
   }
   const segments = key.split('.');
+  if (segments.length > MAX_DEPTH) throw new CodecError(`malformed form body: a key nested more than ${MAX_DEPTH} levels deep`);
   let container = target;
   for (let i = 0; i < segments.length - 1; i++) {
     const segment = segments[i]!;

@@ -8,7 +8,7 @@ import { CodecError, type Codec } from './codec.js';
 import { JsonSyntaxError, parseJsonExact } from './json-parse.js';
 import { writeJson } from './json-write.js';
 import { describeValue, encodeBase64 } from './scalars.js';
-import { bodyText, isBlank, isPlainObject } from './values.js';
+import { bodyText, isBlank, isPlainObject, MAX_DEPTH } from './values.js';
 import { DECODE_JSON, ENCODE_JSON, normalize } from './typed.js';
 
 /** A run of 16+ digits may be an integer JSON.parse would round. */
@@ -16,6 +16,10 @@ const LONG_DIGITS = /\d{16}/;
 
 /** Parses JSON text; integers beyond 2^53 stay exact. Throws CodecError. */
 export function parseJson(text: string): unknown {
+  // Each level takes two characters at least: shorter texts cannot be too deep.
+  if (text.length > 2 * MAX_DEPTH && nestsDeeper(text, MAX_DEPTH)) {
+    throw new CodecError(`malformed JSON: nested more than ${MAX_DEPTH} levels deep`);
+  }
   if (!LONG_DIGITS.test(text)) {
     try {
       return JSON.parse(text);
@@ -30,6 +34,27 @@ export function parseJson(text: string): unknown {
     if (error instanceof RangeError) throw new CodecError('malformed JSON: nested too deeply', undefined, { cause: error });
     throw error;
   }
+}
+
+/** Whether brackets outside strings nest deeper than `limit` (the syntax is checked later). */
+function nestsDeeper(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // Skip a string, escapes included.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 91 || c === 123) {
+      if (++depth > limit) return true;
+    } else if (c === 93 || c === 125) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 const BIGINT_ERROR = /BigInt/;

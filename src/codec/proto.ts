@@ -81,7 +81,9 @@ export class ProtobufCodec implements Codec {
     if (!type) throw new CodecError('the proto codec needs a message type');
     let message: protobuf.Message;
     try {
-      message = type.proto.decode(body);
+      // protobufjs reads a Node Buffer with a reader that cuts a truncated string short
+      // instead of failing; a plain Uint8Array view gets the bounds-checked reader.
+      message = type.proto.decode(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
     } catch (error) {
       throw new CodecError(`malformed protobuf body for ${type.fullName}: ${(error as Error).message}`, undefined, { cause: error });
     }

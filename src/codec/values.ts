@@ -1,5 +1,11 @@
 /** Small helpers on bodies and runtime values, shared by the codecs. */
 
+/**
+ * How deep a decoded body may nest. Parsers read any depth, but the encoders and
+ * template functions that later walk the value recurse, and the stack is finite.
+ */
+export const MAX_DEPTH = 512;
+
 /** UTF-8 text of a body, without a leading byte order mark. */
 export function bodyText(body: Uint8Array): string {
   const text = Buffer.isBuffer(body)

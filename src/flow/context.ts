@@ -1,15 +1,21 @@
 /**
  * The per-request context: created once per run with a fixed shape. Path and query
  * parameters join the input where the body has no value of that name (Semaphore's
- * behaviour), converted to the input field's type.
+ * behaviour), converted to the input field's type by the rules of a form body
+ * (`?tags=a` is a list of one); one that does not fit its field is a CodecError naming it.
  */
+import { normalize } from '../codec/typed.js';
 import type { ExecContext, FlowPlan, NamedGetters } from '../compile/plan.js';
 import type { MessageType } from '../schema/types.js';
 import type { FlowRequest } from './types.js';
 
-export function createContext(flow: FlowPlan, request: FlowRequest): ExecContext {
+/**
+ * Throws CodecError for a parameter that does not fit its input field; `strict` false
+ * keeps it as text instead (for answering a request that is refused anyway).
+ */
+export function createContext(flow: FlowPlan, request: FlowRequest, strict = true): ExecContext {
   const n = flow.nodes.length;
-  const input = mergeParams(request.input, request.params, flow.input.type);
+  const input = mergeParams(request.input, request.params, flow.input.type, strict);
   const inputHeader: Record<string, string> = {};
   for (const name of flow.input.headers) {
     const value = request.header[name];
@@ -30,32 +36,23 @@ export function createContext(flow: FlowPlan, request: FlowRequest): ExecContext
   };
 }
 
-function mergeParams(input: Record<string, unknown>, params: Record<string, string>, type: MessageType | undefined): Record<string, unknown> {
+function mergeParams(input: Record<string, unknown>, params: Record<string, string>, type: MessageType | undefined, strict: boolean): Record<string, unknown> {
   let merged = input;
   for (const name in params) {
     if (merged[name] !== undefined) continue;
     if (merged === input) merged = { ...input };
-    merged[name] = convertParam(params[name]!, type, name);
+    merged[name] = convertParam(params[name]!, type, name, strict);
   }
   return merged;
 }
 
-function convertParam(value: string, type: MessageType | undefined, name: string): unknown {
-  const field = type?.fields.get(name);
-  if (!field || field.kind !== 'scalar' || field.repeated) return value;
-  switch (field.scalar) {
-    case 'bool':
-      return value === 'true' ? true : value === 'false' ? false : value;
-    case 'string':
-    case 'bytes':
-      return value;
-    default: {
-      if (value.trim() === '') return value;
-      const n = Number(value);
-      if (!Number.isFinite(n)) return value;
-      if (Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?\d+$/.test(value)) return BigInt(value);
-      return n;
-    }
+function convertParam(value: string, type: MessageType | undefined, name: string, strict: boolean): unknown {
+  if (!type || !type.fields.has(name)) return value;
+  try {
+    return normalize({ [name]: value }, type, 'text')[name];
+  } catch (error) {
+    if (strict) throw error;
+    return value;
   }
 }
 

@@ -9,6 +9,7 @@
  *   rollbacks:                 refund ─▶ release
  */
 import type { Logger } from 'pino';
+import { CodecError } from '../codec/codec.js';
 import { CallError } from '../errors.js';
 import { FunctionError } from '../functions/function.js';
 import type { ExecContext, FlowPlan, NodePlan } from '../compile/plan.js';
@@ -37,7 +38,14 @@ export class Executor {
   }
 
   async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
-    const ctx = createContext(flow, request);
+    let ctx: ExecContext;
+    try {
+      ctx = createContext(flow, request);
+    } catch (error) {
+      // A path or query parameter that does not fit its input field: ill-typed input.
+      if (error instanceof CodecError) return this.reject(flow, request, 400, `invalid path or query parameter: ${error.message}`);
+      throw error;
+    }
     const run = new FlowRun(flow, ctx, request.signal);
     const failure = flow.nodes.length === 0 ? undefined : await run.execute();
     if (failure) {
@@ -63,7 +71,7 @@ export class Executor {
    * flow's error object shapes the body, as for its other failures.
    */
   reject(flow: FlowPlan, request: FlowRequest, status: number, message: string): FlowFailure {
-    const ctx = createContext(flow, { ...request, input: {} });
+    const ctx = createContext(flow, { ...request, input: {} }, false);
     const handling = { onError: undefined, errorObject: flow.errors.errorObject };
     return buildErrorResponse({ node: undefined, status, message }, ctx, this.options.logger, flow, request.requestId, handling);
   }

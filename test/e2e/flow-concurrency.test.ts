@@ -45,7 +45,7 @@ describe('flows: concurrency', () => {
     const { base } = await daemon(CONFIG, { UPSTREAM_PARTS: parts.url });
 
     const res = await postJson(`${base}/fanout`, { order: 'o-7' });
-    expect(all.timedOut).toBe(false);
+    expect(all.timedOut, 'the three calls were never in flight together').toBe(false);
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ a: 'a-o-7', b: 'b-o-7', c: 'c-o-7' });
     expect(flight.max).toBe(3);
@@ -71,6 +71,6 @@ describe('flows: concurrency', () => {
       ['/b', { previous: 's>a' }],
       ['/c', { previous: 's>a>b' }],
     ]);
-    expect(flight.max).toBe(1);
+    expect(flight.max, 'calls of the chain overlapped').toBe(1);
   });
 });

@@ -7,7 +7,8 @@
  *   barrier(n)      resolves once n callers are waiting together: n calls were in flight
  *   waitFor(check)  polls until something happened, and fails the test if it never does
  *
- * Everything started here is stopped after the test (cleanup registered at once).
+ * Everything started here is stopped after the test (cleanup registered at once), or
+ * after the suite when started inside `shared(…)`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,11 +18,47 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { request } from 'undici';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 
 /** test/fixtures/flow, where the HCL, proto and function fixtures of the flow suites live. */
 export const FLOW_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'flow');
+
+type Cleanup = () => unknown;
+/** Set while a `shared` setup runs: its cleanups belong to the suite, not to a test. */
+let suiteCleanups: Cleanup[] | undefined;
+
+/** Runs `fn` after the current test, or after the suite inside a `shared` setup. */
+export function cleanup(fn: Cleanup): void {
+  if (suiteCleanups) suiteCleanups.push(fn);
+  else onTestFinished(async () => {
+    await fn();
+  });
+}
+
+/**
+ * Runs `setup` once before the suite's tests (what it starts is stopped after the suite,
+ * newest first) and returns a getter for its result.
+ */
+export function shared<T>(setup: () => Promise<T>): () => T {
+  const cleanups: Cleanup[] = [];
+  let value: T | undefined;
+  beforeAll(async () => {
+    suiteCleanups = cleanups;
+    try {
+      value = await setup();
+    } finally {
+      suiteCleanups = undefined;
+    }
+  });
+  afterAll(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  return () => {
+    if (value === undefined) throw new Error('shared setup has not run');
+    return value;
+  };
+}
 
 /** One request as an upstream received it. */
 export interface Seen {
@@ -70,7 +107,7 @@ export async function upstream(handler: UpstreamHandler, options: UpstreamOption
   });
   const detach = options.attach?.(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => {
+  cleanup(() => new Promise<void>((resolve) => {
     detach?.();
     server.closeAllConnections();
     server.close(() => resolve());
@@ -103,14 +140,14 @@ export interface RunningDaemon {
  */
 export async function daemon(config: string[], env: Record<string, string>, cwd = FLOW_FIXTURES): Promise<RunningDaemon> {
   const started = await startDaemon({ config, env: { ...process.env, ...env }, cwd, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
-  onTestFinished(() => started.close());
+  cleanup(() => started.close());
   return { daemon: started, base: `http://${started.addresses.http!}` };
 }
 
 /** Writes `files` (name → HCL text) to a fresh directory, removed after the test. */
 export function configDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'maestro-e2e-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -178,7 +215,7 @@ export function barrier(count: number, timeoutMs = 5_000): Barrier {
   let timedOut = false;
   const all = deferred<boolean>();
   let timer: NodeJS.Timeout | undefined;
-  onTestFinished(() => clearTimeout(timer));
+  cleanup(() => clearTimeout(timer));
   return {
     arrive() {
       arrived++;
@@ -211,9 +248,9 @@ export function orAfter<T>(promise: Promise<T>, ms: number, fallback: T): Promis
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
