@@ -1,11 +1,12 @@
 import type { Plan } from '../compile/plan.js';
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 /** One line: what a configuration defines. */
 export function summarize(plan: Plan): string {
   const flows = plan.flows.filter((f) => f.kind === 'flow').length;
   const proxies = plan.flows.length - flows;
-  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('y') ? '' : 's'}`;
-  const proxyWord = proxies === 1 ? 'proxy' : 'proxies';
-  return `configuration ok: ${count(flows, 'flow')}, ${proxies} ${proxyWord}, ${count(plan.endpoints.length, 'endpoint')}, ${count(plan.services.size, 'service')}`
-    + (plan.warnings.length > 0 ? ` (${plan.warnings.length} warning${plan.warnings.length === 1 ? '' : 's'})` : '');
+  const warnings = plan.warnings.length > 0 ? ` (${plural(plan.warnings.length, 'warning', 'warnings')})` : '';
+  return `configuration ok: ${plural(flows, 'flow', 'flows')}, ${plural(proxies, 'proxy', 'proxies')}, `
+    + `${plural(plan.endpoints.length, 'endpoint', 'endpoints')}, ${plural(plan.services.size, 'service', 'services')}${warnings}`;
 }
