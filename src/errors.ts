@@ -46,6 +46,7 @@ export class ConfigError extends MaestroError {
 /** Collects diagnostics so that every error is reported at once, not only the first. */
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  private readonly warned = new Set<string>();
 
   error(code: string, pos: Pos, message: string): void {
     this.items.push({ code, pos, message, severity: 'error' });
@@ -53,9 +54,10 @@ export class Diagnostics {
 
   /** Adds a warning; the same warning at the same place is kept once (inherited blocks compile per use). */
   warn(code: string, pos: Pos, message: string): void {
-    const seen = this.items.some((d) => d.severity === 'warning' && d.code === code && d.message === message
-      && d.pos.file === pos.file && d.pos.line === pos.line);
-    if (!seen) this.items.push({ code, pos, message, severity: 'warning' });
+    const key = `${code}\0${pos.file}\0${pos.line}\0${message}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.items.push({ code, pos, message, severity: 'warning' });
   }
 
   get errors(): Diagnostic[] {
