@@ -104,7 +104,18 @@ function reportSyntaxErrors(node: Node, ctx: Context, lastLine: number): void {
     const pos = nodePos(node, ctx);
     if (pos.line < lastLine) ctx.diagnostics.error('MAESTRO_ERR_HCL_SYNTAX', pos, message);
   };
-  if (node.isMissing) return report(`syntax error: missing "${node.type}"`);
+  if (node.isMissing) {
+    // tree-sitter recovers from `a =` with nothing after it by inventing an object whose
+    // "{" is missing, pointing at the next line: name the attribute, at its own line.
+    const attribute = enclosingAttribute(node);
+    if (attribute) {
+      const pos = nodePos(attribute, ctx);
+      const name = attribute.firstNamedChild ? nodeText(attribute.firstNamedChild, ctx) : '';
+      if (pos.line < lastLine) ctx.diagnostics.error('MAESTRO_ERR_HCL_SYNTAX', pos, `syntax error: attribute "${name}" has no valid value (missing "${node.type}")`);
+      return;
+    }
+    return report(`syntax error: missing "${node.type}"`);
+  }
   if (node.type === 'ERROR') {
     // An ERROR that spans the open string is a consequence of it.
     const end = position(ctx.file, ctx.lineStarts, ctx.toOriginal(node.endIndex));
@@ -114,6 +125,14 @@ function reportSyntaxErrors(node: Node, ctx: Context, lastLine: number): void {
   for (const child of node.children) {
     if (child && (child.hasError || child.isMissing)) reportSyntaxErrors(child, ctx, lastLine);
   }
+}
+
+function enclosingAttribute(node: Node): Node | undefined {
+  for (let n = node.parent; n; n = n.parent) {
+    if (n.type === 'attribute') return n;
+    if (n.type === 'block' || n.type === 'body') return undefined;
+  }
+  return undefined;
 }
 
 function decodeBody(node: Node, ctx: Context): HclBody {

@@ -116,6 +116,11 @@ describe('decodeHcl: errors, positioned', () => {
     expect(errors).toEqual([expect.stringMatching(new RegExp(`^${FILE}:2: syntax error`))]);
   });
 
+  it('names an attribute left without a value, at its own line', async () => {
+    const { errors } = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a =\n    }\n  }\n}\n');
+    expect(errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error: attribute "a" has no valid value`));
+  });
+
   it('reports a missing closing brace', async () => {
     const { errors } = await decode('flow "a" {\n  x = 1\n');
     expect(errors[0]).toMatch(/:3: syntax error: missing "}"/);
