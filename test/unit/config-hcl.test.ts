@@ -117,8 +117,10 @@ describe('decodeHcl: errors, positioned', () => {
   });
 
   it('names an attribute left without a value, at its own line', async () => {
-    const { errors } = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a =\n    }\n  }\n}\n');
-    expect(errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error: attribute "a" has no valid value`));
+    const named = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a = \n    }\n  }\n}\n');
+    expect(named.errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error: attribute "a" has no valid value`));
+    const bare = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a =\n    }\n  }\n}\n');
+    expect(bare.errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error near "a ="`));
   });
 
   it('reports a missing closing brace', async () => {
