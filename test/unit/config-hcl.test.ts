@@ -117,7 +117,7 @@ describe('decodeHcl: errors, positioned', () => {
   });
 
   it('names an attribute left without a value, at its own line', async () => {
-    const named = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a = \n    }\n  }\n}\n');
+    const named = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a = \n    }\n  }\n}\nendpoint "b" "http" { endpoint = "/b" }\n');
     expect(named.errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error: attribute "a" has no valid value`));
     const bare = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a =\n    }\n  }\n}\n');
     expect(bare.errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error near "a ="`));
