@@ -26,11 +26,12 @@ program
   .option('--http <address>', 'HTTP listener address, e.g. :8080 (overrides http { address })')
   .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
+  .option('--metrics <address>', 'Prometheus listener address serving GET /metrics, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; logLevel?: string }) => {
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
     try {
       const daemon = await startDaemon({
-        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, logLevel: opts.logLevel,
+        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
       });
       let stopping = false;
       const stop = (signal: string) => {

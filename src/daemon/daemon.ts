@@ -14,13 +14,18 @@ import { createGrpcCaller } from '../transport/grpc/caller.js';
 import { createGrpcListener } from '../transport/grpc/listener.js';
 import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
+import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
+import { createMetricsListener } from './metrics-listener.js';
+import { Metrics } from './metrics.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
   http?: string;
   grpc?: string;
   graphql?: string;
+  /** Prometheus listener address (overrides `prometheus { address }`). */
+  metrics?: string;
   logLevel?: string;
   logger?: Logger;
 }
@@ -43,9 +48,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan) throw new ConfigError(diagnostics.items);
 
-  const executor = new Executor({ logger });
+  const metrics = new Metrics();
+  const render = () => metrics.render();
+  const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
-  bindCallers(plan, callers, logger);
+  bindCallers(plan, callers, logger, metrics);
+  const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
   const httpEndpoints = plan.endpoints.filter((e) => e.protocol === 'http');
@@ -53,18 +61,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let ready = false;
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor, logger, ready: () => ready })]);
+    const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
     const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor, logger })]);
+    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor, logger })]);
+    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
   }
+  const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
+  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
 
   const addresses: Record<string, string> = {};
   try {
@@ -94,15 +105,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-/** Prepares every call of the plan on its transport's caller, once. */
-function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger): void {
+/** Prepares every call of the plan on its transport's caller, once, metered. */
+function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics): void {
   const unsupported = new Set<string>();
+  const meters: UpstreamMeters = new Map();
   for (const flow of plan.flows) {
     for (const node of flow.nodes) {
       for (const call of [node.call, node.rollback]) {
         if (!call) continue;
         const caller = callers.get(call.service.transport);
-        if (caller) call.invoke = caller.prepare(call);
+        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters);
         else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
       }
     }

@@ -23,6 +23,8 @@ const DONE = 2;
 
 export interface ExecutorOptions {
   logger: Logger;
+  /** Called for each rollback that succeeded (metrics). */
+  onRollbackDone?: (flow: string, resource: string) => void;
   /** Called for each failed rollback (metrics). */
   onRollbackFailure?: (flow: string, resource: string) => void;
 }

@@ -1,7 +1,7 @@
 /**
  * Compensation: after a failure, the rollback of every node whose call succeeded runs,
  * one at a time, newest first. A failed rollback is logged with flow, resource and
- * request id, counted, and does not stop the others.
+ * request id, counted (so is a done one), and does not stop the others.
  */
 import type { Logger } from 'pino';
 import type { ExecContext, FlowPlan } from '../compile/plan.js';
@@ -13,7 +13,11 @@ export async function runRollbacks(
   flow: FlowPlan,
   ctx: ExecContext,
   completed: readonly number[],
-  options: { logger: Logger; onRollbackFailure?: (flow: string, resource: string) => void },
+  options: {
+    logger: Logger;
+    onRollbackDone?: (flow: string, resource: string) => void;
+    onRollbackFailure?: (flow: string, resource: string) => void;
+  },
 ): Promise<void> {
   for (let i = completed.length - 1; i >= 0; i--) {
     const node = flow.nodes[completed[i]!]!;
@@ -29,6 +33,7 @@ export async function runRollbacks(
         signal,
       );
       if (result.status < 200 || result.status >= 300) throw new Error(`rollback answered ${result.status}`);
+      options.onRollbackDone?.(flow.name, node.name);
       options.logger.info(log, 'rollback done');
     } catch (error) {
       options.onRollbackFailure?.(flow.name, node.name);

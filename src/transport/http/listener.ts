@@ -1,7 +1,7 @@
 /**
  * The HTTP listener on fastify: one route per endpoint (flows parse their body into a
  * Buffer for our codecs; proxies never read it), websocket upgrades for proxies, CORS,
- * health probes, and one error handler so that no input can crash the daemon or leak a
+ * health probes, /metrics when the daemon hands it a renderer, and one error handler so that no input can crash the daemon or leak a
  * stack trace. Every answer carries `x-request-id`.
  */
 import { readFile } from 'node:fs/promises';
@@ -27,6 +27,8 @@ export interface HttpListenerOptions {
   logger: Logger;
   /** `/readyz` answers 200 while this returns true (default: always ready). */
   ready?: () => boolean;
+  /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
+  metrics?: () => string;
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -144,6 +146,11 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
       const ready = options.ready?.() ?? true;
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable' });
     });
+  }
+
+  const metrics = options.metrics;
+  if (metrics && !served.has('/metrics')) {
+    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics()));
   }
 
   const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
