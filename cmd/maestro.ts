@@ -11,7 +11,6 @@ import { startDaemon } from '../src/daemon/daemon.js';
 import { summarize } from '../src/daemon/summary.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 const program = new Command()
   .name('maestro')

@@ -8,7 +8,7 @@
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
-import type { CallSpec, FlowSpec, ResourceSpec, Spec } from '../spec/types.js';
+import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec/types.js';
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
 import { checkDag } from './dag.js';
@@ -69,14 +69,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
   for (const node of nodes) for (const dep of node.deps) nodes[dep]!.dependents.push(node.index);
 
   const flowSite = site(scope, ` in the output of ${label}`, flow.pos, undefined);
-  const output: OutputPlan | undefined = flow.output
-    ? {
-        type: flow.output.schema ? lookupMessage(flow.output.schema, flow.output.pos, context) : undefined,
-        header: compileNamed(flow.output.header, { ...flowSite, pos: flow.output.pos }, 'output header'),
-        body: DYNAMIC_BODY,
-      }
-    : undefined;
-  if (flow.output && output) output.body = compileMessage(flow.output.fields, output.type, { ...flowSite, pos: flow.output.pos });
+  const output = flow.output ? compileOutput(flow.output, { ...flowSite, pos: flow.output.pos }, context) : undefined;
 
   return {
     name: flow.name,
@@ -93,7 +86,10 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
   };
 }
 
-const DYNAMIC_BODY: Getter = () => ({});
+function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {
+  const type = spec.schema ? lookupMessage(spec.schema, spec.pos, context) : undefined;
+  return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at) };
+}
 
 function site(scope: FlowScope, where: string, pos: Site['pos'], self: NodeInfo | undefined): Site {
   return { scope, where, pos, self, allowSelf: false, allowError: false, deps: new Set(), elements: [] };

@@ -6,7 +6,7 @@
 import { codecs } from '../codec/index.js';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
-import type { HclValue, Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
+import type { Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
 import type { MethodPlan, ServicePlan } from './plan.js';
 
 const TRANSPORTS = new Set(['http', 'grpc', 'graphql']);
@@ -151,9 +151,4 @@ function valueOf(v: Positioned<string> | string | undefined): string {
 
 function positionOf(v: Positioned<string> | string | undefined): Pos | undefined {
   return typeof v === 'object' ? v.pos : undefined;
-}
-
-/** Plain values of an options block. */
-export function plainOptions(options: Record<string, Positioned<HclValue>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v.value]));
 }

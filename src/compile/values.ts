@@ -12,7 +12,7 @@ import { buildExpression, buildTemplate, parseReference, parseTemplate } from '.
 import type { Getter, NamedGetters } from './plan.js';
 import { resolveReference, type Resolved, type Site } from './references.js';
 import {
-  assignable, describe, DYNAMIC, fieldStaticType, literalType, messageStaticType, resultType, type StaticType,
+  assignable, describe, DYNAMIC, fieldStaticType, literalType, resultType, type StaticType,
 } from './static-type.js';
 
 const STRING: StaticType = { kind: 'typed', category: 'string', repeated: false };
@@ -193,4 +193,3 @@ export function objectBuilder(entries: ReadonlyArray<readonly [string, Getter]>)
   };
 }
 
-export { messageStaticType };

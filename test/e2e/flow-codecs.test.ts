@@ -7,11 +7,13 @@
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
+import { ANNOTATIONS_PATH } from '../../src/schema/annotations.js';
+import { INCLUDE } from '../fixtures/grpc/helpers.js';
 import { daemon, FLOW_FIXTURES, postJson, send, sendJson, shared, upstream, type Upstream } from './helpers.js';
 
 const CONFIG = [join(FLOW_FIXTURES, 'codecs.hcl')];
 const BIG = '9007199254740993'; // 2^53 + 1: a double would make it ...992
-const ANNOTATIONS = join(FLOW_FIXTURES, '..', 'grpc', 'include', 'api', 'annotations.proto');
+const ANNOTATIONS = join(INCLUDE, ANNOTATIONS_PATH);
 
 /** The fixture's types as a client of the protobuf endpoint would load them. */
 function loadTypes(): protobuf.Root {

@@ -15,7 +15,7 @@ import {
   type GraphQLFieldConfig, type GraphQLFieldConfigArgumentMap, type GraphQLOutputType,
 } from 'graphql';
 import type { GraphqlEndpointPlan } from '../../compile/plan.js';
-import { ConfigError, Diagnostics, formatPos } from '../../errors.js';
+import { Diagnostics, formatPos } from '../../errors.js';
 import type { FlowRunner } from '../listener.js';
 import { isGraphqlName, NameRegistry, pascal } from './names.js';
 import { createFlowResolver, UNTYPED_INPUT_ARG, type GraphqlContext } from './resolver.js';

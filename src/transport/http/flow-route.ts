@@ -11,7 +11,7 @@ import { codecForContentType } from '../../codec/index.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
 import type { FlowRunner } from '../listener.js';
-import { sendError, sendFailure, toPayload } from './reply.js';
+import { sendFailure, toPayload } from './reply.js';
 import { routeParams, type RoutePath } from './routes.js';
 
 /** Methods whose body Semaphore ignored; so do we, whatever the client sends. */
