@@ -19,6 +19,7 @@ import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Si
 import type { ServiceTable } from './services.js';
 import { DYNAMIC, messageStaticType } from './static-type.js';
 import { compileMessage, compileNamed, compileValue } from './values.js';
+import { compileNodeCache } from './traffic.js';
 
 export interface FlowContext {
   spec: Spec;
@@ -112,6 +113,8 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     info.response = compiled.type;
   }
   const call = resource.request ? compileCall(resource.request, main, context) : undefined;
+  // Before the edges are read: a cache key that reads a resource depends on it.
+  const cache = compileNodeCache(resource, main, context.spec, resource.request && context.services.services.get(resource.request.service));
   for (const dep of resource.dependsOn) {
     const target = scope.nodes.get(dep.value);
     if (!target) {
@@ -136,6 +139,7 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     rollback,
     expectStatus: resource.expectStatus ? new Set(resource.expectStatus.value) : undefined,
     errors: compileErrorHandling(resource, flow, context.spec, errorSite),
+    cache,
     pos: resource.pos,
   };
   return { node, rollbackRefs: rollbackSite.deps };

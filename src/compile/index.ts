@@ -11,6 +11,7 @@ import { parseDuration, parseSize } from './duration.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
+import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
 
 export type * from './plan.js';
 
@@ -44,6 +45,8 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   }
 
   const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
+  compileEndpointLimits(spec.endpoints, endpoints, { functions: options.functions, schemas, diagnostics });
+  compileServiceLimits(spec, services.services, diagnostics);
   const plan: Plan = {
     flows: [...flows.values()],
     endpoints,
@@ -59,6 +62,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     schemas,
     functions: options.functions,
     warnings: diagnostics.warnings,
+    traffic: compileTrafficStores(spec, diagnostics),
   };
   return { plan, diagnostics };
 }

@@ -35,6 +35,8 @@ export interface ExecContext {
   /** Current elements of enclosing `repeated` blocks, innermost last. */
   elements: unknown[];
   requestId: string;
+  /** `input.remote:address`: the client's IP address ('' when the listener has none). */
+  remoteAddress: string;
 }
 
 /** A compiled template or value: reads the context, returns the value. Built once. */
@@ -50,7 +52,54 @@ export interface ServicePlan {
   /** Base URL (http) or host:port (grpc). */
   host: string;
   methods: Map<string, MethodPlan>;
+  /** `rate_limit`, `max_in_flight`, `max_wait` of the service block, when any is set. */
+  limits?: ServiceLimitPlan;
   pos?: Pos;
+}
+
+/**
+ * A token bucket: `burst` tokens at most, refilled at `requests` per `everyMs`. A request
+ * takes one token or is refused. Several instances share the bucket through Redis.
+ */
+export interface RateLimitPlan {
+  requests: number;
+  everyMs: number;
+  burst: number;
+  /** The bucket key over the request; undefined: one bucket for every client. */
+  key: Getter | undefined;
+  /** Input headers the key reads (lower-cased): the only ones copied for it. */
+  keyHeaders: string[];
+  /** `global`, or the key template as written: a bounded metrics label. */
+  keyClass: string;
+  /** Unique per limit, stable across instances of one config: the bucket's name. */
+  id: string;
+  pos: Pos;
+}
+
+export interface ServiceLimitPlan {
+  rateLimit: RateLimitPlan | undefined;
+  /** Calls in flight at once; undefined: no cap. */
+  maxInFlight: number | undefined;
+  /** How long a call waits for a token or a slot before it fails with 503. */
+  maxWaitMs: number;
+}
+
+/** `cache { ttl key }` of a resource (or inherited from its method). */
+export interface CachePlan {
+  ttlMs: number;
+  /** Custom key; undefined: the call itself (service, method, params, headers, body). */
+  key: Getter | undefined;
+  pos: Pos;
+}
+
+/** Where shared traffic state lives. */
+export interface TrafficPlan {
+  /** `rate_limit_store { redis }`: a redis:// URL, or undefined for in-process state. */
+  redis: string | undefined;
+  prefix: string;
+  /** Bounds of the in-memory response cache. */
+  cacheMaxEntries: number;
+  cacheMaxBytes: number;
 }
 
 export interface MethodPlan {
@@ -71,6 +120,8 @@ export interface OutgoingCall {
   params: Record<string, string>;
   headers: Record<string, string>;
   requestId: string;
+  /** The evaluated `cache { key }` of the resource, when it has one. */
+  cacheKey?: string;
 }
 
 /** What an upstream answered. A non-2xx status is a result, not a throw. */
@@ -136,6 +187,8 @@ export interface NodePlan {
   /** Accepted statuses; undefined means any 2xx. */
   expectStatus: ReadonlySet<number> | undefined;
   errors: ErrorHandling;
+  /** Response caching and coalescing of the call, when configured. */
+  cache?: CachePlan;
   pos: Pos;
 }
 
@@ -190,6 +243,8 @@ export interface HttpEndpointPlan {
   codec: Codec;
   /** Success status (default 200). */
   status: number;
+  /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
+  rateLimit?: RateLimitPlan;
   pos: Pos;
 }
 
@@ -201,6 +256,8 @@ export interface GraphqlEndpointPlan {
   base: 'query' | 'mutation';
   /** Output object type name. */
   name: string | undefined;
+  /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
+  rateLimit?: RateLimitPlan;
   pos: Pos;
 }
 
@@ -210,6 +267,8 @@ export interface GrpcEndpointPlan {
   package: string;
   service: string;
   method: string;
+  /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
+  rateLimit?: RateLimitPlan;
   pos: Pos;
 }
 
@@ -240,4 +299,6 @@ export interface Plan {
   schemas: SchemaRegistry;
   functions: Map<string, TemplateFunction>;
   warnings: Diagnostic[];
+  /** Traffic-control stores (issue 14); absent in plans built without compile. */
+  traffic?: TrafficPlan;
 }

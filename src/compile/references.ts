@@ -66,7 +66,7 @@ export interface Resolved {
 }
 
 const NODE_PARTS = ['response', 'request', 'header', 'error'];
-const INPUT_PARTS = ['request', 'header', 'params'];
+const INPUT_PARTS = ['request', 'header', 'params', 'remote'];
 
 export function resolveReference(ref: ReferenceExpression, site: Site): Resolved | undefined {
   const element = resolveElement(ref, site);
@@ -122,6 +122,7 @@ function resolveInput(ref: ReferenceExpression, site: Site): Resolved | undefine
     return { get: headerGetter((ctx) => ctx.inputHeader, ref.path), type: DYNAMIC };
   }
   if (part === 'params') return { get: pathGetter((ctx) => ctx.inputParams, ref.path), type: DYNAMIC };
+  if (part === 'remote') return resolveRemote(ref, site);
   const type = site.scope.inputType;
   const first = ref.path[0];
   // Path parameters are readable as input:<name> when the message has no such field.
@@ -130,6 +131,15 @@ function resolveInput(ref: ReferenceExpression, site: Site): Resolved | undefine
   }
   const root: StaticType = type ? { kind: 'typed', category: 'message', repeated: false, message: type } : DYNAMIC;
   return walk((ctx) => ctx.input, root, ref, site);
+}
+
+/** `input.remote:address`: the client's IP address, a string. */
+function resolveRemote(ref: ReferenceExpression, site: Site): Resolved | undefined {
+  if (ref.path.length !== 1 || ref.path[0] !== 'address') {
+    report(site, `unknown field "${ref.path.join('.')}" of input.remote; use input.remote:address${site.where}`);
+    return undefined;
+  }
+  return { get: (ctx) => ctx.remoteAddress, type: { kind: 'typed', category: 'string', repeated: false, scalar: 'string' } };
 }
 
 function resolveError(ref: ReferenceExpression, site: Site): Resolved | undefined {

@@ -7,6 +7,7 @@ import type { CallSpec, ConditionSpec, Positioned, ResourceSpec } from '../spec/
 import type { HclAttribute, HclBlock } from './ast.js';
 import { buildErrorObject, buildFields, buildNamedFields, buildOnError } from './fields.js';
 import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, typeError, type BuildContext } from './read.js';
+import { cacheRule } from './traffic.js';
 
 /** Where a resource sits: its enclosing `if` conditions and whether it is in `before`. */
 export interface ResourcePlace {
@@ -49,6 +50,7 @@ export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: 
         rollback: single('rollback', 'rollback', (b) => buildRollback(b, where, ctx)),
         error: single('error', 'error block', (b) => buildErrorObject(b, where, ctx)),
         on_error: single('onError', 'on_error block', (b) => buildOnError(b, where, ctx)),
+        cache: cacheRule(resource, where, ctx),
       },
     },
     where,

@@ -6,7 +6,8 @@
 import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, SelectSpec, ServiceSpec } from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
-import { absolute, dispatch, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
+import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
+import { buildRateLimit, cacheRule, serviceTrafficRules } from './traffic.js';
 
 type StringKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Positioned<string> ? K : never }[keyof T];
 
@@ -33,6 +34,7 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
   const fullName = pkg ? `${pkg}.${name}` : name;
   const service: ServiceSpec = { package: pkg, name, fullName, options: {}, methods: [], pos: block.pos };
   const where = `in service "${fullName}"`;
+  const traffic = serviceTrafficRules(service, where, ctx);
   const keys = {
     transport: 'transport',
     codec: 'codec',
@@ -44,8 +46,9 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
   dispatch(
     block.body,
     {
-      attributes: stringSetters(service, keys, where, ctx),
+      attributes: { ...stringSetters(service, keys, where, ctx), ...traffic.attributes },
       blocks: {
+        ...traffic.blocks,
         options: (b) => (service.options = optionsRecord(b, where, ctx)),
         method: (b) => {
           const method = buildMethod(b, where, ctx);
@@ -68,7 +71,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
     block.body,
     {
       attributes: stringSetters(method, { request: 'request', response: 'response' }, where, ctx),
-      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx)) },
+      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx)), cache: cacheRule(method, where, ctx) },
     },
     where,
     ctx,
@@ -146,6 +149,12 @@ export function buildEndpoint(block: HclBlock, ctx: BuildContext): EndpointSpec 
     {
       otherAttribute: (a) => setOwn(spec.options, a.name, positioned(a)),
       otherBlock: (b) => {
+        if (b.type === 'rate_limit') {
+          if (!firstOnly(spec.rateLimit, 'rate_limit block', b.pos, where, ctx)) return;
+          const limit = buildRateLimit(b, where, ctx);
+          if (limit) spec.rateLimit = limit;
+          return;
+        }
         if (b.type === 'message' || b.type === 'repeated') spec.fields.push(...buildFields([b], where, ctx));
         else spec.fields.push({ kind: 'message', name: b.labels[0] ?? b.type, fields: buildFields(b.body, where, ctx), pos: b.pos });
       },

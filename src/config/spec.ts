@@ -10,6 +10,7 @@ import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
 import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
 import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
+import { buildCacheStore, buildRateLimitStore } from './traffic.js';
 
 const TOP = 'at the top level';
 type ListenerKey = 'grpc' | 'graphql' | 'prometheus' | 'admin';
@@ -79,6 +80,14 @@ export class SpecBuilder {
       endpoint: (b) => push(spec.endpoints, buildEndpoint(b, ctx)),
       flow: (b) => push(spec.flows, buildFlow(b, ctx)),
       proxy: (b) => push(spec.flows, buildFlow(b, ctx)),
+      rate_limit_store: (b) => {
+        const store = firstOnly(spec.rateLimitStore, 'rate_limit_store block', b.pos, TOP, ctx) ? buildRateLimitStore(b, ctx) : undefined;
+        if (store) spec.rateLimitStore = store;
+      },
+      cache: (b) => {
+        const store = firstOnly(spec.cacheStore, 'cache block', b.pos, TOP, ctx) ? buildCacheStore(b, ctx) : undefined;
+        if (store) spec.cacheStore = store;
+      },
       jwt: (b) => {
         const key = buildJwt(b, ctx);
         if (!key || !firstOnly(this.jwtNames.get(key.name), `jwt "${key.name}"`, b.pos, TOP, ctx)) return;

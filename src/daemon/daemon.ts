@@ -18,6 +18,8 @@ import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type Upst
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
+import { createTraffic } from '../traffic/index.js';
+import { TrafficMetrics } from './traffic-metrics.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -49,10 +51,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (!plan) throw new ConfigError(diagnostics.items);
 
   const metrics = new Metrics();
-  const render = () => metrics.render();
+  const trafficMetrics = new TrafficMetrics();
+  const render = () => metrics.render() + trafficMetrics.render();
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   bindCallers(plan, callers, logger, metrics);
+  // Rate limits, service limits and response caches (issue 14), around the bound calls.
+  const traffic = createTraffic(plan, logger, trafficMetrics);
+  traffic.bindCalls(plan);
+  await traffic.start();
   const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
@@ -61,18 +68,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let ready = false;
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
+    const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
     const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), logger })]);
+    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
+    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
   }
   const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
   if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
@@ -82,6 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const [name, listener] of listeners) addresses[name] = await listener.listen();
   } catch (error) {
     await Promise.allSettled(listeners.map(([, l]) => l.close()));
+    await traffic.close();
     throw error;
   }
   ready = true;
@@ -98,6 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await Promise.allSettled(listeners.map(([, l]) => l.close()));
         await executor.drain();
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
+        await traffic.close();
         logger.info('maestro stopped');
       })();
       return closing;

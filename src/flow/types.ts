@@ -2,6 +2,7 @@
  * What a listener hands the executor, and what it gets back. Protocol-neutral: the HTTP,
  * gRPC and GraphQL listeners all speak this.
  */
+import type { EndpointPlan } from '../compile/plan.js';
 
 export interface FlowRequest {
   /** Decoded body (or GraphQL arguments, or gRPC message). Path/query params are merged in by the executor. */
@@ -13,6 +14,10 @@ export interface FlowRequest {
   requestId: string;
   /** Aborted when the client goes away: in-flight calls are aborted and the flow fails. */
   signal: AbortSignal;
+  /** The client's IP address, read as `input.remote:address`. */
+  remoteAddress?: string;
+  /** The endpoint the request came through (its rate limit applies). */
+  endpoint?: EndpointPlan;
 }
 
 export interface FlowSuccess {
@@ -31,6 +36,8 @@ export interface FlowFailure {
   /** The error object to send (default `{status, message}`). */
   body: unknown;
   header: Record<string, string>;
+  /** A stable code for clients that read one (GraphQL extensions.code), e.g. RATE_LIMITED. */
+  code?: string;
 }
 
 export type FlowResult = FlowSuccess | FlowFailure;

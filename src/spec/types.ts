@@ -85,6 +85,40 @@ export interface Spec {
   flows: FlowSpec[];
   /** Secrets for `jwt()`: `jwt { key = "…" }` blocks, by name ("" for the default). */
   jwtKeys: JwtKeySpec[];
+  /** `rate_limit_store { redis prefix }`: limits and caches shared through Redis. */
+  rateLimitStore?: RateLimitStoreSpec;
+  /** Top-level `cache { max_entries max_bytes }`: bounds of the in-memory response cache. */
+  cacheStore?: CacheStoreSpec;
+}
+
+/** `rate_limit { requests every burst key }`; attributes as written, checked by compile. */
+export interface RateLimitSpec {
+  requests?: Positioned<HclValue>;
+  every?: Positioned<HclValue>;
+  burst?: Positioned<HclValue>;
+  /** A template over the request; absent means one bucket for all clients. */
+  key?: Positioned<HclValue>;
+  pos: Pos;
+}
+
+/** `cache { ttl key }` on a resource or a service method. */
+export interface CacheSpec {
+  ttl?: Positioned<HclValue>;
+  key?: Positioned<HclValue>;
+  pos: Pos;
+}
+
+export interface RateLimitStoreSpec {
+  redis?: Positioned<HclValue>;
+  /** Prefix of every Redis key (default `maestro:`). */
+  prefix?: Positioned<HclValue>;
+  pos: Pos;
+}
+
+export interface CacheStoreSpec {
+  maxEntries?: Positioned<HclValue>;
+  maxBytes?: Positioned<HclValue>;
+  pos: Pos;
 }
 
 export interface ListenerSpec {
@@ -115,6 +149,10 @@ export interface ServiceSpec {
   responseCodec?: Positioned<string>;
   options: Record<string, Positioned<HclValue>>;
   methods: MethodSpec[];
+  /** Traffic control (issue 14): calls per time, concurrent calls, how long a call may wait. */
+  rateLimit?: RateLimitSpec;
+  maxInFlight?: Positioned<HclValue>;
+  maxWait?: Positioned<HclValue>;
   pos: Pos;
 }
 
@@ -124,6 +162,8 @@ export interface MethodSpec {
   response?: Positioned<string>;
   /** `options { endpoint method timeout … }`. */
   options: Record<string, Positioned<HclValue>>;
+  /** Response cache for every call of this method (a resource's own `cache` wins). */
+  cache?: CacheSpec;
   pos: Pos;
 }
 
@@ -158,6 +198,8 @@ export interface EndpointSpec {
   options: Record<string, Positioned<HclValue>>;
   /** Nested blocks are accepted (Semaphore allowed arbitrary ones) and kept as fields. */
   fields: FieldSpec[];
+  /** `rate_limit { … }`: requests beyond it are answered 429 without running the flow. */
+  rateLimit?: RateLimitSpec;
   pos: Pos;
 }
 
@@ -214,6 +256,8 @@ export interface ResourceSpec {
   rollback?: CallSpec;
   error?: ErrorObjectSpec;
   onError?: OnErrorSpec;
+  /** `cache { ttl key }`: the call's answer is kept and identical concurrent calls share one. */
+  cache?: CacheSpec;
   pos: Pos;
 }
 

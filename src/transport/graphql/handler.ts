@@ -73,6 +73,7 @@ function contextOf(req: Incoming): GraphqlContext {
     // The listener's genReqId already kept a sane x-request-id or made a UUID.
     requestId: request.id,
     signal: clientSignal(req.context.reply),
+    remoteAddress: request.ip,
   };
 }
 

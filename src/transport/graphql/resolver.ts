@@ -4,7 +4,7 @@
  * Only that field becomes null; sibling fields of the same document still answer.
  */
 import { GraphQLError, type GraphQLFieldResolver } from 'graphql';
-import type { FlowPlan } from '../../compile/plan.js';
+import type { FlowPlan, GraphqlEndpointPlan } from '../../compile/plan.js';
 import type { FlowFailure, FlowRequest } from '../../flow/types.js';
 import type { FlowRunner } from '../listener.js';
 
@@ -19,6 +19,8 @@ export type GraphqlContext = {
   requestId: string;
   /** Aborted when the client disconnects. */
   signal: AbortSignal;
+  /** The client's IP address (`input.remote:address`). */
+  remoteAddress?: string;
 };
 
 /** Name of the single argument of an untyped flow. */
@@ -28,10 +30,10 @@ export const UNTYPED_INPUT_ARG = 'input';
  * `typed`: the flow has an input message, whose fields are the arguments. Otherwise the
  * flow takes an optional `input: JSON` object, used as the whole input.
  */
-export function createFlowResolver(flow: FlowPlan, runner: FlowRunner, typed: boolean): GraphQLFieldResolver<unknown, GraphqlContext, Record<string, unknown>> {
+export function createFlowResolver(flow: FlowPlan, runner: FlowRunner, typed: boolean, endpoint?: GraphqlEndpointPlan): GraphQLFieldResolver<unknown, GraphqlContext, Record<string, unknown>> {
   return async function resolveFlow(_source, args, context) {
     const input = typed ? withoutNulls(args) : untypedInput(args[UNTYPED_INPUT_ARG]);
-    const request: FlowRequest = { input, header: context.header, params: {}, requestId: context.requestId, signal: context.signal };
+    const request: FlowRequest = { input, header: context.header, params: {}, requestId: context.requestId, signal: context.signal, remoteAddress: context.remoteAddress, endpoint };
     const result = await runner.run(flow, request);
     if (result.ok) return result.body ?? null;
     throw flowError(result);
@@ -41,7 +43,8 @@ export function createFlowResolver(flow: FlowPlan, runner: FlowRunner, typed: bo
 /** `{message, extensions: {status, …error object}}`, as DESIGN §5 specifies. */
 export function flowError(failure: FlowFailure): GraphQLError {
   const body = failure.body;
-  const extensions = isRecord(body) ? { status: failure.status, ...body } : { status: failure.status };
+  const extensions: Record<string, unknown> = isRecord(body) ? { status: failure.status, ...body } : { status: failure.status };
+  if (failure.code !== undefined) extensions.code = failure.code;
   return new GraphQLError(failure.message, { extensions });
 }
 

@@ -89,7 +89,7 @@ function flowField(endpoint: GraphqlEndpointPlan, mapper: TypeMapper, runner: Fl
     args,
     // No file position here: introspection is public, the config layout is not.
     description: `Runs flow "${flow.name}".`,
-    resolve: createFlowResolver(flow, runner, inputType !== undefined),
+    resolve: createFlowResolver(flow, runner, inputType !== undefined, endpoint),
   };
 }
 

@@ -48,7 +48,7 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
     const controller = new AbortController();
     const onCancelled = (): void => controller.abort();
     call.once('cancelled', onCancelled);
-    const flowRequest: FlowRequest = { input, header, params: NO_PARAMS, requestId, signal: controller.signal };
+    const flowRequest: FlowRequest = { input, header, params: NO_PARAMS, requestId, signal: controller.signal, remoteAddress: peerAddress(call.getPeer()), endpoint };
 
     executor.run(flow, flowRequest).then(
       (result) => {
@@ -80,4 +80,12 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
       },
     );
   };
+}
+
+/** The client's IP from grpc-js' peer string: `ipv4:127.0.0.1:5000`, `[::1]:5000`, `127.0.0.1:5000`. */
+export function peerAddress(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  if (bare.startsWith('[')) return bare.slice(1, bare.indexOf(']'));
+  const colon = bare.lastIndexOf(':');
+  return colon > 0 && bare.indexOf(':') === colon ? bare.slice(0, colon) : bare;
 }

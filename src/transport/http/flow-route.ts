@@ -38,7 +38,7 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
 
     const params = requestParams(request, wildcard);
     const signal = clientSignal(reply);
-    const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal };
+    const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal, remoteAddress: request.ip, endpoint };
     const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, 400, invalid);
     if (!result.ok) return sendFailure(reply, result, codec);
 

@@ -79,6 +79,8 @@ function createProxyHandler(
       params: requestParams(request, route.wildcard),
       requestId: request.id,
       signal,
+      remoteAddress: request.ip,
+      endpoint,
     });
     if (!result.ok) return sendFailure(reply, result, codec);
     if (signal.aborted) {

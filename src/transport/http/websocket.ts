@@ -67,7 +67,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
     const controller = new AbortController();
     const onGone = (): void => controller.abort();
     socket.once('close', onGone);
-    const result = await options.executor.run(entry.endpoint.flow, { input: {}, header: req.headers, params, requestId, signal: controller.signal });
+    const result = await options.executor.run(entry.endpoint.flow, { input: {}, header: req.headers, params, requestId, signal: controller.signal, remoteAddress: req.socket.remoteAddress, endpoint: entry.endpoint });
     if (!result.ok) {
       const { contentType, payload } = encodeErrorBody(result.body, entry.endpoint.codec, result.status, result.message);
       refuse(socket, result.status, payload, contentType, requestId);

@@ -1,0 +1,58 @@
+/**
+ * Traffic control as the daemon wires it (issue 14): one shared store (Redis or none),
+ * one limiter, one response cache; then each listener's runner gets its endpoint limits
+ * and each call resource its service gate and cache, once, at start.
+ *
+ *   listener ─▶ limitFlows (429) ─▶ executor ─▶ cache (hit / join / miss) ─▶ service gate (503) ─▶ caller
+ */
+import type { Logger } from 'pino';
+import type { EndpointPlan, Plan, ServicePlan } from '../compile/plan.js';
+import type { FlowRunner } from '../transport/listener.js';
+import { ResponseCache } from './cache.js';
+import { limitFlows } from './endpoint-limits.js';
+import { Limiter } from './limiter.js';
+import type { TrafficMeters } from './meters.js';
+import { RedisStore } from './redis-store.js';
+import { ServiceGate } from './service-limits.js';
+
+export type { TrafficMeters } from './meters.js';
+
+export interface Traffic {
+  /** Connects the store (bounded wait; never fails the start). */
+  start(): Promise<void>;
+  /** The runner with the rate limits of `endpoints` in front. */
+  limitFlows(runner: FlowRunner, endpoints: readonly EndpointPlan[]): FlowRunner;
+  /** Wraps every bound call resource with its cache and its service's limits. */
+  bindCalls(plan: Plan): void;
+  close(): Promise<void>;
+}
+
+const DEFAULTS = { redis: undefined, prefix: 'maestro:', cacheMaxEntries: 10_000, cacheMaxBytes: 64 * 1024 * 1024 };
+
+export function createTraffic(plan: Plan, logger: Logger, meters: TrafficMeters): Traffic {
+  const config = plan.traffic ?? DEFAULTS;
+  const store = config.redis ? new RedisStore(config.redis, config.prefix, logger, meters) : undefined;
+  const limiter = new Limiter(store, meters);
+  const cache = new ResponseCache(config, store);
+  return {
+    start: async () => store?.start(),
+    limitFlows: (runner, endpoints) => limitFlows(runner, endpoints, limiter, meters),
+    bindCalls(bound: Plan): void {
+      const gates = new Map<ServicePlan, ServiceGate>();
+      for (const flow of bound.flows) {
+        for (const node of flow.nodes) {
+          const call = node.call;
+          if (!call?.invoke) continue;
+          const limits = call.service.limits;
+          if (limits) {
+            let gate = gates.get(call.service);
+            if (!gate) gates.set(call.service, (gate = new ServiceGate(call.service, limits, limiter, meters)));
+            call.invoke = gate.wrap(call.invoke);
+          }
+          if (node.cache) call.invoke = cache.wrap(node, call.invoke, meters.cache(flow.name, node.name));
+        }
+      }
+    },
+    close: async () => store?.close(),
+  };
+}
