@@ -87,5 +87,6 @@ export function peerAddress(peer: string): string {
   const bare = peer.replace(/^ipv[46]:/, '');
   if (bare.startsWith('[')) return bare.slice(1, bare.indexOf(']'));
   const colon = bare.lastIndexOf(':');
-  return colon > 0 && bare.indexOf(':') === colon ? bare.slice(0, colon) : bare;
+  const port = bare.slice(colon + 1);
+  return colon > 0 && bare.indexOf(':') === colon && port !== '' && /^\d+$/.test(port) ? bare.slice(0, colon) : bare;
 }
