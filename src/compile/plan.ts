@@ -42,6 +42,9 @@ export interface ExecContext {
 /** A compiled template or value: reads the context, returns the value. Built once. */
 export type Getter = (ctx: ExecContext) => unknown;
 
+/** A key template (rate-limit bucket, cache entry) compiled to its text. */
+export type KeyGetter = (ctx: ExecContext) => string;
+
 /** Name → getter pairs, in file order (headers, params). */
 export type NamedGetters = ReadonlyArray<readonly [name: string, get: Getter]>;
 
@@ -65,8 +68,8 @@ export interface RateLimitPlan {
   requests: number;
   everyMs: number;
   burst: number;
-  /** The bucket key over the request; undefined: one bucket for every client. */
-  key: Getter | undefined;
+  /** The bucket key over the request, as text; undefined: one bucket for every client. */
+  key: KeyGetter | undefined;
   /** Input headers the key reads (lower-cased): the only ones copied for it. */
   keyHeaders: string[];
   /** `global`, or the key template as written: a bounded metrics label. */
@@ -87,8 +90,8 @@ export interface ServiceLimitPlan {
 /** `cache { ttl key }` of a resource (or inherited from its method). */
 export interface CachePlan {
   ttlMs: number;
-  /** Custom key; undefined: the call itself (service, method, params, headers, body). */
-  key: Getter | undefined;
+  /** Custom key, as text; undefined: the call itself (service, method, params, headers, body). */
+  key: KeyGetter | undefined;
   pos: Pos;
 }
 

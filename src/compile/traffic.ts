@@ -14,7 +14,8 @@ import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
 import type { CacheSpec, EndpointSpec, HclValue, Pos, Positioned, RateLimitSpec, ResourceSpec, Spec } from '../spec/types.js';
 import { parseDuration, parseSize } from './duration.js';
-import type { CachePlan, EndpointPlan, FlowPlan, Getter, RateLimitPlan, ServicePlan, TrafficPlan } from './plan.js';
+import { jsonText } from '../template/index.js';
+import type { CachePlan, EndpointPlan, FlowPlan, Getter, KeyGetter, RateLimitPlan, ServicePlan, TrafficPlan } from './plan.js';
 import type { FlowScope, Site } from './references.js';
 import { compileValue } from './values.js';
 
@@ -38,6 +39,19 @@ export interface TrafficContext {
   functions: Map<string, TemplateFunction>;
   schemas: SchemaRegistry;
   diagnostics: Diagnostics;
+}
+
+/**
+ * A key's value as text: buckets and cache entries are named by it. Absent values are ''
+ * (one bucket for every request without the value); objects are their exact JSON.
+ */
+function asText(get: Getter): KeyGetter {
+  return (ctx) => {
+    const value = get(ctx);
+    if (value === undefined || value === null) return '';
+    if (typeof value === 'string') return value;
+    return typeof value === 'object' ? jsonText(value) : String(value);
+  };
 }
 
 /** A positive whole number, or undefined after reporting. */
@@ -64,7 +78,7 @@ function compileRateLimit(spec: RateLimitSpec, id: string, where: string, keySco
   const requests = positiveInt(spec.requests, `rate_limit requests ${where}`, diagnostics, code);
   const everyMs = spec.every ? duration(spec.every, `rate_limit every ${where}`, diagnostics, code) : 1000;
   const burst = spec.burst ? positiveInt(spec.burst, `rate_limit burst ${where}`, diagnostics, code) : requests;
-  let key: Getter | undefined;
+  let key: KeyGetter | undefined;
   let keyHeaders: string[] = [];
   let keyClass = 'global';
   if (spec.key) {
@@ -76,7 +90,7 @@ function compileRateLimit(spec: RateLimitSpec, id: string, where: string, keySco
       const headers = new RecordingHeaders();
       const scope: FlowScope = { ...keyScope, inputHeaders: headers };
       const site: Site = { scope, where: ` in the rate_limit key ${where}`, pos: spec.key.pos, self: undefined, allowSelf: false, allowError: false, deps: new Set(), elements: [] };
-      key = compileValue(spec.key.value, site, spec.key.pos).get;
+      key = asText(compileValue(spec.key.value, site, spec.key.pos).get);
       keyHeaders = [...headers];
       keyClass = spec.key.value;
     }
@@ -178,12 +192,12 @@ export function compileNodeCache(resource: ResourceSpec, at: Site, spec: Spec, s
   }
   if (!cache.ttl) diagnostics.error(code, cache.pos, `cache ${where} needs ttl = "<duration>", e.g. "30s"`);
   const ttlMs = duration(cache.ttl, `cache ttl ${where}`, diagnostics, code);
-  let key: Getter | undefined;
+  let key: KeyGetter | undefined;
   if (cache.key) {
     if (typeof cache.key.value !== 'string' || cache.key.value === '') {
       diagnostics.error(code, cache.key.pos, `cache key ${where} must be a template such as "{{ input:id }}"`);
     } else {
-      key = compileValue(cache.key.value, { ...at, pos: cache.key.pos }, cache.key.pos).get;
+      key = asText(compileValue(cache.key.value, { ...at, pos: cache.key.pos }, cache.key.pos).get);
     }
   }
   return ttlMs === undefined ? undefined : { ttlMs, key, pos: cache.pos };

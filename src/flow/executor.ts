@@ -13,7 +13,6 @@ import { CodecError } from '../codec/codec.js';
 import { CallError } from '../errors.js';
 import { FunctionError } from '../functions/function.js';
 import type { ExecContext, FlowPlan, NodePlan, OutgoingCall } from '../compile/plan.js';
-import { keyText } from '../traffic/key.js';
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
 import { runRollbacks } from './rollback.js';
@@ -155,7 +154,7 @@ class FlowRun {
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
     this.ctx.requests[node.index] = body;
     const out: OutgoingCall = { body, params: evaluateNamed(call.params, this.ctx), headers: evaluateNamed(call.header, this.ctx), requestId: this.ctx.requestId };
-    if (node.cache?.key) out.cacheKey = keyText(node.cache.key(this.ctx));
+    if (node.cache?.key) out.cacheKey = node.cache.key(this.ctx);
     const result = await call.invoke(out, this.signal);
     const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
     if (!expected) {

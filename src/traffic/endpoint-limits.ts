@@ -16,7 +16,6 @@ import type { EndpointPlan, ExecContext, FlowPlan, RateLimitPlan } from '../comp
 import { createContext } from '../flow/context.js';
 import type { FlowRequest, FlowResult } from '../flow/types.js';
 import type { FlowRunner } from '../transport/listener.js';
-import { keyText } from './key.js';
 import type { Limiter } from './limiter.js';
 import type { Count, TrafficMeters } from './meters.js';
 import type { Decision } from './token-bucket.js';
@@ -72,7 +71,7 @@ function rateHeaders(limit: EndpointLimit, decision: Decision): Record<string, s
 function bucketKey(plan: RateLimitPlan, flow: FlowPlan, request: FlowRequest): string {
   if (!plan.key) return '';
   try {
-    return keyText(plan.key(keyContext(plan, flow, request)));
+    return plan.key(keyContext(plan, flow, request));
   } catch {
     return '';
   }

@@ -118,6 +118,29 @@ endpoint "items" "http" {
     expect(metrics).toContain('maestro_rate_limited_total{protocol="http",endpoint="GET /items",key="{{ input.header:X-Api-Key }}"} 1');
   });
 
+  it('keys by a function result: {{ lower(input.header:X-Tenant) }} puts ACME and acme in one bucket', async () => {
+    const shop = await items();
+    const dir = configDir({
+      'config.hcl': `${SERVICE}${FLOW}
+endpoint "items" "http" {
+  endpoint = "/items"
+  method   = "GET"
+
+  rate_limit {
+    requests = 2
+    every    = "1h"
+    key      = "{{ lower(input.header:X-Tenant) }}"
+  }
+}
+`,
+    });
+    const { base } = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
+    const as = (tenant: string) => send(`${base}/items`, { headers: { 'x-tenant': tenant } });
+    const answers = [await as('ACME'), await as('acme'), await as('Acme'), await as('other')];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429, 200]);
+    expect(shop.seen).toHaveLength(3);
+  });
+
   it('keys by the client address with {{ input.remote:address }}', async () => {
     const shop = await items();
     const dir = configDir({
@@ -211,5 +234,42 @@ endpoint "item" "graphql" {
     expect(refused.errors[0]!.message).toContain('rate limit exceeded');
     expect(refused.errors[0]!.extensions).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
     expect(shop.seen).toHaveLength(2); // one gRPC call, one GraphQL call
+  });
+
+  it('limits a proxy endpoint: the refused request is never forwarded', async () => {
+    const hub = await upstream((_req, res) => sendJson(res, 200, { from: 'hub' }));
+    const dir = configDir({
+      'config.hcl': `
+service "hub" "Hub" {
+  transport = "http"
+  host      = "$UPSTREAM"
+}
+
+endpoint "gateway" "http" {
+  endpoint = "/v1/*path"
+  method   = "*"
+
+  rate_limit {
+    requests = 1
+    every    = "1h"
+  }
+}
+
+proxy "gateway" {
+  input {}
+
+  forward "hub.Hub" {}
+}
+`,
+    });
+    const { base } = await daemon([join(dir, 'config.hcl')], { UPSTREAM: hub.url }, dir);
+    const first = await send(`${base}/v1/a`);
+    const second = await send(`${base}/v1/b`);
+    expect(first.json()).toEqual({ from: 'hub' });
+    expect(second.status).toBe(429);
+    expect(second.headers['retry-after']).toMatch(/^\d+$/);
+    expect(hub.seen.map((s) => s.url)).toEqual(['/v1/a']);
+    // The RateLimit fields of a proxy's flow are not forwarded upstream.
+    expect(hub.seen[0]!.headers.ratelimit).toBeUndefined();
   });
 });
