@@ -66,14 +66,25 @@ export class ResponseCache {
   async get(key: string): Promise<CallResult | undefined> {
     if (this.store?.shared) {
       const stored = await this.store.get(key);
-      if (stored) return deserialize(stored) as CallResult;
+      if (stored) {
+        try {
+          return deserialize(stored) as CallResult;
+        } catch {
+          return undefined; // written by something else under our prefix: a miss
+        }
+      }
       if (this.store.shared) return undefined;
     }
     return this.memory.get(key)?.result;
   }
 
   async set(key: string, result: CallResult, ttlMs: number): Promise<void> {
-    const bytes = serialize(result);
+    let bytes: Buffer;
+    try {
+      bytes = serialize(result);
+    } catch {
+      return; // a value the structured clone cannot carry is simply not cached
+    }
     if (this.store?.shared && (await this.store.set(key, bytes, ttlMs))) return;
     // An answer larger than the whole cache is simply not kept.
     if (bytes.byteLength <= this.memory.maxSize) this.memory.set(key, { result, bytes: bytes.byteLength }, { ttl: ttlMs });

@@ -48,12 +48,19 @@ interface WithTake {
 
 /** How long the daemon waits for Redis at start before serving with local counting. */
 const CONNECT_WAIT_MS = 2000;
+/** After a failed command on an open connection, Redis is tried again this much later. */
+const PROBE_AFTER_MS = 1000;
 
 export class RedisStore {
   private readonly redis: Redis & WithTake;
   private up = false;
   /** Set once an outage has been logged, cleared when Redis is back. */
   private outage = false;
+  /**
+   * After a failed command on a connection that still looks open (a timeout, say), Redis
+   * is tried again from this time on: no 'ready' event would ever announce its return.
+   */
+  private probeAt = 0;
 
   constructor(url: string, private readonly prefix: string, private readonly logger: Logger, private readonly meters: TrafficMeters) {
     // No offline queue and no retries per command: a request never waits for a reconnect.
@@ -65,11 +72,7 @@ export class RedisStore {
       retryStrategy: (times) => Math.min(100 * times, 2000),
     }) as Redis & WithTake;
     this.redis.defineCommand('maestroTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
-    this.redis.on('ready', () => {
-      if (this.outage) this.logger.info('rate_limit_store: Redis is reachable again; limits are shared again');
-      this.up = true;
-      this.outage = false;
-    });
+    this.redis.on('ready', () => this.ok());
     // ioredis reports every failed reconnect; the outage itself is logged once, in down().
     this.redis.on('error', () => undefined);
     this.redis.on('close', () => this.down('connection closed'));
@@ -93,6 +96,7 @@ export class RedisStore {
     if (!this.shared) return undefined;
     try {
       const [allowed, tokens] = await this.redis.maestroTake(`${this.prefix}rl:${limit.id}:${key}`, String(limit.burst), String(refillRate(limit)));
+      this.ok();
       return decide(limit, Number(tokens), allowed === 1);
     } catch (error) {
       this.down((error as Error).message);
@@ -103,7 +107,9 @@ export class RedisStore {
   async get(key: string): Promise<Buffer | undefined> {
     if (!this.shared) return undefined;
     try {
-      return (await this.redis.getBuffer(`${this.prefix}cache:${key}`)) ?? undefined;
+      const value = (await this.redis.getBuffer(`${this.prefix}cache:${key}`)) ?? undefined;
+      this.ok();
+      return value;
     } catch (error) {
       this.down((error as Error).message);
       return undefined;
@@ -115,6 +121,7 @@ export class RedisStore {
     if (!this.shared) return false;
     try {
       await this.redis.set(`${this.prefix}cache:${key}`, value, 'PX', Math.max(1, Math.round(ttlMs)));
+      this.ok();
       return true;
     } catch (error) {
       this.down((error as Error).message);
@@ -122,8 +129,9 @@ export class RedisStore {
     }
   }
 
+  /** Whether to ask Redis now: connected, and either well or due for another try. */
   get shared(): boolean {
-    return this.up && this.redis.status === 'ready';
+    return this.redis.status === 'ready' && (this.up || Date.now() >= this.probeAt);
   }
 
   async close(): Promise<void> {
@@ -135,8 +143,16 @@ export class RedisStore {
     }
   }
 
+  private ok(): void {
+    if (this.up) return;
+    this.up = true;
+    if (this.outage) this.logger.info('rate_limit_store: Redis is reachable again; limits are shared again');
+    this.outage = false;
+  }
+
   private down(reason: string): void {
     this.up = false;
+    this.probeAt = Date.now() + PROBE_AFTER_MS;
     if (this.outage) return;
     this.outage = true;
     this.meters.fallback();

@@ -3,7 +3,8 @@
  * machine's Redis on 127.0.0.1:6379 (a key prefix of its own per run): 8 requests spread
  * over both daemons give exactly 5 answers. Against a redis-server this test starts on a
  * free port and then kills (the shared one is never stopped): after the kill both daemons
- * keep answering, counting locally, and both log the fallback.
+ * keep answering, counting locally, and both log the fallback; once a Redis answers on that
+ * port again, both say so and share the count again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -153,5 +154,16 @@ describe('rate limits shared through Redis', () => {
     const metrics = (await send(`http://${daemons[0].address}/metrics`)).text;
     expect(metrics).toContain('maestro_rate_limit_store_fallbacks_total 1');
     expect(metrics).toMatch(/maestro_rate_limit_local_decisions_total [1-9]/);
+
+    // Redis back on the same port (empty): both reconnect, say so, and share the count again.
+    const again: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    cleanup(() => {
+      if (again.exitCode === null && again.signalCode === null) again.kill('SIGKILL');
+    });
+    const back = (line: Record<string, unknown>) => String(line.msg).includes('rate_limit_store: Redis is reachable again');
+    for (const d of daemons) await d.waitForLog(back, 15_000);
+    const shared = await eight(daemons);
+    expect(shared.filter((a) => a.status === 200)).toHaveLength(5);
+    expect(shared.filter((a) => a.status === 429)).toHaveLength(3);
   });
 });
