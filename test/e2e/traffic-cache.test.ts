@@ -109,7 +109,7 @@ describe('response cache', () => {
     const { base } = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
     const answers = Array.from({ length: 50 }, () => send(`${base}/items/1`));
     // The upstream holds its answer until the other 49 have joined the call in flight.
-    await waitFor(async () => (await send(`${base}/metrics`)).text.includes('maestro_cache_coalesced_total{flow="item",resource="item"} 49'), '49 coalesced calls');
+    await waitFor(async () => (await send(`${base}/metrics`)).text.includes('maestro_cache_coalesced_total{flow="item",resource="item"} 49'), '49 coalesced calls', 20_000);
     release.resolve();
     const done = await Promise.all(answers);
     expect(done.map((a) => a.status)).toEqual(new Array(50).fill(200));
