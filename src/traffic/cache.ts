@@ -45,7 +45,9 @@ export function storableFor(result: CallResult, ttlMs: number): number {
   if (CACHE_CONTROL_NEVER.test(control)) return 0;
   let maxAge: number | undefined;
   let shared: number | undefined;
-  for (const match of control.matchAll(CACHE_CONTROL_AGE)) {
+  // exec with lastIndex rather than matchAll, which would clone the regex per answer.
+  CACHE_CONTROL_AGE.lastIndex = 0;
+  for (let match = CACHE_CONTROL_AGE.exec(control); match; match = CACHE_CONTROL_AGE.exec(control)) {
     const seconds = Number(match[2]);
     if (match[1]!.toLowerCase() === 's-maxage') shared = seconds;
     else maxAge = seconds;
