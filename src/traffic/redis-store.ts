@@ -15,9 +15,11 @@ import type { TrafficMeters } from './meters.js';
 
 /**
  * KEYS[1] the bucket; ARGV burst, tokens per ms. Returns {allowed, tokens left as text}:
- * Redis truncates Lua numbers to integers, and the fraction matters.
+ * Redis truncates Lua numbers to integers, and the fraction matters. Redis before 5 needs
+ * replicate_commands() to write after TIME; later versions always replicate effects.
  */
 const TAKE_SCRIPT = `
+if redis.replicate_commands then redis.replicate_commands() end
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local t = redis.call('TIME')
