@@ -9,6 +9,7 @@ import { ConfigError, formatDiagnostic } from '../src/errors.js';
 import { loadPlan } from '../src/daemon/load.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { summarize } from '../src/daemon/summary.js';
+import { drawPlan, GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -67,6 +68,29 @@ program
       return;
     }
     process.stdout.write(`${summarize(plan)}\n`);
+  });
+
+program
+  .command('graph')
+  .description('draw the flows as the executor runs them (resources, edges, conditions, rollbacks): Mermaid, DOT or SVG on stdout')
+  .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
+  .option('--proto <file|glob...>', 'extra .proto files or globs')
+  .option('--flow <name>', 'only this flow or proxy (default: all, one subgraph each)')
+  .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
+  .action(async (opts: { config: string[]; proto?: string[]; flow?: string; format: GraphFormat }) => {
+    const { plan, spec, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
+    for (const d of diagnostics.errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!plan) {
+      process.stderr.write(`graph: ${diagnostics.errors.length} error(s)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    try {
+      process.stdout.write(await drawPlan(plan, spec, opts.format, opts.flow));
+    } catch (error) {
+      process.stderr.write(`graph: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
   });
 
 function fail(error: unknown): never {

@@ -12,6 +12,7 @@ import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
 import { checkDag } from './dag.js';
+import { compileForEach, listOf } from './for-each.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
 import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, NodePlan, OutputPlan, RewritePlan } from './plan.js';
@@ -55,6 +56,9 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     const method = resource.request ? lookupMethod(resource.request, context, `resource "${resource.name}" of ${label}`) : undefined;
     if (method?.responseType) info.response = messageStaticType(method.responseType);
     if (method?.requestType) info.request = messageStaticType(method.requestType);
+    // A for_each resource reads as the list of its answers (and of its requests).
+    if (resource.forEach) info.response = listOf(info.response);
+    if (resource.forEach) info.request = listOf(info.request);
     return info;
   });
 
@@ -111,7 +115,9 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     value = compiled.get;
     info.response = compiled.type;
   }
-  const call = resource.request ? compileCall(resource.request, main, context) : undefined;
+  const forEach = compileForEach(resource, main);
+  const itemSite = (at: Site): Site => (forEach ? { ...at, elements: [forEach.frame] } : at);
+  const call = resource.request ? compileCall(resource.request, itemSite(main), context) : undefined;
   for (const dep of resource.dependsOn) {
     const target = scope.nodes.get(dep.value);
     if (!target) {
@@ -121,7 +127,7 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     }
   }
   const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
-  const rollback = resource.rollback ? compileCall(resource.rollback, rollbackSite, context) : undefined;
+  const rollback = resource.rollback ? compileCall(resource.rollback, itemSite(rollbackSite), context) : undefined;
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
   const node: NodePlan = {
     index: info.index,
@@ -136,6 +142,7 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     rollback,
     expectStatus: resource.expectStatus ? new Set(resource.expectStatus.value) : undefined,
     errors: compileErrorHandling(resource, flow, context.spec, errorSite),
+    ...(forEach ? { forEach: forEach.plan } : {}),
     pos: resource.pos,
   };
   return { node, rollbackRefs: rollbackSite.deps };

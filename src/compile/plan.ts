@@ -136,7 +136,22 @@ export interface NodePlan {
   /** Accepted statuses; undefined means any 2xx. */
   expectStatus: ReadonlySet<number> | undefined;
   errors: ErrorHandling;
+  /** `for_each`: one call per element of a list (see flow/for-each.ts). */
+  forEach?: ForEachPlan;
   pos: Pos;
+}
+
+/**
+ * `for_each = "{{ input:items }}"` on a call resource: the request (and rollback) is built
+ * once per element, which they read as `item:`; the answers form a list in input order.
+ */
+export interface ForEachPlan {
+  /** Reads the list (undefined or null reads as an empty list). */
+  list: Getter;
+  /** At most this many calls of the resource in flight at once. */
+  maxConcurrency: number;
+  /** The expression as written, for pictures and messages. */
+  source: string;
 }
 
 export interface InputPlan {
