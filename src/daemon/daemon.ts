@@ -18,6 +18,8 @@ import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type Upst
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
+import { FlowStats } from './flow-stats.js';
+import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -41,7 +43,7 @@ export interface Daemon {
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { plan, diagnostics } = await loadPlan(options);
+  const { plan, spec, diagnostics } = await loadPlan(options);
   const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
   const level = LEVELS.has(configured) ? configured : 'info';
   const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
@@ -53,6 +55,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   bindCallers(plan, callers, logger, metrics);
+  // Per-resource figures and the /flows page (#15). Served on the HTTP and metrics
+  // listeners for now; to be mounted on the admin listener once it exists.
+  const flowStats = new FlowStats();
+  flowStats.instrument(plan);
+  const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
@@ -62,7 +69,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
@@ -75,7 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
   }
   const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
-  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
+  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
 
   const addresses: Record<string, string> = {};
   try {

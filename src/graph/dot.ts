@@ -14,7 +14,7 @@ export interface DotOptions {
 }
 
 /** The placeholder line the /flows page replaces; its width sizes the box. */
-export const FIGURES_PLACEHOLDER = 'calls –  errors –  p50 –';
+export const FIGURES_PLACEHOLDER = '– calls · – errors · p50 –';
 
 const SHAPES: Record<GraphNode['kind'], string> = {
   input: 'shape=oval',

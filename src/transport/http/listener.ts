@@ -29,6 +29,10 @@ export interface HttpListenerOptions {
   ready?: () => boolean;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
   metrics?: () => string;
+  /** Extra pages by path (the /flows page), answered on GET/HEAD unless an endpoint has the path. */
+  pages?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
+  /** The paths `pages` answers. */
+  pagePaths?: readonly string[];
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -151,6 +155,16 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   const metrics = options.metrics;
   if (metrics && !served.has('/metrics')) {
     app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics()));
+  }
+
+  const pages = options.pages;
+  for (const path of pages ? options.pagePaths ?? [] : []) {
+    if (served.has(path)) continue;
+    app.get(path, async (request, reply) => {
+      const answer = await pages!(request.method, path);
+      if (!answer) return sendError(reply, 404, `no endpoint for GET ${path}`);
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    });
   }
 
   const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
