@@ -13,6 +13,7 @@ import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
 import { checkDag } from './dag.js';
 import { compileForEach, listOf } from './for-each.js';
+import { compileStream } from './stream.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
 import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, NodePlan, OutputPlan, RewritePlan } from './plan.js';
@@ -75,7 +76,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
   const flowSite = site(scope, ` in the output of ${label}`, flow.pos, undefined);
   const output = flow.output ? compileOutput(flow.output, { ...flowSite, pos: flow.output.pos }, context) : undefined;
 
-  return {
+  return compileStream({
     name: flow.name,
     kind: flow.kind,
     input: { type: inputType, headers: [...scope.inputHeaders] },
@@ -87,7 +88,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     forward: compileForward(flow, scope, context),
     rewrites: compileRewrites(flow, diagnostics),
     pos: flow.pos,
-  };
+  }, diagnostics);
 }
 
 function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {

@@ -11,6 +11,7 @@ import { parseDuration, parseSize } from './duration.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
+import { checkStreamEndpoints } from './stream.js';
 
 export type * from './plan.js';
 
@@ -44,6 +45,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   }
 
   const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
+  checkStreamEndpoints(endpoints, diagnostics);
   const plan: Plan = {
     flows: [...flows.values()],
     endpoints,

@@ -12,6 +12,7 @@ import { createHttpCaller } from '../transport/http/caller.js';
 import { createHttpListener } from '../transport/http/listener.js';
 import { createGrpcCaller } from '../transport/grpc/caller.js';
 import { createGrpcListener } from '../transport/grpc/listener.js';
+import { createGrpcStreamCaller } from '../transport/grpc/stream-caller.js';
 import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
@@ -55,6 +56,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   bindCallers(plan, callers, logger, metrics);
+  // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
+  const streamCaller = createGrpcStreamCaller();
+  for (const flow of plan.flows) {
+    const call = flow.stream ? flow.nodes[flow.stream.node]!.call : undefined;
+    if (call) call.openStream = streamCaller.prepare(call);
+  }
   // Per-resource figures and the /flows page (#15). Served on the HTTP and metrics
   // listeners for now; to be mounted on the admin listener once it exists.
   const flowStats = new FlowStats();
@@ -104,7 +111,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ready = false;
         await Promise.allSettled(listeners.map(([, l]) => l.close()));
         await executor.drain();
-        await Promise.allSettled([...callers.values()].map((c) => c.close()));
+        await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
         logger.info('maestro stopped');
       })();
       return closing;

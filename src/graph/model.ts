@@ -66,7 +66,9 @@ export function flowGraph(flow: FlowPlan, spec: FlowSpec | undefined): FlowGraph
   nodes.push({ id: 'input', kind: 'input', lines: inputType ? ['input', inputType] : ['input'] });
   for (const node of flow.nodes) {
     const group = groups.byNode[node.index];
-    nodes.push({ id: nodeId(node), kind: node.kind === 'value' ? 'value' : 'resource', lines: resourceLines(node, flow.kind), resource: node.name, group });
+    const lines = resourceLines(node, flow.kind);
+    if (flow.stream?.node === node.index) lines.push('server stream');
+    nodes.push({ id: nodeId(node), kind: node.kind === 'value' ? 'value' : 'resource', lines, resource: node.name, group });
     if (node.deps.length === 0) edges.push({ from: 'input', to: nodeId(node), dashed: false });
     for (const dep of node.deps) edges.push({ from: nodeId(flow.nodes[dep]!), to: nodeId(node), dashed: false });
     if (node.rollback) {
@@ -106,7 +108,9 @@ function resourceLines(node: NodePlan, kind: 'flow' | 'proxy'): string[] {
 
 function outputNode(flow: FlowPlan): GraphNode {
   const type = flow.output?.type?.fullName;
-  return { id: 'output', kind: 'output', lines: flow.output ? (type ? ['output', type] : ['output']) : ['output (empty)'] };
+  const lines = flow.output ? (type ? ['output', type] : ['output']) : ['output (empty)'];
+  if (flow.stream) lines.push('one event per message');
+  return { id: 'output', kind: 'output', lines };
 }
 
 function forwardNode(flow: FlowPlan, spec: FlowSpec | undefined): GraphNode {

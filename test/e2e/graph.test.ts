@@ -53,6 +53,7 @@ function exampleCases(): Case[] {
 const cases: Case[] = [
   { name: 'examples/shop', config: [join(root, 'examples/shop/config.hcl')], env: { SHOP_UPSTREAM: 'http://127.0.0.1:1', MAESTRO_HTTP: ':0' } },
   { name: 'fixture with every shape', config: [join(root, 'test/fixtures/graph/flows.hcl')], env: { UPSTREAM: 'http://127.0.0.1:1' } },
+  { name: 'stream flow', config: [join(root, 'test/fixtures/stream/config.hcl')], env: { TICKER: '127.0.0.1:1', META: 'http://127.0.0.1:1' } },
   ...exampleCases(),
 ];
 
@@ -157,6 +158,8 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
     expect(proxy).toContain('label="check\\nshop.Api.Get\\ncheck"');
     expect(proxy).toContain('label="forward\\nshop.Api\\nhttp://127.0.0.1:1\\nrewrite /v1/(?P<rest>.*) → /<rest>"');
     expect(proxy).toContain('f0_resource_0 -> f0_forward;');
+
+    expect(await drawn(cases[2]!, 'dot')).toContain('f0_resource_1 [label="ticks\\nticks.Ticker.Watch\\nserver stream"');
 
     // A resource named like a Mermaid keyword is still a node.
     const mermaid = await drawn(c, 'mermaid', 'checkout');

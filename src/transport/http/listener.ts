@@ -17,7 +17,8 @@ import { createFlowHandler } from './flow-route.js';
 import { requestIdOf } from './forward-headers.js';
 import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
 import { errorJson, sendError } from './reply.js';
-import { compileRoutePath } from './routes.js';
+import { compileRoutePath, type RoutePath } from './routes.js';
+import { createStreamHandler, createStreamUpgrades } from './stream-route.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
 
 export interface HttpListenerOptions {
@@ -130,6 +131,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
 
   const served = new Set<string>();
   const websocketRoutes: WebsocketRoute[] = [];
+  const streamRoutes: Array<{ endpoint: HttpEndpointPlan; route: RoutePath }> = [];
   let agent: Agent | undefined;
   for (const endpoint of endpoints) {
     const route = compileRoutePath(endpoint.path);
@@ -139,6 +141,10 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
       registerProxyRoute(app, endpoint, route, executor, agent, logger);
       websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
+    } else if (endpoint.flow.stream) {
+      // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger) });
+      streamRoutes.push({ endpoint, route });
     } else {
       app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
     }
@@ -167,7 +173,12 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
     });
   }
 
-  const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
+  const streams = streamRoutes.length > 0 ? createStreamUpgrades(streamRoutes, executor, logger) : undefined;
+  const closeProxies = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol, other: streams?.handle });
+  const closeWebsockets = (): void => {
+    streams?.close();
+    closeProxies();
+  };
   return { app, agent, closeWebsockets };
 }
 
