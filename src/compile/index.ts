@@ -45,7 +45,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   }
 
   const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
-  checkStreamEndpoints(endpoints, diagnostics);
+  checkStreamEndpoints(endpoints, schemas, diagnostics);
   const plan: Plan = {
     flows: [...flows.values()],
     endpoints,

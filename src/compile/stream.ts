@@ -6,10 +6,11 @@
  *
  * What compile refuses, with the position: two streaming resources in one flow, a
  * resource that reads the streaming one (it has no single answer), a rollback, for_each
- * or a non-gRPC transport on it, a client-streaming or bidi method in a flow (only a
- * pure proxy may relay those), and a stream flow on a gRPC or GraphQL endpoint.
+ * or a non-gRPC transport on it, a client-streaming or bidi method in a flow, and a
+ * stream flow on a GraphQL endpoint or on a gRPC method not declared server-streaming.
  */
 import type { Diagnostics } from '../errors.js';
+import type { SchemaRegistry } from '../schema/types.js';
 import type { EndpointPlan, ExecContext, FlowPlan, NodePlan } from './plan.js';
 
 /** Sets `flow.stream` when one resource calls a server-streaming method. */
@@ -53,11 +54,22 @@ function prelude(flow: FlowPlan, streaming: NodePlan): FlowPlan {
   return { ...flow, nodes, output: { type: undefined, header: [], body: (ctx: ExecContext) => ctx } };
 }
 
-/** Stream flows are served over HTTP only (SSE and websockets). */
-export function checkStreamEndpoints(endpoints: readonly EndpointPlan[], diagnostics: Diagnostics): void {
+/**
+ * Stream flows are served over HTTP (SSE and websockets) and over gRPC on a method that
+ * a proto declares server-streaming (`returns (stream T)`); not over GraphQL.
+ */
+export function checkStreamEndpoints(endpoints: readonly EndpointPlan[], schemas: SchemaRegistry, diagnostics: Diagnostics): void {
   for (const endpoint of endpoints) {
     if (!endpoint.flow.stream || endpoint.protocol === 'http') continue;
+    if (endpoint.protocol === 'grpc') {
+      const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;
+      const method = schemas.services.get(service)?.methods.get(endpoint.method);
+      if (method?.responseStream && !method.requestStream) continue;
+      diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
+        `flow "${endpoint.flow.name}" answers a stream; its gRPC endpoint ${service}/${endpoint.method} must be declared server-streaming in a proto (returns (stream T))`);
+      continue;
+    }
     diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
-      `flow "${endpoint.flow.name}" answers a stream, which is served over HTTP (Server-Sent Events or a websocket), not over ${endpoint.protocol}`);
+      `flow "${endpoint.flow.name}" answers a stream, which is served over HTTP (Server-Sent Events or a websocket) or gRPC, not over ${endpoint.protocol}`);
   }
 }

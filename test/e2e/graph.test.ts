@@ -53,7 +53,7 @@ function exampleCases(): Case[] {
 const cases: Case[] = [
   { name: 'examples/shop', config: [join(root, 'examples/shop/config.hcl')], env: { SHOP_UPSTREAM: 'http://127.0.0.1:1', MAESTRO_HTTP: ':0' } },
   { name: 'fixture with every shape', config: [join(root, 'test/fixtures/graph/flows.hcl')], env: { UPSTREAM: 'http://127.0.0.1:1' } },
-  { name: 'stream flow', config: [join(root, 'test/fixtures/stream/config.hcl')], env: { TICKER: '127.0.0.1:1', META: 'http://127.0.0.1:1' } },
+  { name: 'stream flow', config: [join(root, 'test/fixtures/stream/config.hcl')], env: { TICKER: '127.0.0.1:1', META: 'http://127.0.0.1:1', GRPC_ADDRESS: '127.0.0.1:0' } },
   ...exampleCases(),
 ];
 

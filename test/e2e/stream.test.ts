@@ -63,8 +63,8 @@ async function startTicker(): Promise<Ticker> {
 async function startAll() {
   const ticker = await startTicker();
   const meta = await upstream((_req, res, seen) => (seen.url === '/labels/broken' ? sendJson(res, 503, { message: 'no labels' }) : sendJson(res, 200, { label: 'L' })));
-  const { base } = await daemon([CONFIG], { TICKER: ticker.address, META: meta.url });
-  return { ticker, meta, base };
+  const { base, daemon: running } = await daemon([CONFIG], { TICKER: ticker.address, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' });
+  return { ticker, meta, base, grpcAddress: running.addresses.grpc! };
 }
 
 /** Reads SSE events until `stopAfter` data events (then drops the connection) or the end. */
@@ -123,6 +123,35 @@ describe('streams: gRPC server-streaming to SSE and websockets', () => {
     expect(ticker.finished).toBe(1);
   }, 60_000);
 
+  it(`${N} messages reach a gRPC client of a server-streaming endpoint in order; cancelling it cancels the upstream`, async () => {
+    const { ticker, grpcAddress } = await startAll();
+    const Watcher = serviceConstructor(loadProto(join(FIXTURES, 'ticks.proto')), 'ticks.Watcher');
+    const client = new Watcher(grpcAddress, grpc.credentials.createInsecure());
+    cleanup(() => client.close());
+    type Watch = (request: unknown) => grpc.ClientReadableStream<Record<string, unknown>>;
+    const watch = (client as unknown as { Watch: Watch }).Watch.bind(client);
+
+    const data: Array<Record<string, unknown>> = [];
+    const call = watch({ topic: 'rpc', count: N });
+    let label: unknown;
+    call.on('metadata', (md: grpc.Metadata) => (label = md.get('x-label')[0]));
+    call.on('data', (message: Record<string, unknown>) => data.push(message));
+    const [status] = (await once(call, 'status')) as [grpc.StatusObject];
+    expect(status.code).toBe(grpc.status.OK);
+    expect(label).toBe('L');
+    expect(data[0]).toMatchObject({ seq: 1, topic: 'rpc', label: 'L' });
+    expect(inOrder(data, N)).toBe(true);
+
+    const endless = watch({ topic: 'rpc', count: 1_000_000 });
+    endless.on('error', () => {});
+    let received = 0;
+    endless.on('data', () => {
+      if (++received === 50) endless.cancel();
+    });
+    await waitFor(() => ticker.cancelled === 1, 'the upstream to see the gRPC stream cancelled');
+    expect(ticker.finished).toBe(1);
+  }, 60_000);
+
   it('a client that goes away cancels the upstream call (SSE and websocket)', async () => {
     const { ticker, base } = await startAll();
     const sse = await readSse(`${base}/watch/a?count=1000000`, 50);
@@ -174,13 +203,15 @@ ${extra}
     expect(await errors(base('  resource "after" {\n    request "ticks.Ticker" "Watch" {\n      topic = "{{ ticks:topic }}"\n    }\n  }')))
       .toEqual([expect.stringMatching(/^f\.hcl:\d+: .*two resources that call server-streaming methods/)]);
     expect(await errors(base('', 'endpoint "watch" "grpc" {\n  package = "x"\n  service = "Y"\n  method  = "Z"\n}')))
-      .toEqual([expect.stringMatching(/^f\.hcl:7: flow "watch" answers a stream, which is served over HTTP/)]);
+      .toEqual([expect.stringMatching(/^f\.hcl:7: flow "watch" answers a stream; its gRPC endpoint x\.Y\/Z must be declared server-streaming/)]);
+    expect(await errors(base('', 'endpoint "watch" "graphql" {\n  path = "watch"\n}')))
+      .toEqual([expect.stringMatching(/^f\.hcl:7: flow "watch" answers a stream, which is served over HTTP .* or gRPC, not over graphql/)]);
   });
 
   it('a heavy stream to a client that stalls keeps the daemon process flat in memory', async () => {
     const ticker = await startTicker();
     const meta = await upstream((_req, res) => sendJson(res, 200, { label: 'L' }));
-    const daemonProcess = await spawnDaemon(CONFIG, { TICKER: ticker.address, META: meta.url });
+    const daemonProcess = await spawnDaemon(CONFIG, { TICKER: ticker.address, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' });
     cleanup(() => daemonProcess.stop());
     const size = 16 * 1024; // 10,000 × 16 KB = 160 MB through the daemon
     const warm = await readSse(`http://${daemonProcess.address}/watch/warm?count=200&size=${size}`);

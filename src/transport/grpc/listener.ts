@@ -14,6 +14,7 @@ import type { MessageType } from '../../schema/types.js';
 import { formatBoundAddress, parseListenAddress } from '../http/address.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import { createUnaryHandler } from './handler.js';
+import { createServerStreamHandler } from './stream-handler.js';
 import { messageCodec } from './message.js';
 import { addReflection, type ServedMethod } from './reflection.js';
 
@@ -69,19 +70,17 @@ function registerEndpoints(server: Server, options: GrpcListenerOptions): Served
     const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;
     const path = `/${service}/${endpoint.method}`;
     const declared = plan.schemas.services.get(service)?.methods.get(endpoint.method);
-    if (declared && (declared.requestStream || declared.responseStream)) {
+    const streams = Boolean(endpoint.flow.stream); // compile checked the method streams too
+    if (!streams && declared && (declared.requestStream || declared.responseStream)) {
       logger.warn(`${path}: streaming is not served; the method answers as a unary call`);
     }
     const requestType: MessageType | undefined = declared?.request ?? endpoint.flow.input.type;
     const responseType: MessageType | undefined = declared?.response ?? endpoint.flow.output?.type;
-    const handler = createUnaryHandler({
-      endpoint,
-      request: messageCodec(requestType),
-      response: messageCodec(responseType),
-      executor,
-      logger,
-    });
-    if (!server.register(path, handler, passThrough, passThrough, 'unary')) {
+    const handlerOptions = { endpoint, request: messageCodec(requestType), response: messageCodec(responseType), executor, logger };
+    const registered = streams
+      ? server.register(path, createServerStreamHandler(handlerOptions), passThrough, passThrough, 'serverStream')
+      : server.register(path, createUnaryHandler(handlerOptions), passThrough, passThrough, 'unary');
+    if (!registered) {
       logger.warn(`${path} is served twice; flow "${endpoint.flow.name}" is not reachable over gRPC`);
       continue;
     }
