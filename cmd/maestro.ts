@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The command line: `maestro daemon` serves flows, `maestro validate` checks them.
+ * The command line: `maestro daemon` serves flows, `maestro validate` checks them,
+ * `maestro graph` draws them.
  * Everything else lives in src/.
  */
 import { readFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ program
   .option('--http <address>', 'HTTP listener address, e.g. :8080 (overrides http { address })')
   .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
-  .option('--metrics <address>', 'Prometheus listener address serving GET /metrics, e.g. :5050 (overrides prometheus { address })')
+  .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
   .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
     try {

@@ -150,7 +150,7 @@ class FlowRun {
   }
 
   private async call(node: NodePlan): Promise<void> {
-    if (node.forEach) return runForEach(node, this.ctx, this.signal, () => this.completed.push(node.index));
+    if (node.forEach) return runForEach(node, this.ctx, this.signal, () => this.completed.push(node.index), () => this.failure !== undefined);
     const call = node.call!;
     if (!call.invoke) throw new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;

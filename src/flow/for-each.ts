@@ -31,9 +31,10 @@ const succeededByContext = new WeakMap<ExecContext, Map<number, Succeeded[]>>();
 /**
  * Calls the resource once per element. Resolves when all succeeded; rejects with the
  * first failure after the calls in flight have ended. `onSucceeded` is called once when
- * at least one element succeeded (the node then has rollbacks to run).
+ * at least one element succeeded (the node then has rollbacks to run). `flowFailed`
+ * tells whether another resource has failed the flow meanwhile.
  */
-export async function runForEach(node: NodePlan, ctx: ExecContext, signal: AbortSignal, onSucceeded: () => void): Promise<void> {
+export async function runForEach(node: NodePlan, ctx: ExecContext, signal: AbortSignal, onSucceeded: () => void, flowFailed: () => boolean = () => false): Promise<void> {
   const call = node.call!;
   const forEach = node.forEach!;
   const value = forEach.list(ctx);
@@ -52,7 +53,8 @@ export async function runForEach(node: NodePlan, ctx: ExecContext, signal: Abort
   let next = 0;
 
   const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
+    // Another resource of the flow failing stops new elements too, as it stops new resources.
+    while (failure === undefined && !flowFailed() && next < items.length) {
       const i = next++;
       const item: unknown = items[i];
       const elementCtx: ExecContext = { ...ctx, elements: [item] };

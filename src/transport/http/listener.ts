@@ -165,7 +165,9 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
 
   const pages = options.pages;
   for (const path of pages ? options.pagePaths ?? [] : []) {
-    if (served.has(path)) continue;
+    // An endpoint at or below the page's first segment keeps it (`/flows/:id` would lose `/flows/figures`).
+    const root = `/${path.split('/')[1]}`;
+    if ([...served].some((p) => p === root || p.startsWith(`${root}/`))) continue;
     app.get(path, async (request, reply) => {
       const answer = await pages!(request.method, path);
       if (!answer) return sendError(reply, 404, `no endpoint for GET ${path}`);
