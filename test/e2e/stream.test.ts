@@ -208,7 +208,7 @@ ${extra}
       .toEqual([expect.stringMatching(/^f\.hcl:7: flow "watch" answers a stream, which is served over HTTP .* or gRPC, not over graphql/)]);
   });
 
-  it('a heavy stream to a client that stalls keeps the daemon process flat in memory', async () => {
+  it('heavy streams to an SSE and a websocket client that stall keep the daemon process flat in memory', async () => {
     const ticker = await startTicker();
     const meta = await upstream((_req, res) => sendJson(res, 200, { label: 'L' }));
     const daemonProcess = await spawnDaemon(CONFIG, { TICKER: ticker.address, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' });
@@ -245,9 +245,37 @@ ${extra}
         expect(ticker.written).toBeLessThan(N);
       }
     }
-    const growth = peak.stop() - before;
-    console.log(`stream of ${N} × ${size / 1024} KB: daemon RSS growth ${(growth / MB).toFixed(1)} MB`);
     expect(events).toBe(N);
+
+    // The same through a websocket whose client pauses reading.
+    const writtenBefore = ticker.written;
+    const ws = new WebSocket(`ws://${daemonProcess.address}/watch/heavy-ws?count=${N}&size=${size}`);
+    let frames = 0;
+    let inOrderSoFar = true;
+    let paused = false;
+    let stalledShort = false;
+    ws.on('message', (raw) => {
+      frames++;
+      if ((JSON.parse(String(raw)) as { seq: number }).seq !== frames) inOrderSoFar = false;
+      if (!paused && frames >= N / 4) {
+        paused = true;
+        ws.pause();
+        void (async () => {
+          const until = Date.now() + 3_000;
+          while (ticker.written - writtenBefore < N && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+          stalledShort = ticker.written - writtenBefore < N;
+          ws.resume();
+        })();
+      }
+    });
+    const [code] = (await once(ws, 'close')) as [number];
+    expect(code).toBe(1000);
+    expect(frames).toBe(N);
+    expect(inOrderSoFar).toBe(true);
+    expect(stalledShort).toBe(true);
+
+    const growth = peak.stop() - before;
+    console.log(`streams of ${N} × ${size / 1024} KB (SSE, then websocket): daemon RSS growth ${(growth / MB).toFixed(1)} MB`);
     expect(growth).toBeLessThan(50 * MB);
   }, 120_000);
 });
