@@ -32,9 +32,14 @@ import { refuse } from './websocket.js';
 /** Bytes queued on a websocket beyond which the next message waits for the socket. */
 const WS_HIGH_WATER = 256 * 1024;
 
-function json(value: unknown, endpoint: HttpEndpointPlan): string {
-  const encoded = toPayload(codecs.get('json')!.encode(value ?? {}, endpoint.flow.output?.type));
-  return typeof encoded === 'string' ? encoded : encoded.toString('utf8');
+/** Events are JSON whatever the endpoint's codec; built once per endpoint. */
+function jsonEncoder(endpoint: HttpEndpointPlan): (value: unknown) => string {
+  const codec = codecs.get('json')!;
+  const type = endpoint.flow.output?.type;
+  return (value) => {
+    const encoded = toPayload(codec.encode(value ?? {}, type));
+    return typeof encoded === 'string' ? encoded : encoded.toString('utf8');
+  };
 }
 
 function failureOf(error: unknown): { status: number; message: string } {
@@ -44,6 +49,7 @@ function failureOf(error: unknown): { status: number; message: string } {
 
 export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath, runner: FlowRunner, logger: Logger): RouteHandlerMethod {
   const { flow, codec } = endpoint;
+  const json = jsonEncoder(endpoint);
   return async function handleStream(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let input: Record<string, unknown> = {};
     const signal = clientSignal(reply);
@@ -64,7 +70,7 @@ export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath
     res.flushHeaders();
     try {
       for await (const event of opened.events) {
-        if (!res.write(`data: ${json(event, endpoint)}\n\n`)) await once(res, 'drain', { signal });
+        if (!res.write(`data: ${json(event)}\n\n`)) await once(res, 'drain', { signal });
       }
       res.end('event: end\ndata: {}\n\n');
     } catch (error) {
@@ -84,6 +90,7 @@ export interface StreamUpgrades {
 
 export function createStreamUpgrades(routes: Array<{ endpoint: HttpEndpointPlan; route: RoutePath }>, runner: FlowRunner, logger: Logger): StreamUpgrades {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const encoders = new Map(routes.map((r) => [r.endpoint, jsonEncoder(r.endpoint)]));
   const open = new Set<WebSocket>();
   return {
     handle(req, socket, head) {
@@ -111,6 +118,7 @@ export function createStreamUpgrades(routes: Array<{ endpoint: HttpEndpointPlan;
 
   async function serve(endpoint: HttpEndpointPlan, req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>): Promise<void> {
     const requestId = requestIdOf(req.headers);
+    const json = encoders.get(endpoint)!;
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
     const opened = await openFlowStream(endpoint.flow, { input: {}, header: req.headers, params, requestId, signal: controller.signal }, runner);
@@ -128,7 +136,7 @@ export function createStreamUpgrades(routes: Array<{ endpoint: HttpEndpointPlan;
     try {
       for await (const event of opened.events) {
         if (ws.readyState !== WebSocket.OPEN) break;
-        const sent = new Promise<void>((resolve) => ws.send(json(event, endpoint), () => resolve()));
+        const sent = new Promise<void>((resolve) => ws.send(json(event), () => resolve()));
         if (ws.bufferedAmount > WS_HIGH_WATER) await sent;
       }
       if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'end of stream');
