@@ -36,7 +36,8 @@ export function createFlowsPage(plan: Plan, spec: Spec | undefined, stats: FlowS
     if (path === FIGURES_PATH) {
       return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ flows: stats.figures() }) };
     }
-    page ??= renderPage(planGraphs(plan, spec));
+    // Internal hosts stay off a page that may be served on the public listener.
+    page ??= renderPage(planGraphs(plan, spec, undefined, { hosts: false }));
     try {
       return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: await page };
     } catch (error) {

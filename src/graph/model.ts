@@ -50,14 +50,19 @@ export interface FlowGraph {
   groups: GraphGroup[];
 }
 
-/** Graphs of every flow and proxy of the plan, or of the one named `only`. */
-export function planGraphs(plan: Plan, spec: Spec | undefined, only?: string): FlowGraph[] {
-  const specs = new Map<string, FlowSpec>();
-  for (const flow of spec?.flows ?? []) specs.set(flow.name, flow);
-  return plan.flows.filter((f) => only === undefined || f.name === only).map((f) => flowGraph(f, specs.get(f.name)));
+export interface GraphOptions {
+  /** Show the forward target's host (default true; the /flows page leaves it out). */
+  hosts?: boolean;
 }
 
-export function flowGraph(flow: FlowPlan, spec: FlowSpec | undefined): FlowGraph {
+/** Graphs of every flow and proxy of the plan, or of the one named `only`. */
+export function planGraphs(plan: Plan, spec: Spec | undefined, only?: string, options: GraphOptions = {}): FlowGraph[] {
+  const specs = new Map<string, FlowSpec>();
+  for (const flow of spec?.flows ?? []) specs.set(flow.name, flow);
+  return plan.flows.filter((f) => only === undefined || f.name === only).map((f) => flowGraph(f, specs.get(f.name), options));
+}
+
+export function flowGraph(flow: FlowPlan, spec: FlowSpec | undefined, options: GraphOptions = {}): FlowGraph {
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const groups = conditionGroups(flow, spec);
@@ -79,7 +84,7 @@ export function flowGraph(flow: FlowPlan, spec: FlowSpec | undefined): FlowGraph
     }
   }
 
-  const last = flow.kind === 'proxy' ? forwardNode(flow, spec) : outputNode(flow);
+  const last = flow.kind === 'proxy' ? forwardNode(flow, spec, options.hosts ?? true) : outputNode(flow);
   nodes.push(last);
   const leaves = flow.nodes.filter((n) => n.dependents.length === 0);
   if (leaves.length === 0) edges.push({ from: 'input', to: last.id, dashed: false });
@@ -113,9 +118,10 @@ function outputNode(flow: FlowPlan): GraphNode {
   return { id: 'output', kind: 'output', lines };
 }
 
-function forwardNode(flow: FlowPlan, spec: FlowSpec | undefined): GraphNode {
+function forwardNode(flow: FlowPlan, spec: FlowSpec | undefined, hosts: boolean): GraphNode {
   const lines = ['forward'];
-  if (flow.forward) lines.push(flow.forward.service.fullName, flow.forward.service.host);
+  if (flow.forward) lines.push(flow.forward.service.fullName);
+  if (flow.forward && hosts) lines.push(flow.forward.service.host);
   for (const rule of spec?.rewrites ?? []) lines.push(`rewrite ${rule.pattern} → ${rule.template}`);
   return { id: 'forward', kind: 'forward', lines };
 }

@@ -14,6 +14,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { drawPlan, type GraphFormat } from '../../src/graph/index.js';
+import { FlowStats } from '../../src/daemon/flow-stats.js';
+import { createFlowsPage } from '../../src/daemon/flows-page.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -166,6 +168,17 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
     expect(mermaid).toContain('f0_resource_2["end<br/>shop.Api.Put"]');
     expect(mermaid).toContain('#34;#35;1 #60;b#62;#34;');
   }, 60_000);
+
+  it('the /flows page draws the proxy without its internal host', async () => {
+    const c = cases[1]!;
+    const { plan, spec } = await loadPlan({ config: c.config, env: c.env ?? {} });
+    const page = await createFlowsPage(plan!, spec, new FlowStats())('GET', '/flows');
+    expect(page?.status).toBe(200);
+    expect(page?.body).toContain('>forward</text>');
+    expect(page?.body).toContain('>shop.Api</text>');
+    expect(page?.body).not.toContain('127.0.0.1:1');
+    expect(await drawn(c, 'dot', 'gateway')).toContain('http://127.0.0.1:1');
+  });
 
   it('names the flows there are when --flow names none', async () => {
     const error = await graph(cases[0]!, 'mermaid', 'nope').then(() => undefined, (e: { stderr: string; code: number }) => e);
