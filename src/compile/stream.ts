@@ -56,10 +56,16 @@ function prelude(flow: FlowPlan, streaming: NodePlan): FlowPlan {
 
 /**
  * Stream flows are served over HTTP (SSE and websockets) and over gRPC on a method that
- * a proto declares server-streaming (`returns (stream T)`); not over GraphQL.
+ * a proto declares server-streaming (`returns (stream T)`); not over GraphQL. A proxy on
+ * a gRPC endpoint relays calls, streams included, to a gRPC target only.
  */
 export function checkStreamEndpoints(endpoints: readonly EndpointPlan[], schemas: SchemaRegistry, diagnostics: Diagnostics): void {
   for (const endpoint of endpoints) {
+    const forward = endpoint.flow.forward;
+    if (endpoint.protocol === 'grpc' && forward && forward.service.transport !== 'grpc') {
+      diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
+        `proxy "${endpoint.flow.name}" on a gRPC endpoint relays gRPC calls, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`);
+    }
     if (!endpoint.flow.stream || endpoint.protocol === 'http') continue;
     if (endpoint.protocol === 'grpc') {
       const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;
