@@ -3,17 +3,19 @@
  * in flight, answers in input order whatever order the upstream answers in; a failing
  * element fails the resource and the rollbacks of the succeeded elements run, each with
  * its own item and answer; an empty list makes no call; chains and conditions read the
- * list; and validate refuses a for_each that is not a list, or whose items do not fit.
+ * list; the same over a gRPC endpoint with typed messages; and validate refuses a
+ * for_each that is not a list, or whose items do not fit.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
-import { configDir, daemon, FLOW_FIXTURES, orAfter, postJson, sendJson, upstream, waitFor, type Deferred } from './helpers.js';
-import { deferred } from './helpers.js';
+import { callUnary, loadProto, serviceConstructor } from '../fixtures/grpc/helpers.js';
+import { cleanup, configDir, daemon, deferred, FLOW_FIXTURES, orAfter, postJson, sendJson, upstream, waitFor, type Deferred } from './helpers.js';
 
 const CONFIG = [join(FLOW_FIXTURES, 'for-each.hcl')];
 const HOLD_LIMIT_MS = 5_000;
@@ -127,6 +129,57 @@ describe('for_each', () => {
     expect(calls(server.seen, '/prices/').map((s) => s.url).sort()).toEqual(['/prices/sku-x', '/prices/sku-y', '/prices/sku-z']);
     const confirm = calls(server.seen, '/confirm')[0] as { body: string } | undefined;
     expect((JSON.parse(confirm!.body) as { lines: unknown[] }).lines).toHaveLength(3);
+  });
+});
+
+describe('for_each over gRPC', () => {
+  it('a gRPC endpoint with a typed list: one call per element, answers in order', async () => {
+    const server = await upstream((_req, res, seen) => sendJson(res, 200, { id: seen.url.split('/').pop(), line: `L-${seen.url.split('/').pop()}` }));
+    const dir = configDir({ 'f.hcl': `
+protobuffers = ["${join(FLOW_FIXTURES, 'proto/basket.proto')}"]
+grpc {
+  address = "127.0.0.1:0"
+}
+service "shop" "Lines" {
+  transport = "http"
+  host      = "${server.url}"
+  method "Line" {
+    options {
+      endpoint = "/lines/:id"
+      method   = "GET"
+    }
+  }
+}
+endpoint "price" "grpc" {
+  package = "basket"
+  service = "Baskets"
+  method  = "Price"
+}
+flow "price" {
+  input "basket.Basket" {}
+  resource "lines" {
+    for_each        = "{{ input:items }}"
+    max_concurrency = 3
+    request "shop.Lines" "Line" {
+      params {
+        id = "{{ item:id }}"
+      }
+    }
+  }
+  output "basket.Priced" {
+    lines = "{{ lines:. }}"
+    count = "{{ len(lines:.) }}"
+  }
+}` });
+    const { daemon: running } = await daemon([join(dir, 'f.hcl')], {});
+    const Baskets = serviceConstructor(loadProto(join(FLOW_FIXTURES, 'proto/basket.proto')), 'basket.Baskets');
+    const client = new Baskets(running.addresses.grpc!, grpc.credentials.createInsecure());
+    cleanup(() => client.close());
+    const items = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, qty: 1 }));
+    const answer = await callUnary(client, 'Price', { items });
+    expect(answer.error).toBeNull();
+    expect(answer.response).toEqual({ lines: items.map((i) => ({ id: i.id, line: `L-${i.id}` })), count: 5 });
+    expect(server.seen.map((s) => s.url).sort()).toEqual(['/lines/a', '/lines/b', '/lines/c', '/lines/d', '/lines/e']);
   });
 });
 
