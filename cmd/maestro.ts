@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The command line: `maestro daemon` serves flows, `maestro validate` checks them.
+ * The command line: `maestro daemon` serves flows, `maestro validate` checks them,
+ * `maestro graph` draws them.
  * Everything else lives in src/.
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { ConfigError, formatDiagnostic } from '../src/errors.js';
 import { loadPlan } from '../src/daemon/load.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { summarize } from '../src/daemon/summary.js';
+import { drawPlan, GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,7 +27,7 @@ program
   .option('--http <address>', 'HTTP listener address, e.g. :8080 (overrides http { address })')
   .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
-  .option('--metrics <address>', 'Prometheus listener address serving GET /metrics, e.g. :5050 (overrides prometheus { address })')
+  .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
   .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
     try {
@@ -67,6 +69,29 @@ program
       return;
     }
     process.stdout.write(`${summarize(plan)}\n`);
+  });
+
+program
+  .command('graph')
+  .description('draw the flows as the executor runs them (resources, edges, conditions, rollbacks): Mermaid, DOT or SVG on stdout')
+  .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
+  .option('--proto <file|glob...>', 'extra .proto files or globs')
+  .option('--flow <name>', 'only this flow or proxy (default: all, one subgraph each)')
+  .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
+  .action(async (opts: { config: string[]; proto?: string[]; flow?: string; format: GraphFormat }) => {
+    const { plan, spec, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
+    for (const d of diagnostics.errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!plan) {
+      process.stderr.write(`graph: ${diagnostics.errors.length} error(s)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    try {
+      process.stdout.write(await drawPlan(plan, spec, opts.format, opts.flow));
+    } catch (error) {
+      process.stderr.write(`graph: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
   });
 
 function fail(error: unknown): never {

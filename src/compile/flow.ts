@@ -12,6 +12,8 @@ import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
 import { checkDag } from './dag.js';
+import { compileForEach, listOf } from './for-each.js';
+import { compileStream } from './stream.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
 import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, NodePlan, OutputPlan, RewritePlan } from './plan.js';
@@ -56,6 +58,9 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     const method = resource.request ? lookupMethod(resource.request, context, `resource "${resource.name}" of ${label}`) : undefined;
     if (method?.responseType) info.response = messageStaticType(method.responseType);
     if (method?.requestType) info.request = messageStaticType(method.requestType);
+    // A for_each resource reads as the list of its answers (and of its requests).
+    if (resource.forEach) info.response = listOf(info.response);
+    if (resource.forEach) info.request = listOf(info.request);
     return info;
   });
 
@@ -72,7 +77,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
   const flowSite = site(scope, ` in the output of ${label}`, flow.pos, undefined);
   const output = flow.output ? compileOutput(flow.output, { ...flowSite, pos: flow.output.pos }, context) : undefined;
 
-  return {
+  return compileStream({
     name: flow.name,
     kind: flow.kind,
     input: { type: inputType, headers: [...scope.inputHeaders] },
@@ -84,7 +89,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     forward: compileForward(flow, scope, context),
     rewrites: compileRewrites(flow, diagnostics),
     pos: flow.pos,
-  };
+  }, diagnostics);
 }
 
 function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {
@@ -112,7 +117,9 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     value = compiled.get;
     info.response = compiled.type;
   }
-  const call = resource.request ? compileCall(resource.request, main, context) : undefined;
+  const forEach = compileForEach(resource, main);
+  const itemSite = (at: Site): Site => (forEach ? { ...at, elements: [forEach.frame] } : at);
+  const call = resource.request ? compileCall(resource.request, itemSite(main), context) : undefined;
   // Before the edges are read: a cache key that reads a resource depends on it.
   const cache = compileNodeCache(resource, main, context.spec, resource.request && context.services.services.get(resource.request.service));
   for (const dep of resource.dependsOn) {
@@ -124,7 +131,7 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     }
   }
   const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
-  const rollback = resource.rollback ? compileCall(resource.rollback, rollbackSite, context) : undefined;
+  const rollback = resource.rollback ? compileCall(resource.rollback, itemSite(rollbackSite), context) : undefined;
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
   const node: NodePlan = {
     index: info.index,
@@ -140,6 +147,7 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
     expectStatus: resource.expectStatus ? new Set(resource.expectStatus.value) : undefined,
     errors: compileErrorHandling(resource, flow, context.spec, errorSite),
     cache,
+    ...(forEach ? { forEach: forEach.plan } : {}),
     pos: resource.pos,
   };
   return { node, rollbackRefs: rollbackSite.deps };

@@ -12,6 +12,7 @@ import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
 import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
+import { checkStreamEndpoints } from './stream.js';
 
 export type * from './plan.js';
 
@@ -47,6 +48,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
   compileEndpointLimits(spec.endpoints, endpoints, { functions: options.functions, schemas, diagnostics });
   compileServiceLimits(spec, services.services, diagnostics);
+  checkStreamEndpoints(endpoints, schemas, diagnostics);
   const plan: Plan = {
     flows: [...flows.values()],
     endpoints,

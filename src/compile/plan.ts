@@ -114,6 +114,9 @@ export interface MethodPlan {
   responseType?: MessageType;
   /** `options { … }` of the HCL method, as plain values. */
   options: Record<string, unknown>;
+  /** A gRPC server-streaming (`returns (stream T)`) / client-streaming method. */
+  responseStream?: boolean;
+  requestStream?: boolean;
 }
 
 /** What one upstream call sends. */
@@ -140,6 +143,13 @@ export interface CallResult {
  */
 export type PreparedCall = (call: OutgoingCall, signal: AbortSignal) => Promise<CallResult>;
 
+/**
+ * A server-streaming call bound to its transport: the messages, decoded, as they arrive
+ * (pulled, so a slow reader slows the upstream). Ending the iteration early, or `signal`
+ * aborting, cancels the upstream call; a failure is thrown as a CallError.
+ */
+export type PreparedStream = (call: OutgoingCall, signal: AbortSignal) => AsyncIterable<unknown>;
+
 export interface CallPlan {
   service: ServicePlan;
   method: MethodPlan;
@@ -150,6 +160,8 @@ export interface CallPlan {
   timeoutMs: number | undefined;
   /** Set by the daemon when it binds callers; undefined after compile alone. */
   invoke: PreparedCall | undefined;
+  /** Server-streaming methods: opens the stream (set by the daemon, see flow/stream.ts). */
+  openStream?: PreparedStream;
   pos: Pos;
 }
 
@@ -192,7 +204,22 @@ export interface NodePlan {
   errors: ErrorHandling;
   /** Response caching and coalescing of the call, when configured. */
   cache?: CachePlan;
+  /** `for_each`: one call per element of a list (see flow/for-each.ts). */
+  forEach?: ForEachPlan;
   pos: Pos;
+}
+
+/**
+ * `for_each = "{{ input:items }}"` on a call resource: the request (and rollback) is built
+ * once per element, which they read as `item:`; the answers form a list in input order.
+ */
+export interface ForEachPlan {
+  /** Reads the list (undefined or null reads as an empty list). */
+  list: Getter;
+  /** At most this many calls of the resource in flight at once. */
+  maxConcurrency: number;
+  /** The expression as written, for pictures and messages. */
+  source: string;
 }
 
 export interface InputPlan {
@@ -233,7 +260,20 @@ export interface FlowPlan {
   errors: ErrorHandling;
   forward: ForwardPlan | undefined;
   rewrites: RewritePlan[];
+  /** Set when a resource calls a server-streaming method: the flow answers a stream. */
+  stream?: StreamPlan;
   pos: Pos;
+}
+
+/**
+ * A flow whose resource `node` calls a server-streaming method. `prelude` is the flow
+ * with that resource made a no-op and an output that hands back the request context:
+ * the executor runs it as usual (resources, conditions, rollbacks), then the stream is
+ * opened with the context and the flow's output maps each message.
+ */
+export interface StreamPlan {
+  node: number;
+  prelude: FlowPlan;
 }
 
 export interface HttpEndpointPlan {

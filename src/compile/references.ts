@@ -71,6 +71,8 @@ const INPUT_PARTS = ['request', 'header', 'params', 'remote'];
 export function resolveReference(ref: ReferenceExpression, site: Site): Resolved | undefined {
   const element = resolveElement(ref, site);
   if (element) return element;
+  // `item:` of a for_each that did not resolve has been reported already.
+  if (ref.resource === 'item' && site.elements[0]?.resource === 'item') return undefined;
   if (ref.resource === 'input') return resolveInput(ref, site);
   if (ref.resource === 'error') return resolveError(ref, site);
   const node = site.scope.nodes.get(ref.resource);
@@ -95,6 +97,10 @@ export function resolveReference(ref: ReferenceExpression, site: Site): Resolved
   }
   if (!isSelf) site.deps.add(node.index);
   const i = node.index;
+  // In a for_each rollback, the resource itself reads as the answer for the current item.
+  if (isSelf && site.elements[0]?.resource === 'item' && part === 'response') {
+    return walk((ctx) => ctx.responses[i], elementType(node.response), ref, site);
+  }
   switch (part) {
     case 'header':
       return { get: headerGetter((ctx) => ctx.responseHeaders[i], ref.path), type: DYNAMIC };
@@ -192,7 +198,7 @@ function walk(base: Getter, root: StaticType, ref: ReferenceExpression, site: Si
     }
     if (type.category !== 'message' || !type.message) {
       if (type.category === 'map' || type.category === 'object') { type = DYNAMIC; break; }
-      report(site, `"${ref.text}": ${ref.path.slice(0, i).join('.')} is not a message${site.where}`);
+      report(site, `"${ref.text}": ${ref.path.slice(0, i).join('.') || ref.resource} is not a message${site.where}`);
       return undefined;
     }
     const field = type.message.fields.get(segment);

@@ -40,6 +40,8 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
         requestType: method.request,
         responseType: method.response,
         options: {},
+        ...(method.responseStream ? { responseStream: true } : {}),
+        ...(method.requestStream ? { requestStream: true } : {}),
       });
     }
     drafts.set(service.fullName, {
@@ -72,6 +74,8 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
         requestType: resolveMessage(method.request, schemas, diagnostics) ?? existing?.requestType,
         responseType: resolveMessage(method.response, schemas, diagnostics) ?? existing?.responseType,
         options: { ...existing?.options, ...options },
+        ...(existing?.responseStream ? { responseStream: true } : {}),
+        ...(existing?.requestStream ? { requestStream: true } : {}),
       });
     }
   }

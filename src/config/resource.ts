@@ -6,7 +6,7 @@
 import type { CallSpec, ConditionSpec, Positioned, ResourceSpec } from '../spec/types.js';
 import type { HclAttribute, HclBlock } from './ast.js';
 import { buildErrorObject, buildFields, buildNamedFields, buildOnError } from './fields.js';
-import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, typeError, type BuildContext } from './read.js';
+import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, stringValue, typeError, type BuildContext } from './read.js';
 import { cacheRule } from './traffic.js';
 
 /** Where a resource sits: its enclosing `if` conditions and whether it is in `before`. */
@@ -40,6 +40,11 @@ export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: 
     {
       attributes: {
         depends_on: (a) => (resource.dependsOn = stringList(a, where, ctx)),
+        for_each: (a) => (resource.forEach = stringValue(a, where, ctx)),
+        max_concurrency: (a) => {
+          if (typeof a.value === 'number' && Number.isInteger(a.value) && a.value >= 1) resource.maxConcurrency = { value: a.value, pos: a.valuePos };
+          else typeError(a, 'a whole number of at least 1', where, ctx);
+        },
         expect_status: (a) => {
           const statuses = expectStatus(a, where, ctx);
           if (statuses) resource.expectStatus = statuses;

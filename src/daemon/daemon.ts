@@ -12,6 +12,7 @@ import { createHttpCaller } from '../transport/http/caller.js';
 import { createHttpListener } from '../transport/http/listener.js';
 import { createGrpcCaller } from '../transport/grpc/caller.js';
 import { createGrpcListener } from '../transport/grpc/listener.js';
+import { createGrpcStreamCaller } from '../transport/grpc/stream-caller.js';
 import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
@@ -20,6 +21,8 @@ import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
 import { createTraffic } from '../traffic/index.js';
 import { TrafficMetrics } from './traffic-metrics.js';
+import { FlowStats } from './flow-stats.js';
+import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -43,7 +46,7 @@ export interface Daemon {
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { plan, diagnostics } = await loadPlan(options);
+  const { plan, spec, diagnostics } = await loadPlan(options);
   const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
   const level = LEVELS.has(configured) ? configured : 'info';
   const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
@@ -60,6 +63,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const traffic = createTraffic(plan, logger, trafficMetrics);
   traffic.bindCalls(plan);
   await traffic.start();
+  // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
+  const streamCaller = createGrpcStreamCaller();
+  for (const flow of plan.flows) {
+    const call = flow.stream ? flow.nodes[flow.stream.node]!.call : undefined;
+    if (call) call.openStream = streamCaller.prepare(call);
+  }
+  // Per-resource figures and the /flows page (#15). Served on the HTTP and metrics
+  // listeners for now; to be mounted on the admin listener once it exists.
+  const flowStats = new FlowStats();
+  flowStats.instrument(plan);
+  const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
@@ -69,7 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
@@ -82,7 +96,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
   }
   const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
-  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
+  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
 
   const addresses: Record<string, string> = {};
   try {
@@ -105,7 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ready = false;
         await Promise.allSettled(listeners.map(([, l]) => l.close()));
         await executor.drain();
-        await Promise.allSettled([...callers.values()].map((c) => c.close()));
+        await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
         await traffic.close();
         logger.info('maestro stopped');
       })();

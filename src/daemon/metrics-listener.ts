@@ -2,12 +2,14 @@
  * The `prometheus` listener: a bare node:http server that answers GET /metrics (and
  * nothing else) with the text format, apart from the flow listeners.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { formatBoundAddress, parseListenAddress } from '../transport/http/address.js';
 import type { Listener } from '../transport/listener.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
+import type { PageHandler } from './flows-page.js';
 
-export function createMetricsListener(address: string, render: () => string): Listener {
+/** `pages` answers extra paths first (the /flows page), undefined when it has none. */
+export function createMetricsListener(address: string, render: () => string, pages?: PageHandler): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
@@ -15,6 +17,7 @@ export function createMetricsListener(address: string, render: () => string): Li
       const { host, port } = parseListenAddress(address);
       const created = createServer((req, res) => {
         const path = (req.url ?? '/').split('?', 1)[0];
+        if (pages && path !== '/metrics') return void servePage(pages, req.method ?? 'GET', path ?? '/', res);
         if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
         const body = render();
@@ -39,4 +42,12 @@ export function createMetricsListener(address: string, render: () => string): Li
       await new Promise<void>((resolve) => current.close(() => resolve()));
     },
   };
+}
+
+function servePage(pages: PageHandler, method: string, path: string, res: ServerResponse): void {
+  pages(method, path).then((answer) => {
+    if (!answer) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+    res.end(method === 'HEAD' ? undefined : answer.body);
+  }, () => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n'));
 }

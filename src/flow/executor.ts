@@ -15,6 +15,7 @@ import { FunctionError } from '../functions/function.js';
 import type { ExecContext, FlowPlan, NodePlan, OutgoingCall } from '../compile/plan.js';
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
+import { runForEach } from './for-each.js';
 import { runRollbacks } from './rollback.js';
 import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
@@ -149,6 +150,7 @@ class FlowRun {
   }
 
   private async call(node: NodePlan): Promise<void> {
+    if (node.forEach) return runForEach(node, this.ctx, this.signal, () => this.completed.push(node.index), () => this.failure !== undefined);
     const call = node.call!;
     if (!call.invoke) throw new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
@@ -169,11 +171,12 @@ class FlowRun {
 
   private done(node: NodePlan): void {
     this.state[node.index] = DONE;
-    this.running--;
     if (!this.failure) {
       for (const next of node.dependents) if (--this.pending[next]! === 0) this.start(next);
     }
-    if (this.running === 0) this.finish(this.failure);
+    // Counted down only after the dependents started: one that finishes at once (skipped
+    // by its `if`, or a value) must not see zero and end the run before its siblings start.
+    if (--this.running === 0) this.finish(this.failure);
   }
 
   private failed(node: NodePlan, error: unknown): void {

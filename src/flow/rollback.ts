@@ -6,12 +6,13 @@
 import type { Logger } from 'pino';
 import type { ExecContext, FlowPlan } from '../compile/plan.js';
 import { evaluateNamed } from './context.js';
+import { rollbackContexts } from './for-each.js';
 
 const ROLLBACK_TIMEOUT_MS = 30_000;
 
 export async function runRollbacks(
   flow: FlowPlan,
-  ctx: ExecContext,
+  requestCtx: ExecContext,
   completed: readonly number[],
   options: {
     logger: Logger;
@@ -23,8 +24,9 @@ export async function runRollbacks(
     const node = flow.nodes[completed[i]!]!;
     const rollback = node.rollback;
     if (!rollback) continue;
-    const log = { flow: flow.name, resource: node.name, requestId: ctx.requestId };
-    try {
+    const log = { flow: flow.name, resource: node.name, requestId: requestCtx.requestId };
+    // One rollback per succeeded element of a for_each resource, each with its own item.
+    for (const ctx of rollbackContexts(node, requestCtx)) try {
       if (!rollback.invoke) throw new Error(`service ${rollback.service.fullName} cannot be called`);
       const body = rollback.body?.(ctx) as Record<string, unknown> | undefined;
       const signal = AbortSignal.timeout(rollback.timeoutMs ?? ROLLBACK_TIMEOUT_MS);

@@ -251,6 +251,10 @@ export interface ResourceSpec {
   /** Declared in `before { }`: runs before every other resource of the flow. */
   before: boolean;
   dependsOn: Positioned<string>[];
+  /** `for_each = "{{ input:items }}"`: one call per element, the element read as `item:`. */
+  forEach?: Positioned<string>;
+  /** `max_concurrency = 8`: calls of a for_each resource in flight at once. */
+  maxConcurrency?: Positioned<number>;
   expectStatus?: Positioned<number[]>;
   request?: CallSpec;
   rollback?: CallSpec;

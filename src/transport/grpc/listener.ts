@@ -7,13 +7,15 @@
  * types are the contract clients are built from, so they win; otherwise the flow's
  * input and output types are used (an untyped side is the empty message).
  */
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type Client } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan, Plan } from '../../compile/plan.js';
 import type { MessageType } from '../../schema/types.js';
 import { formatBoundAddress, parseListenAddress } from '../http/address.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import { createUnaryHandler } from './handler.js';
+import { createServerStreamHandler } from './stream-handler.js';
+import { createProxyHandler, createTargetClients } from './proxy-handler.js';
 import { messageCodec } from './message.js';
 import { addReflection, type ServedMethod } from './reflection.js';
 
@@ -35,7 +37,8 @@ const passThrough = (value: Buffer): Buffer => value;
 export function createGrpcListener(options: GrpcListenerOptions): Listener {
   const { plan, logger } = options;
   const server = new Server();
-  const served = registerEndpoints(server, options);
+  const targets = createTargetClients();
+  const served = registerEndpoints(server, options, targets.clientFor);
   if (served.length > 0) addReflection(server, plan.schemas.root, served);
 
   return {
@@ -54,6 +57,7 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
         const timer = setTimeout(() => server.forceShutdown(), options.closeGraceMs ?? 10_000);
         server.tryShutdown(() => {
           clearTimeout(timer);
+          targets.close();
           resolve();
         });
       });
@@ -62,26 +66,28 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 }
 
 /** Registers one handler per endpoint; returns what reflection should describe. */
-function registerEndpoints(server: Server, options: GrpcListenerOptions): ServedMethod[] {
+function registerEndpoints(server: Server, options: GrpcListenerOptions, clientFor: (host: string) => Client): ServedMethod[] {
   const { plan, executor, logger } = options;
   const served: ServedMethod[] = [];
   for (const endpoint of options.endpoints) {
     const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;
     const path = `/${service}/${endpoint.method}`;
     const declared = plan.schemas.services.get(service)?.methods.get(endpoint.method);
-    if (declared && (declared.requestStream || declared.responseStream)) {
+    const streams = Boolean(endpoint.flow.stream); // compile checked the method streams too
+    if (!streams && endpoint.flow.kind !== 'proxy' && declared && (declared.requestStream || declared.responseStream)) {
       logger.warn(`${path}: streaming is not served; the method answers as a unary call`);
     }
     const requestType: MessageType | undefined = declared?.request ?? endpoint.flow.input.type;
     const responseType: MessageType | undefined = declared?.response ?? endpoint.flow.output?.type;
-    const handler = createUnaryHandler({
-      endpoint,
-      request: messageCodec(requestType),
-      response: messageCodec(responseType),
-      executor,
-      logger,
-    });
-    if (!server.register(path, handler, passThrough, passThrough, 'unary')) {
+    const handlerOptions = { endpoint, request: messageCodec(requestType), response: messageCodec(responseType), executor, logger };
+    const forward = endpoint.flow.kind === 'proxy' ? endpoint.flow.forward : undefined;
+    const registered = forward
+      // A proxy relays whatever the method is (unary, server, client or bidi streaming).
+      ? server.register(path, createProxyHandler({ endpoint, executor, logger, client: clientFor(forward.service.host) }), passThrough, passThrough, 'bidi')
+      : streams
+        ? server.register(path, createServerStreamHandler(handlerOptions), passThrough, passThrough, 'serverStream')
+        : server.register(path, createUnaryHandler(handlerOptions), passThrough, passThrough, 'unary');
+    if (!registered) {
       logger.warn(`${path} is served twice; flow "${endpoint.flow.name}" is not reachable over gRPC`);
       continue;
     }

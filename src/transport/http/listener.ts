@@ -17,7 +17,8 @@ import { createFlowHandler } from './flow-route.js';
 import { requestIdOf } from './forward-headers.js';
 import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
 import { errorJson, sendError } from './reply.js';
-import { compileRoutePath } from './routes.js';
+import { compileRoutePath, type RoutePath } from './routes.js';
+import { createStreamHandler, createStreamUpgrades } from './stream-route.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
 
 export interface HttpListenerOptions {
@@ -29,6 +30,10 @@ export interface HttpListenerOptions {
   ready?: () => boolean;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
   metrics?: () => string;
+  /** Extra pages by path (the /flows page), answered on GET/HEAD unless an endpoint has the path. */
+  pages?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
+  /** The paths `pages` answers. */
+  pagePaths?: readonly string[];
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -126,6 +131,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
 
   const served = new Set<string>();
   const websocketRoutes: WebsocketRoute[] = [];
+  const streamRoutes: Array<{ endpoint: HttpEndpointPlan; route: RoutePath }> = [];
   let agent: Agent | undefined;
   for (const endpoint of endpoints) {
     const route = compileRoutePath(endpoint.path);
@@ -135,6 +141,10 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
       registerProxyRoute(app, endpoint, route, executor, agent, logger);
       websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
+    } else if (endpoint.flow.stream) {
+      // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger) });
+      streamRoutes.push({ endpoint, route });
     } else {
       app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
     }
@@ -153,7 +163,24 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
     app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics()));
   }
 
-  const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
+  const pages = options.pages;
+  for (const path of pages ? options.pagePaths ?? [] : []) {
+    // An endpoint at or below the page's first segment keeps it (`/flows/:id` would lose `/flows/figures`).
+    const root = `/${path.split('/')[1]}`;
+    if ([...served].some((p) => p === root || p.startsWith(`${root}/`))) continue;
+    app.get(path, async (request, reply) => {
+      const answer = await pages!(request.method, path);
+      if (!answer) return sendError(reply, 404, `no endpoint for GET ${path}`);
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    });
+  }
+
+  const streams = streamRoutes.length > 0 ? createStreamUpgrades(streamRoutes, executor, logger) : undefined;
+  const closeProxies = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol, other: streams?.handle });
+  const closeWebsockets = (): void => {
+    streams?.close();
+    closeProxies();
+  };
   return { app, agent, closeWebsockets };
 }
 

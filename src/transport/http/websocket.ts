@@ -30,6 +30,8 @@ export interface WebsocketProxyOptions {
   executor: FlowRunner;
   logger: Logger;
   protocol: 'http' | 'https';
+  /** Tried first on every upgrade (stream flows' websockets); true when it took it. */
+  other?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
 
 // The handshake headers belong to each hop; ws writes its own towards the target.
@@ -44,6 +46,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => options.logger.debug({ err: error }, 'websocket client socket error'));
+    if (options.other?.(req, socket, head)) return;
     handleUpgrade(req, socket, head).catch((error: unknown) => {
       options.logger.error({ err: error }, 'websocket upgrade failed');
       refuse(socket, 500, errorJson(500, 'internal error'), 'application/json', '');
@@ -183,7 +186,7 @@ function safeDecode(text: string): string {
 }
 
 /** A plain HTTP answer on a socket that asked for an upgrade, then the socket is closed. */
-function refuse(socket: Duplex, status: number, payload: Buffer | string, contentType: string, requestId: string): void {
+export function refuse(socket: Duplex, status: number, payload: Buffer | string, contentType: string, requestId: string): void {
   if (socket.destroyed || !socket.writable) return;
   const length = Buffer.byteLength(payload);
   const id = requestId ? `x-request-id: ${requestId}\r\n` : '';
