@@ -3,16 +3,17 @@
  * nothing else) with the text format, apart from the flow listeners.
  */
 import { createServer, type Server } from 'node:http';
-import { formatBoundAddress, parseListenAddress } from '../transport/http/address.js';
+import type { ListenAddress } from '../compile/plan.js';
+import { formatBoundAddress } from '../transport/shared/address.js';
 import type { Listener } from '../transport/listener.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 
-export function createMetricsListener(address: string, render: () => string): Listener {
+export function createMetricsListener(address: ListenAddress, render: () => string): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
       if (server) throw new Error('the prometheus listener is already listening');
-      const { host, port } = parseListenAddress(address);
+      const { host, port } = address;
       const created = createServer((req, res) => {
         const path = (req.url ?? '/').split('?', 1)[0];
         if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

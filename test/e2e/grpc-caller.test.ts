@@ -2,6 +2,7 @@
  * The gRPC caller on its own, against a real grpc-js upstream: what throws (our deadline,
  * the client going away, an undecodable answer) and what is a result (any other code).
  */
+import { grpcHost } from '../unit/plan-fixtures.js';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,14 +57,14 @@ describe('gRPC caller', () => {
     const service = schemas.services.get('maestro.catalog.Inventory')!;
     const method = options.method ?? 'Lookup';
     const plan: CallPlan = {
-      service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host: `http://${upstream.address}`, methods: new Map() },
+      service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host: `http://${upstream.address}`, http: undefined, grpc: grpcHost(`http://${upstream.address}`), methods: new Map() },
       method: {
         name: method,
         requestType: options.untyped ? undefined : schemas.messages.get('maestro.catalog.LookupRequest'),
         responseType: options.untyped ? undefined : schemas.messages.get('maestro.catalog.Item'),
         options: {},
       },
-      body: undefined, header: [], params: [], timeoutMs: options.timeoutMs, invoke: undefined, pos,
+      body: undefined, header: [], params: [], timeoutMs: options.timeoutMs, http: undefined, pos,
     };
     return caller.prepare(plan);
   };

@@ -4,6 +4,7 @@ import pino from 'pino';
  * a runner that records requests and answers what the test says, so the listener is
  * tested without config, compile or upstreams.
  */
+import { NO_FLOWS } from './plan-fixtures.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowPlan, GraphqlEndpointPlan } from '../../src/compile/plan.js';
@@ -41,7 +42,7 @@ export function flowPlan(name: string, input: MessageType | undefined, output: M
     input: { type: input, headers: [] },
     nodes: [],
     roots: [],
-    pendingTemplate: new Int32Array(0),
+    pendingTemplate: [],
     output: output ? { type: output, header: [], body: () => ({}) } : undefined,
     errors: { onError: undefined, errorObject: undefined },
     forward: undefined,
@@ -65,7 +66,7 @@ export class FakeRunner extends Executor implements FlowRunner {
   readonly requests: Array<{ flow: string; request: FlowRequest }> = [];
 
   constructor(private readonly answer: Answer = (_flow, request) => ({ ok: true, header: {}, body: request.input })) {
-    super({ logger: pino({ level: 'silent' }) });
+    super({ logger: pino({ level: 'silent' }), plan: NO_FLOWS });
   }
 
   override async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {

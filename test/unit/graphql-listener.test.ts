@@ -1,4 +1,5 @@
 import { buildSchema } from 'graphql';
+import { address } from './plan-fixtures.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentCache } from '../../src/transport/graphql/documents.js';
@@ -67,7 +68,7 @@ describe('GraphQL listener over HTTP', () => {
   beforeAll(async () => {
     const registry = await loadFixtureSchemas();
     const flow = flowPlan('get_user', message(registry, 'users.UserQuery'), message(registry, 'users.User'));
-    listener = createGraphqlListener({ address: '127.0.0.1:0', endpoints: [endpoint(flow, 'user.get')], executor: runner, logger: pino({ level: 'silent' }) });
+    listener = createGraphqlListener({ address: address('127.0.0.1:0'), endpoints: [endpoint(flow, 'user.get')], executor: runner, logger: pino({ level: 'silent' }) });
     base = `http://${await listener.listen()}`;
   });
   afterAll(() => listener?.close());

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { httpHost, target } from './plan-fixtures.js';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { JsonCodec } from '../../src/codec/json.js';
@@ -52,8 +53,8 @@ function caller(): Caller {
 
 function plan(host: string, method: Partial<MethodPlan>, extra: Partial<CallPlan> = {}): CallPlan {
   const methodPlan: MethodPlan = { name: 'Get', options: {}, ...method };
-  const service: ServicePlan = { fullName: 'shop.Users', transport: 'http', codec: new JsonCodec(), host, methods: new Map([[methodPlan.name, methodPlan]]) };
-  return { service, method: methodPlan, body: undefined, header: [], params: [], timeoutMs: undefined, invoke: undefined, pos: { file: 'flow.hcl', line: 1, column: 1 }, ...extra };
+  const service: ServicePlan = { fullName: 'shop.Users', transport: 'http', codec: new JsonCodec(), host, http: httpHost(host), grpc: undefined, methods: new Map([[methodPlan.name, methodPlan]]) };
+  return { service, method: methodPlan, body: undefined, header: [], params: [], timeoutMs: undefined, http: target(host, methodPlan.httpPath), pos: { file: 'flow.hcl', line: 1, column: 1 }, ...extra };
 }
 
 function call(partial: Partial<OutgoingCall> = {}): OutgoingCall {

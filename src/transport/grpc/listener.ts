@@ -11,7 +11,8 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan, Plan } from '../../compile/plan.js';
 import type { MessageType } from '../../schema/types.js';
-import { formatBoundAddress, parseListenAddress } from '../http/address.js';
+import type { ListenAddress } from '../../compile/plan.js';
+import { formatBoundAddress, hostPort } from '../shared/address.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import { createUnaryHandler } from './handler.js';
 import { messageCodec } from './message.js';
@@ -19,7 +20,7 @@ import { addReflection, type ServedMethod } from './reflection.js';
 
 export interface GrpcListenerOptions {
   /** Go listen syntax: `:50051` binds every interface, `127.0.0.1:0` a free port. */
-  address: string;
+  address: ListenAddress;
   endpoints: GrpcEndpointPlan[];
   plan: Plan;
   executor: FlowRunner;
@@ -40,8 +41,8 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 
   return {
     async listen(): Promise<string> {
-      const { host, port } = parseListenAddress(options.address);
-      const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      const { host } = options.address;
+      const target = hostPort(options.address);
       const actual = await new Promise<number>((resolve, reject) => {
         server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
       });

@@ -13,7 +13,8 @@ import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../com
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
-import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
+import type { UpstreamTarget } from '../../compile/plan.js';
+import { paramText } from './upstream-url.js';
 
 export interface HttpCallerOptions {
   logger?: Logger;
@@ -39,7 +40,9 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
   return {
     prepare(call: CallPlan): PreparedCall {
       const what = `${call.service.fullName}.${call.method.name}`;
-      const target = parseUpstreamTarget(call.service.host, call.method.httpPath, what);
+      // Compile parsed the host and path (and reported a missing or malformed one).
+      const target = call.http;
+      if (!target) return () => Promise.reject(new CallError(`service ${call.service.fullName} has no http host to call ${what} on`, 502));
       return prepareCall(call, target, poolFor(target.origin), what, options.logger);
     },
     async close(): Promise<void> {

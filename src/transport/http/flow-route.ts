@@ -11,6 +11,7 @@ import { codecForContentType } from '../../codec/index.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
 import type { FlowRunner } from '../listener.js';
+import { clientSignal } from '../shared/client-abort.js';
 import { sendFailure, toPayload } from './reply.js';
 import { routeParams, type RoutePath } from './routes.js';
 
@@ -37,7 +38,7 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
     }
 
     const params = requestParams(request, wildcard);
-    const signal = clientSignal(reply);
+    const signal = clientSignal(reply.raw);
     const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal };
     const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, 400, invalid);
     if (!result.ok) return sendFailure(reply, result, codec);
@@ -63,19 +64,6 @@ export function requestParams(request: FastifyRequest, wildcard: string | undefi
   }
   routeParams(request.params as Record<string, string | undefined>, wildcard, params);
   return params;
-}
-
-/**
- * Aborted when the client goes away before the answer is written. `res` 'close' fires
- * on both a finished reply and a dropped connection; `writableFinished` tells them apart.
- */
-export function clientSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const res = reply.raw;
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 function pickCodec(contentType: string | undefined, fallback: Codec): Codec {
