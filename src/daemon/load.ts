@@ -10,11 +10,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { compile } from '../compile/index.js';
 import type { Plan } from '../compile/plan.js';
 import { loadConfig } from '../config/index.js';
-import { Diagnostics } from '../errors.js';
+import { ConfigError, Diagnostics } from '../errors.js';
 import type { FunctionContext, JwtKeySet, TemplateFunction } from '../functions/function.js';
 import { createFunctions, loadFunctionModule } from '../functions/index.js';
 import { loadSchemas } from '../schema/index.js';
 import type { Spec } from '../spec/types.js';
+import { buildGraphqlSchema } from '../transport/graphql/schema.js';
+import type { FlowRunner } from '../transport/listener.js';
 import { readFileSync } from 'node:fs';
 
 export interface LoadPlanOptions {
@@ -46,7 +48,29 @@ export async function loadPlan(options: LoadPlanOptions): Promise<LoadedPlan> {
   const schemas = await loadSchemas(protoGlobs, diagnostics);
   const functions = await loadFunctions(spec, env, diagnostics);
   const { plan } = compile(spec, schemas, { functions, diagnostics });
+  if (diagnostics.errors.length === 0) checkGraphqlSchema(plan, diagnostics);
   return { plan: diagnostics.errors.length > 0 ? undefined : plan, spec, diagnostics };
+}
+
+/**
+ * The GraphQL schema is generated from the endpoints when the listener is built; it is
+ * built here too (and thrown away), so `validate` reports what would stop the daemon.
+ */
+function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): void {
+  const endpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
+  if (endpoints.length === 0) return;
+  const unused: FlowRunner = {
+    run: () => Promise.reject(new Error('schema check only')),
+    reject: () => {
+      throw new Error('schema check only');
+    },
+  };
+  try {
+    buildGraphqlSchema(endpoints, unused);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const d of error.diagnostics) diagnostics.items.push(d);
+  }
 }
 
 async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Diagnostics): Promise<Map<string, TemplateFunction>> {
