@@ -6,6 +6,7 @@
 import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, SelectSpec, ServiceSpec } from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
+import { warnEndpointAttribute, warnEndpointBlock } from './unknown-names.js';
 import { absolute, dispatch, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
 
 type StringKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Positioned<string> ? K : never }[keyof T];
@@ -46,7 +47,7 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
     {
       attributes: stringSetters(service, keys, where, ctx),
       blocks: {
-        options: (b) => (service.options = optionsRecord(b, where, ctx)),
+        options: (b) => (service.options = optionsRecord(b, where, ctx, 'service_options')),
         method: (b) => {
           const method = buildMethod(b, where, ctx);
           if (method) service.methods.push(method);
@@ -68,7 +69,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
     block.body,
     {
       attributes: stringSetters(method, { request: 'request', response: 'response' }, where, ctx),
-      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx)) },
+      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx, 'method_options')) },
     },
     where,
     ctx,
@@ -144,8 +145,12 @@ export function buildEndpoint(block: HclBlock, ctx: BuildContext): EndpointSpec 
   dispatch(
     block.body,
     {
-      otherAttribute: (a) => setOwn(spec.options, a.name, positioned(a)),
+      otherAttribute: (a) => {
+        setOwn(spec.options, a.name, positioned(a));
+        warnEndpointAttribute(a.name, protocol, a.pos, where, ctx);
+      },
       otherBlock: (b) => {
+        warnEndpointBlock(b.type, b.pos, where, ctx);
         if (b.type === 'message' || b.type === 'repeated') spec.fields.push(...buildFields([b], where, ctx));
         else spec.fields.push({ kind: 'message', name: b.labels[0] ?? b.type, fields: buildFields(b.body, where, ctx), pos: b.pos });
       },
