@@ -29,7 +29,7 @@ const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
 /** Parses a path; returns the route, or a message saying what is wrong with it. */
 export function parseRoute(text: string, options: RouteOptions): Route | string {
-  if (/[\s\u0000-\u001f\u007f]/.test(text)) return `path "${text}" contains whitespace or a control character`;
+  if (/[\s\p{Cc}]/u.test(text)) return `path "${text}" contains whitespace or a control character`;
   const segments: RouteSegment[] = [];
   const params: string[] = [];
   let wildcard: string | undefined;

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { execute, getOperationAST, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { createHandler, type Request as GraphqlRequest, type Response as GraphqlResponse } from 'graphql-http';
 import type { Logger } from 'pino';
-import { jsonText } from '../../template/index.js';
+import { jsonText } from '../../shared/values.js';
 import { clientSignal } from '../shared/client-abort.js';
 import { DocumentCache } from './documents.js';
 import type { GraphqlContext } from './resolver.js';

@@ -11,6 +11,7 @@ import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
+import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { Caller } from '../caller.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import type { UpstreamTarget } from '../../compile/plan.js';
@@ -22,7 +23,6 @@ export interface HttpCallerOptions {
   connections?: number;
 }
 
-const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
 // A flow may not set framing headers: undici rejects some and others would corrupt the stream.
 const RESERVED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer']);
 
@@ -58,7 +58,7 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
   const codec = service.codec;
   const method = methodPlan.httpMethod?.toUpperCase()
     || (methodPlan.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
-  const sendsBody = !NO_BODY.has(method);
+  const sendsBody = !BODYLESS_METHODS.has(method);
   const { literals, names, query: staticQuery, authorization } = target;
   const pathNames = new Set(names);
   const baseHeaders: Record<string, string> = { accept: codec.contentType };

@@ -10,13 +10,12 @@ import { CodecError } from '../../codec/codec.js';
 import { codecForContentType } from '../../codec/index.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
+import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { FlowRunner } from '../listener.js';
 import { clientSignal } from '../shared/client-abort.js';
 import { sendFailure, toPayload } from './reply.js';
 import { routeParams, type RoutePath } from './routes.js';
 
-/** Methods whose body Semaphore ignored; so do we, whatever the client sends. */
-export const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
 
 export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner): RouteHandlerMethod {
   const { flow, codec } = endpoint;
@@ -28,7 +27,7 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
   return async function handleFlow(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let input: Record<string, unknown> = {};
     let invalid: string | undefined;
-    if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
+    if (!BODYLESS_METHODS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       const bodyCodec = pickCodec(request.headers['content-type'], codec);
       try {
         input = bodyCodec.decode(request.body, inputType);
