@@ -2,7 +2,6 @@
  * The gRPC caller on its own, against a real grpc-js upstream: what throws (our deadline,
  * the client going away, an undecodable answer) and what is a result (any other code).
  */
-import { grpcHost } from '../unit/plan-fixtures.js';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import type { SchemaRegistry } from '../../src/schema/types.js';
 import type { Caller } from '../../src/transport/caller.js';
 import { createGrpcCaller } from '../../src/transport/grpc/caller.js';
 import { FIXTURES, startGrpcServer, type Running } from '../fixtures/grpc/helpers.js';
+import { grpcHost } from '../unit/plan-fixtures.js';
 
 const PROTO = path.join(FIXTURES, 'shop/proto/catalog.proto');
 const pos = { file: PROTO, line: 0, column: 0 };

@@ -4,7 +4,6 @@ import pino from 'pino';
  * a runner that records requests and answers what the test says, so the listener is
  * tested without config, compile or upstreams.
  */
-import { NO_FLOWS } from './plan-fixtures.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowPlan, GraphqlEndpointPlan } from '../../src/compile/plan.js';
@@ -14,6 +13,7 @@ import { loadSchemas } from '../../src/schema/index.js';
 import type { MessageType, SchemaRegistry } from '../../src/schema/types.js';
 import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
+import { NO_FLOWS } from './plan-fixtures.js';
 
 export const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/graphql');
 

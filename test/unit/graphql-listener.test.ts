@@ -1,11 +1,11 @@
 import { buildSchema } from 'graphql';
-import { address } from './plan-fixtures.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentCache } from '../../src/transport/graphql/documents.js';
 import { createGraphqlListener, type GraphqlListener } from '../../src/transport/graphql/listener.js';
 import { Int64Scalar, toInt64 } from '../../src/transport/graphql/scalars.js';
 import { endpoint, FakeRunner, flowPlan, loadFixtureSchemas, message } from './graphql-helpers.js';
+import { address } from './plan-fixtures.js';
 
 describe('Int64', () => {
   it('keeps safe integers as numbers and bigger ones as exact bigints', () => {

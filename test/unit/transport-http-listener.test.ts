@@ -190,21 +190,39 @@ describe('http listener', () => {
   });
 
   it('aborts the request signal when the client goes away', async () => {
-    let seen: AbortSignal | undefined;
+    let running!: () => void;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
     const executor = new FakeExecutor((req) => {
-      seen = req.signal;
-      return new Promise((resolve) => req.signal.addEventListener('abort', () => resolve({ ok: false, status: 499, message: 'gone', body: undefined, header: {} })));
+      running();
+      return new Promise((resolve) => req.signal.addEventListener('abort', () => {
+        aborted();
+        resolve({ ok: false, status: 499, message: 'gone', body: undefined, header: {} });
+      }));
     });
     const base = new URL(await start([endpoint('/slow', 'GET')], executor));
     const client = httpRequest({ host: base.hostname, port: base.port, path: '/slow' });
     client.on('error', () => {});
     client.end();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The flow is running; then the client goes away, and the flow's signal must abort.
+    await started;
     client.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen?.aborted).toBe(true);
+    await withTimeout(abortSeen, 5_000, 'the request signal was not aborted within 5 s of the client leaving');
+    expect(executor.requests[0]!.signal.aborted).toBe(true);
   });
 });
+
+/** Waits for `promise`, failing with `what` after `ms` (a bound, not a measurement). */
+async function withTimeout(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)));
+  try {
+    await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function hasOpenssl(): boolean {
   try {
