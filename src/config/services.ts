@@ -117,9 +117,9 @@ export function buildDiscovery(block: HclBlock, ctx: BuildContext): DiscoverySpe
   return spec;
 }
 
-const JWT_ATTRIBUTES = ['secret', 'public_key', 'public_key_file', 'algorithms', 'issuer', 'audience'];
+const JWT_ATTRIBUTES = ['secret', 'public_key', 'public_key_file', 'jwks_file', 'jwks_url', 'algorithms', 'issuer', 'audience'];
 
-/** `jwt "name"? { secret public_key public_key_file algorithms issuer audience }`. */
+/** `jwt "name"? { secret public_key public_key_file jwks_file jwks_url algorithms issuer audience }`. */
 export function buildJwt(block: HclBlock, ctx: BuildContext): JwtKeySpec | undefined {
   const found = labels(block, ['name'], 0, ctx);
   if (!found) return undefined;
@@ -127,10 +127,12 @@ export function buildJwt(block: HclBlock, ctx: BuildContext): JwtKeySpec | undef
   const spec: JwtKeySpec = { name, attributes: {}, pos: block.pos };
   const attributes: Record<string, (a: HclAttribute) => void> = {};
   for (const key of JWT_ATTRIBUTES) attributes[key] = (a) => setOwn(spec.attributes, key, positioned(a));
-  attributes.public_key_file = (a) => {
-    const file = stringValue(a, `in jwt "${name}"`, ctx);
-    if (file) spec.attributes.public_key_file = { ...file, value: file.value && absolute(file.value, ctx) };
-  };
+  for (const key of ['public_key_file', 'jwks_file']) {
+    attributes[key] = (a) => {
+      const file = stringValue(a, `in jwt "${name}"`, ctx);
+      if (file) spec.attributes[key] = { ...file, value: file.value && absolute(file.value, ctx) };
+    };
+  }
   dispatch(block.body, { attributes }, `in jwt "${name}"`, ctx);
   return spec;
 }

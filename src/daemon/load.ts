@@ -11,13 +11,13 @@ import { compile } from '../compile/index.js';
 import type { Plan } from '../compile/plan.js';
 import { loadConfig } from '../config/index.js';
 import { ConfigError, Diagnostics } from '../errors.js';
-import type { FunctionContext, JwtKeySet, TemplateFunction } from '../functions/function.js';
+import type { FunctionContext, TemplateFunction } from '../functions/function.js';
+import { loadJwtKeySets } from '../functions/jwt-load.js';
 import { createFunctions, loadFunctionModule } from '../functions/index.js';
 import { loadSchemas } from '../schema/index.js';
 import type { Spec } from '../spec/types.js';
 import { buildGraphqlSchema } from '../transport/graphql/schema.js';
 import type { FlowRunner } from '../transport/listener.js';
-import { readFileSync } from 'node:fs';
 
 export interface LoadPlanOptions {
   /** --config values: files or globs. */
@@ -74,7 +74,7 @@ function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): void {
 }
 
 async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Diagnostics): Promise<Map<string, TemplateFunction>> {
-  const context: FunctionContext = { jwt: jwtKeySets(spec, diagnostics), env };
+  const context: FunctionContext = { jwt: await loadJwtKeySets(spec.jwtKeys, { env, diagnostics }), env };
   const functions = createFunctions(context);
   for (const module of spec.functions) {
     try {
@@ -84,33 +84,4 @@ async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Di
     }
   }
   return functions;
-}
-
-function jwtKeySets(spec: Spec, diagnostics: Diagnostics): Map<string, JwtKeySet> {
-  const sets = new Map<string, JwtKeySet>();
-  for (const block of spec.jwtKeys) {
-    const a = block.attributes;
-    const text = (name: string): string | undefined => {
-      const v = a[name]?.value;
-      return typeof v === 'string' && v !== '' ? v : undefined;
-    };
-    let publicKey = text('public_key');
-    const keyFile = text('public_key_file');
-    if (!publicKey && keyFile) {
-      try {
-        publicKey = readFileSync(keyFile, 'utf8');
-      } catch {
-        diagnostics.error('MAESTRO_ERR_JWT_KEY', a.public_key_file!.pos, `cannot read public_key_file of jwt "${block.name}"`);
-      }
-    }
-    const algorithms = a.algorithms?.value;
-    sets.set(block.name, {
-      secret: text('secret'),
-      publicKey,
-      algorithms: Array.isArray(algorithms) ? algorithms.map(String) : undefined,
-      issuer: text('issuer'),
-      audience: text('audience'),
-    });
-  }
-  return sets;
 }
