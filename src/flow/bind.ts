@@ -22,7 +22,7 @@ export interface CallBinder {
 export type Transports = ReadonlyMap<string, CallBinder>;
 
 export interface BindOptions {
-  /** Wraps every prepared call (metrics); called once per call at bind time. */
+  /** Wraps every call prepared by a transport (metrics); called once per call at bind time. */
   wrap?: (call: CallPlan, invoke: PreparedCall) => PreparedCall;
 }
 
@@ -48,15 +48,14 @@ export function bind(plan: Plan, transports: Transports, options: BindOptions = 
   const prepare = (call: CallPlan | undefined): PreparedCall | undefined => {
     if (!call) return undefined;
     const binder = transports.get(call.service.transport);
-    let invoke: PreparedCall;
     if (binder) {
-      invoke = binder.prepare(call);
-    } else {
-      unsupported.add(`${call.service.fullName} (${call.service.transport})`);
-      const error = new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
-      invoke = () => Promise.reject(error);
+      const invoke = binder.prepare(call);
+      return options.wrap ? options.wrap(call, invoke) : invoke;
     }
-    return options.wrap ? options.wrap(call, invoke) : invoke;
+    // Never sent anywhere, so not wrapped (metrics count upstream calls only).
+    unsupported.add(`${call.service.fullName} (${call.service.transport})`);
+    const error = new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
+    return () => Promise.reject(error);
   };
   const flows = new Map<FlowPlan, BoundFlow>();
   for (const flow of plan.flows) {
