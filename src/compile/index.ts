@@ -6,7 +6,7 @@ import { codecs } from '../codec/index.js';
 import { didYouMean, Diagnostics } from '../errors.js';
 import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
-import type { EndpointSpec, FlowSpec, HclValue, ListenerSpec, Positioned, Spec } from '../spec/types.js';
+import type { EndpointSpec, FlowSpec, HclValue, ListenerSpec, Pos, Positioned, Spec } from '../spec/types.js';
 import { parseListenAddress, type ListenAddress } from './address.js';
 import { parseDuration, parseSize } from './duration.js';
 import { freezePlan } from './freeze.js';
@@ -71,6 +71,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     functions: options.functions,
     warnings: diagnostics.warnings,
   };
+  checkListenerClash(spec, diagnostics);
   return { plan: freezePlan(plan), diagnostics };
 }
 
@@ -80,6 +81,29 @@ export function listenAddress(address: Positioned<string>, diagnostics: Diagnost
   if (typeof parsed !== 'string') return parsed;
   diagnostics.error('MAESTRO_ERR_ADDRESS', address.pos, parsed);
   return undefined;
+}
+
+/**
+ * Two listeners of the files on one port (and overlapping hosts) would stop the daemon
+ * at start with EADDRINUSE: reported here, at the second one, naming the first.
+ */
+function checkListenerClash(spec: Spec, diagnostics: Diagnostics): void {
+  const seen: Array<{ name: string; address: ListenAddress; pos: Pos }> = [];
+  const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '';
+  for (const name of ['http', 'grpc', 'graphql', 'prometheus', 'admin'] as const) {
+    const written = spec[name]?.address;
+    if (!written || written.value === '') continue;
+    const address = parseListenAddress(written.value);
+    if (typeof address === 'string' || address.port === 0) continue;
+    const earlier = seen.find((s) => s.address.port === address.port
+      && (s.address.host === address.host || wildcard(s.address.host) || wildcard(address.host)));
+    if (earlier) {
+      diagnostics.error('MAESTRO_ERR_ADDRESS', written.pos,
+        `${name} listens on "${written.value}", which the ${earlier.name} listener already uses (${earlier.pos.file}:${earlier.pos.line})`);
+    } else {
+      seen.push({ name, address, pos: written.pos });
+    }
+  }
 }
 
 /** Every HTTP endpoint path, parsed once; a malformed one is reported and left out. */

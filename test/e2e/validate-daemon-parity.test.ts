@@ -49,6 +49,7 @@ const CASES: Array<{ name: string; text: string; line: number; message: RegExp }
   { name: 'listen address', text: config({ http: 'address = ":80}80"' }), line: 1, message: /invalid listen address ":80}80"/ },
   { name: 'listen host', text: config({ http: 'address = "no such host:80"' }), line: 1, message: /is not a host name/ },
   { name: 'grpc listen address', text: `${config()}\ngrpc { address = "127.0.0.1:99999" }\n`, line: 21, message: /beyond 65535/ },
+  { name: 'two listeners on one port', text: `${config({ http: 'address = ":18931"' })}\nprometheus { address = "127.0.0.1:18931" }\n`, line: 21, message: /already uses/ },
   { name: 'prometheus listen address', text: `${config()}\nprometheus { address = "localhost" }\n`, line: 21, message: /invalid listen address/ },
   { name: 'missing cert file', text: config({ http: 'address = "127.0.0.1:0"\n cert_file = "nope.pem"\n key_file = "nope.key"' }), line: 2, message: /cannot read cert_file/ },
   { name: 'cert without key', text: config({ http: 'address = "127.0.0.1:0"\n cert_file = "nope.pem"' }), line: 2, message: /must be set together/ },
