@@ -30,6 +30,9 @@ const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 /** Parses a path; returns the route, or a message saying what is wrong with it. */
 export function parseRoute(text: string, options: RouteOptions): Route | string {
   if (/[\s\p{Cc}]/u.test(text)) return `path "${text}" contains whitespace or a control character`;
+  if (options.wildcard && /[?#]/.test(text)) return `path "${text}" contains "?" or "#": a route is a path only, without query or fragment`;
+  // The HTTP router reads `::` as an escaped colon; httprouter read a parameter.
+  if (options.wildcard && text.includes('::')) return `path "${text}" contains "::", which the HTTP router would read as a literal colon`;
   const segments: RouteSegment[] = [];
   const params: string[] = [];
   let wildcard: string | undefined;
@@ -56,6 +59,8 @@ export function parseRoute(text: string, options: RouteOptions): Route | string 
     segments.push({ kind: 'param', name: name! });
     params.push(name!);
     i += name!.length;
+    // The HTTP router would read `:id(…)` as a regular expression; httprouter had none.
+    if (options.wildcard && text[i + 1] === '(') return `path "${text}": "(" right after parameter "${name}" is not allowed (routes have no regular expressions)`;
   }
   if (literal !== '') segments.push({ kind: 'literal', text: literal });
   return { text, segments, params, wildcard };

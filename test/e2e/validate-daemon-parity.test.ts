@@ -55,6 +55,7 @@ const CASES: Array<{ name: string; text: string; line: number; message: RegExp }
   { name: 'cert without key', text: config({ http: 'address = "127.0.0.1:0"\n cert_file = "nope.pem"' }), line: 2, message: /must be set together/ },
   { name: 'endpoint method', text: config({ verb: 'FETCH' }), line: 18, message: /not an HTTP method/ },
   { name: 'catch-all not last', text: config({ endpoint: 'endpoint = "/users/*rest/x"' }), line: 17, message: /must end the path/ },
+  { name: 'regular expression after a parameter', text: config({ endpoint: 'endpoint = "/users/:id("' }), line: 17, message: /not allowed/ },
   { name: 'route parameter twice', text: config({ endpoint: 'endpoint = "/users/:id/:id"' }), line: 17, message: /names parameter "id" twice/ },
   { name: 'input header name', text: config({ flow: 'input { header = ["bad header"] }' }), line: 8, message: /not a valid header name/ },
   { name: 'method timeout', text: config({ method: 'endpoint = "/users/:id"\n timeout = "soon"' }), line: 6, message: /invalid timeout "soon"/ },
