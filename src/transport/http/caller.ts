@@ -1,7 +1,8 @@
 /**
  * HTTP caller on undici: one keep-alive Pool per upstream origin, shared by every method
- * of every service on that origin. `prepare()` splits the path, resolves the base URL and
- * picks the HTTP method once; a call only joins strings, encodes the body and waits.
+ * of every service on that origin. Compile has parsed the host and path (`CallPlan.http`);
+ * `prepare()` picks the pool, the HTTP method and the base headers once; a call only joins
+ * strings, encodes the body and waits.
  *
  *   OutgoingCall ─▶ path (:name from params, else body) + query (other params)
  *                ─▶ body (rest of the message, service codec; none for GET/HEAD/DELETE)
