@@ -129,6 +129,16 @@ describe('gRPC: shop', () => {
     expect(received.headers).toMatchObject({ authorization: 'Bearer t', 'x-request-id': 'req-b' });
   });
 
+  it('(b) replaces an over-long incoming request id, as the HTTP listener does (200 characters at most)', async () => {
+    const long = 'r'.repeat(201);
+    const answer = await callUnary(catalog, 'GetProduct', { id: 'p2' }, { 'x-request-id': long });
+    expect(answer.error).toBeNull();
+    const [id] = answer.metadata.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const received = products.received.find((r) => r.url === '/products/p2')!;
+    expect(received.headers['x-request-id']).toBe(id);
+  });
+
   it.each([
     ['missing', grpc.status.NOT_FOUND],
     ['denied', grpc.status.UNAUTHENTICATED],
