@@ -6,8 +6,8 @@
 import type { MessageType } from '../schema/types.js';
 import { CodecError, type Codec } from './codec.js';
 import { JsonSyntaxError, parseJsonExact } from './json-parse.js';
-import { writeJson } from './json-write.js';
-import { describeValue, encodeBase64 } from './scalars.js';
+import { jsonText } from '../shared/values.js';
+import { describeValue } from './scalars.js';
 import { bodyText, isBlank, isPlainObject, MAX_DEPTH } from './values.js';
 import { DECODE_JSON, ENCODE_JSON, normalize } from './typed.js';
 
@@ -57,26 +57,8 @@ function nestsDeeper(text: string, limit: number): boolean {
   return false;
 }
 
-const BIGINT_ERROR = /BigInt/;
-
-/** Bytes as base64; everything else as JSON.stringify writes it. */
-function replaceBytes(this: unknown, _key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? encodeBase64(value) : value;
-}
-
-/**
- * JSON text of a runtime value (bigint as digits, bytes as base64). Native
- * JSON.stringify is several times faster than a writer in JavaScript; it throws on a
- * bigint only, and then the exact writer takes over.
- */
-export function stringifyJson(value: unknown, bytes = true): string {
-  try {
-    return (bytes ? JSON.stringify(value, replaceBytes) : JSON.stringify(value)) ?? 'null';
-  } catch (error) {
-    if (error instanceof TypeError && BIGINT_ERROR.test(error.message)) return writeJson(value);
-    throw error;
-  }
-}
+/** JSON text of a runtime value (bigint as digits, bytes as base64): the shared writer. */
+export const stringifyJson = jsonText;
 
 export class JsonCodec implements Codec {
   readonly name = 'json';

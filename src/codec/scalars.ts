@@ -4,6 +4,7 @@
  * messages. Integers beyond 2^53 are `bigint`, smaller ones `number`.
  */
 import type { ScalarKind } from '../schema/types.js';
+import { encodeBase64 } from '../shared/values.js';
 
 /** Where a value comes from; decides how lenient coercion is. */
 export type Input = 'json' | 'text' | 'value';
@@ -156,9 +157,7 @@ export function plainBytes(bytes: Uint8Array): Uint8Array {
   return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
-export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-}
+export { encodeBase64 };
 
 /** Converts a scalar; throws Mismatch. Bytes come back as Uint8Array. */
 export function coerceScalar(value: unknown, kind: ScalarKind, input: Input): unknown {

@@ -23,10 +23,8 @@ export function isBlank(text: string): boolean {
   return true;
 }
 
-/** An object that is neither an array nor bytes. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
-}
+/** An object that is neither an array nor bytes (the one check, in shared/values.ts). */
+export { isPlainObject } from '../shared/values.js';
 
 /** Sets a key taken from a body (it may be `__proto__`) without touching the prototype. */
 export function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {

@@ -8,7 +8,7 @@
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
-import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec/types.js';
+import type { CallSpec, FieldSpec, FlowSpec, OutputSpec, Pos, ResourceSpec, Spec } from '../spec/types.js';
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
 import { checkDag } from './dag.js';
@@ -16,7 +16,9 @@ import { compileForEach, listOf } from './for-each.js';
 import { compileStream } from './stream.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
-import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, NodePlan, OutputPlan, RewritePlan } from './plan.js';
+import { isHeaderName } from './http-names.js';
+import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RewritePlan, ServicePlan } from './plan.js';
+import { upstreamTarget, type UpstreamTarget } from './upstream.js';
 import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Site } from './references.js';
 import type { ServiceTable } from './services.js';
 import { DYNAMIC, messageStaticType } from './static-type.js';
@@ -48,6 +50,9 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     schemas: context.schemas,
     diagnostics,
   };
+  for (const header of flow.input?.header ?? []) {
+    if (!isHeaderName(header.value)) diagnostics.error('MAESTRO_ERR_HEADER_NAME', header.pos, `"${header.value}" is not a valid header name in the input of ${label}`);
+  }
   const infos = flow.resources.map((resource, index) => {
     const info: NodeInfo = { name: resource.name, index, response: DYNAMIC, request: DYNAMIC };
     if (scope.nodes.has(resource.name)) {
@@ -83,7 +88,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     input: { type: inputType, headers: [...scope.inputHeaders] },
     nodes,
     roots: nodes.filter((n) => n.deps.length === 0).map((n) => n.index),
-    pendingTemplate: Int32Array.from(nodes.map((n) => n.deps.length)),
+    pendingTemplate: nodes.map((n) => n.deps.length),
     output,
     errors: compileErrorHandling(undefined, flow, context.spec, site(scope, ` in ${label}`, flow.pos, undefined)),
     forward: compileForward(flow, scope, context),
@@ -94,15 +99,39 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
 
 function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {
   const type = spec.schema ? lookupMessage(spec.schema, spec.pos, context) : undefined;
+  checkHeaderNames(spec.header, at);
   return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at) };
+}
+
+/** Header names are HTTP tokens; a name undici or fastify would refuse is an error here. */
+function checkHeaderNames(fields: readonly FieldSpec[], at: Site): void {
+  for (const field of fields) {
+    if (!isHeaderName(field.name)) {
+      at.scope.diagnostics.error('MAESTRO_ERR_HEADER_NAME', field.pos, `"${field.name}" is not a valid header name${at.where}`);
+    }
+  }
+}
+
+/** Host + method path of an HTTP call, joined once; undefined for other transports. */
+function callTarget(service: ServicePlan, method: MethodPlan, pos: Pos, diagnostics: Diagnostics): UpstreamTarget | undefined {
+  if (!service.http) return undefined;
+  const target = upstreamTarget(service.http, method.httpPath);
+  if (typeof target === 'string') {
+    diagnostics.error('MAESTRO_ERR_UPSTREAM_PATH', pos, `${service.fullName}.${method.name}: ${target}`);
+    return undefined;
+  }
+  return target;
 }
 
 function site(scope: FlowScope, where: string, pos: Site['pos'], self: NodeInfo | undefined): Site {
   return { scope, where, pos, self, allowSelf: false, allowError: false, deps: new Set(), elements: [] };
 }
 
+/** A node while its flow is compiled: the edge lists still grow. */
+type NodeDraft = Omit<NodePlan, 'deps' | 'dependents'> & { deps: number[]; dependents: number[] };
+
 interface CompiledNode {
-  node: NodePlan;
+  node: NodeDraft;
   /** Resources the rollback reads: checked once the DAG is known, they are not edges. */
   rollbackRefs: Set<number>;
 }
@@ -133,7 +162,7 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
   const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
   const rollback = resource.rollback ? compileCall(resource.rollback, itemSite(rollbackSite), context) : undefined;
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
-  const node: NodePlan = {
+  const node: NodeDraft = {
     index: info.index,
     name: resource.name,
     kind: resource.kind,
@@ -221,10 +250,11 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
       `service "${service.fullName}" has no host${at.where}; set it in a service block, a services { select } block or the proto option`);
   }
   const timeout = call.options.timeout ?? undefined;
-  const timeoutMs = timeout ? parseDuration(timeout.value) : parseDuration(method.options.timeout);
+  const timeoutMs = timeout ? parseDuration(timeout.value) : method.timeoutMs;
   if (timeout && timeoutMs === undefined) {
     context.diagnostics.error('MAESTRO_ERR_DURATION', timeout.pos, `invalid timeout "${String(timeout.value)}"; write e.g. "2s" or "500ms"`);
   }
+  checkHeaderNames(call.header, callSite);
   return {
     service,
     method,
@@ -232,7 +262,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     header: compileNamed(call.header, callSite, 'header'),
     params: compileNamed(call.params, callSite, 'params'),
     timeoutMs,
-    invoke: undefined,
+    http: callTarget(service, method, call.pos, context.diagnostics),
     pos: call.pos,
   };
 }
@@ -289,7 +319,17 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
     context.diagnostics.error('MAESTRO_ERR_NO_HOST', flow.forward.pos, `service "${service.fullName}" has no host (forward of proxy "${flow.name}")`);
   }
   const at = site(scope, ` in the forward of proxy "${flow.name}"`, flow.forward.pos, undefined);
-  return { service, header: compileNamed(flow.forward.header, at, 'forward header') };
+  checkHeaderNames(flow.forward.header, at);
+  const header = compileNamed(flow.forward.header, at, 'forward header');
+  // A gRPC target is relayed by gRPC endpoints only (checked with the endpoints, compile/stream.ts).
+  if (service.transport === 'grpc') return { service, header, target: undefined };
+  if (!service.http) {
+    if (service.transport !== 'http') {
+      context.diagnostics.error('MAESTRO_ERR_FORWARD', flow.forward.pos, `proxy "${flow.name}" forwards to "${service.fullName}", whose transport is ${service.transport}; a proxy forwards HTTP or gRPC`);
+    }
+    return undefined;
+  }
+  return { service, header, target: service.http };
 }
 
 /** Go-style `(?P<name>…)` groups and `<name>` replacements, anchored to the whole path. */

@@ -6,8 +6,13 @@ import { codecs } from '../codec/index.js';
 import { didYouMean, Diagnostics } from '../errors.js';
 import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
-import type { EndpointSpec, FlowSpec, HclValue, Positioned, Spec } from '../spec/types.js';
+import type { EndpointSpec, FlowSpec, HclValue, ListenerSpec, Pos, Positioned, Spec } from '../spec/types.js';
+import { parseListenAddress, type ListenAddress } from './address.js';
 import { parseDuration, parseSize } from './duration.js';
+import { freezePlan } from './freeze.js';
+import { LISTENER_METHODS } from './http-names.js';
+import { parseRoute, routeShape, type Route } from './route.js';
+import { loadTls } from './tls.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
@@ -36,29 +41,35 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   }
 
   const flows = new Map<string, FlowPlan>();
+  const routes = parseRoutes(spec.endpoints, diagnostics);
   for (const flow of specs.values()) {
     const endpointParams = new Set<string>();
     for (const e of spec.endpoints) {
       if (e.flow !== flow.name || e.protocol !== 'http') continue;
-      for (const name of pathParams(String(e.options.endpoint?.value ?? ''))) endpointParams.add(name);
+      for (const name of routes.get(e)?.params ?? []) endpointParams.add(name);
     }
     flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams }));
   }
 
-  const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
+  const endpoints = compileEndpoints(spec.endpoints, flows, routes, diagnostics);
   compileEndpointLimits(spec.endpoints, endpoints, { functions: options.functions, schemas, diagnostics });
   compileServiceLimits(spec, services.services, diagnostics);
   checkStreamEndpoints(endpoints, schemas, diagnostics);
+  const address = (listener: ListenerSpec | undefined): { address: ListenAddress } | undefined => {
+    // An empty address (`address = "$UNSET"`) leaves the listener on its default.
+    const parsed = listener && listener.address.value !== '' ? listenAddress(listener.address, diagnostics) : undefined;
+    return parsed ? { address: parsed } : undefined;
+  };
   const plan: Plan = {
     flows: [...flows.values()],
     endpoints,
     services: services.services,
     listeners: {
       http: spec.http ? httpListener(spec, diagnostics) : undefined,
-      grpc: spec.grpc ? { address: spec.grpc.address.value } : undefined,
-      graphql: spec.graphql ? { address: spec.graphql.address.value } : undefined,
-      prometheus: spec.prometheus ? { address: spec.prometheus.address.value } : undefined,
-      admin: spec.admin ? { address: spec.admin.address.value } : undefined,
+      grpc: address(spec.grpc),
+      graphql: address(spec.graphql),
+      prometheus: address(spec.prometheus),
+      admin: address(spec.admin),
     },
     logLevel: spec.logLevel?.value,
     schemas,
@@ -66,21 +77,60 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     warnings: diagnostics.warnings,
     traffic: compileTrafficStores(spec, diagnostics),
   };
-  return { plan, diagnostics };
+  checkListenerClash(spec, diagnostics);
+  return { plan: freezePlan(plan), diagnostics };
 }
 
-/** `:name` and `*name` segments of an HTTP route. */
-export function pathParams(path: string): string[] {
-  const out: string[] = [];
-  for (const match of path.matchAll(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g)) out.push(match[1]!);
-  return out;
+/** A listen address from the files (or a flag, for the daemon); an error names where it was written. */
+export function listenAddress(address: Positioned<string>, diagnostics: Diagnostics): ListenAddress | undefined {
+  const parsed = parseListenAddress(address.value);
+  if (typeof parsed !== 'string') return parsed;
+  diagnostics.error('MAESTRO_ERR_ADDRESS', address.pos, parsed);
+  return undefined;
+}
+
+/**
+ * Two listeners of the files on one port (and overlapping hosts) would stop the daemon
+ * at start with EADDRINUSE: reported here, at the second one, naming the first.
+ */
+function checkListenerClash(spec: Spec, diagnostics: Diagnostics): void {
+  const seen: Array<{ name: string; address: ListenAddress; pos: Pos }> = [];
+  const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '';
+  for (const name of ['http', 'grpc', 'graphql', 'prometheus', 'admin'] as const) {
+    const written = spec[name]?.address;
+    if (!written || written.value === '') continue;
+    const address = parseListenAddress(written.value);
+    if (typeof address === 'string' || address.port === 0) continue;
+    const earlier = seen.find((s) => s.address.port === address.port
+      && (s.address.host === address.host || wildcard(s.address.host) || wildcard(address.host)));
+    if (earlier) {
+      diagnostics.error('MAESTRO_ERR_ADDRESS', written.pos,
+        `${name} listens on "${written.value}", which the ${earlier.name} listener already uses (${earlier.pos.file}:${earlier.pos.line})`);
+    } else {
+      seen.push({ name, address, pos: written.pos });
+    }
+  }
+}
+
+/** Every HTTP endpoint path, parsed once; a malformed one is reported and left out. */
+function parseRoutes(endpoints: readonly EndpointSpec[], diagnostics: Diagnostics): Map<EndpointSpec, Route> {
+  const routes = new Map<EndpointSpec, Route>();
+  for (const e of endpoints) {
+    if (e.protocol !== 'http') continue;
+    const path = String(option(e, 'endpoint') ?? '');
+    if (!path.startsWith('/')) continue; // reported with the endpoint
+    const route = parseRoute(path, { wildcard: true });
+    if (typeof route === 'string') diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.endpoint?.pos ?? e.pos, route);
+    else routes.set(e, route);
+  }
+  return routes;
 }
 
 function option(e: EndpointSpec, name: string): HclValue | undefined {
   return e.options[name]?.value;
 }
 
-function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, diagnostics: Diagnostics): EndpointPlan[] {
+function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, parsed: Map<EndpointSpec, Route>, diagnostics: Diagnostics): EndpointPlan[] {
   const out: EndpointPlan[] = [];
   const routes = new Map<string, EndpointSpec>();
   const graphqlPaths = new Map<string, EndpointSpec>();
@@ -96,8 +146,14 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, d
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `http endpoint of "${e.flow}" needs endpoint = "/path" (got "${path}")`);
         continue;
       }
+      const route = parsed.get(e);
+      if (!route) continue;
       const method = String(option(e, 'method') ?? 'GET').toUpperCase();
-      const key = `${method} ${path.replace(/[:*][A-Za-z_][A-Za-z0-9_]*/g, ':')}`;
+      if (method !== '*' && !LISTENER_METHODS.has(method)) {
+        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.method?.pos ?? e.pos, `http endpoint of "${e.flow}": "${method}" is not an HTTP method the listener can serve${didYouMean(method, LISTENER_METHODS)}`);
+        continue;
+      }
+      const key = `${method} ${routeShape(route)}`;
       const earlier = routes.get(key);
       if (earlier) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `http endpoint ${method} ${path} of "${e.flow}" is already served for "${earlier.flow}" (${earlier.pos.file}:${earlier.pos.line})`);
@@ -111,7 +167,7 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, d
       if (!Number.isInteger(status) || status < 100 || status > 599) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
       }
-      out.push({ protocol: 'http', flow, path, method, codec: codec ?? codecs.get('json')!, status, pos: e.pos });
+      out.push({ protocol: 'http', flow, path, route, method, codec: codec ?? codecs.get('json')!, status, pos: e.pos });
     } else if (e.protocol === 'graphql') {
       const path = String(option(e, 'path') ?? e.flow);
       const base = String(option(e, 'base') ?? 'query').toLowerCase();
@@ -165,10 +221,10 @@ function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {
   const bodyLimit = http.bodyLimit ? parseSize(http.bodyLimit.value) : undefined;
   if (http.bodyLimit && bodyLimit === undefined) diagnostics.error('MAESTRO_ERR_SIZE', http.bodyLimit.pos, `invalid body_limit "${String(http.bodyLimit.value)}"`);
   return {
-    address: http.address.value,
+    // An http block without an address serves on the daemon's default (or the --http flag).
+    address: http.address.value === '' ? undefined : listenAddress(http.address, diagnostics),
     origin: http.origin.map((o) => o.value),
-    certFile: http.certFile?.value || undefined,
-    keyFile: http.keyFile?.value || undefined,
+    tls: loadTls(http.certFile, http.keyFile, http.pos, diagnostics),
     readTimeoutMs: duration(http.readTimeout),
     writeTimeoutMs: duration(http.writeTimeout),
     bodyLimit,

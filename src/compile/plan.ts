@@ -11,6 +11,15 @@ import type { Diagnostic } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Pos } from '../spec/types.js';
 import type { TemplateFunction } from '../functions/function.js';
+import type { ListenAddress } from './address.js';
+import type { Route } from './route.js';
+import type { TlsFiles } from './tls.js';
+import type { GrpcHost, HttpHost, UpstreamTarget } from './upstream.js';
+
+export type { ListenAddress } from './address.js';
+export type { Route, RouteSegment } from './route.js';
+export type { TlsFiles } from './tls.js';
+export type { GrpcHost, HttpHost, UpstreamTarget } from './upstream.js';
 
 /**
  * Per-request state the compiled getters read. One slot per node of the flow: slot i
@@ -49,15 +58,19 @@ export type KeyGetter = (ctx: ExecContext) => string;
 export type NamedGetters = ReadonlyArray<readonly [name: string, get: Getter]>;
 
 export interface ServicePlan {
-  fullName: string;
-  transport: string;
-  codec: Codec;
-  /** Base URL (http) or host:port (grpc). */
-  host: string;
-  methods: Map<string, MethodPlan>;
+  readonly fullName: string;
+  readonly transport: string;
+  readonly codec: Codec;
+  /** Base URL (http) or host:port (grpc), as written (may hold credentials: never log it). */
+  readonly host: string;
+  /** The host parsed for the http transport (undefined without a host or for other transports). */
+  readonly http: HttpHost | undefined;
+  /** The host parsed for the grpc transport. */
+  readonly grpc: GrpcHost | undefined;
+  readonly methods: ReadonlyMap<string, MethodPlan>;
   /** `rate_limit`, `max_in_flight`, `max_wait` of the service block, when any is set. */
-  limits?: ServiceLimitPlan;
-  pos?: Pos;
+  readonly limits?: ServiceLimitPlan;
+  readonly pos?: Pos;
 }
 
 /**
@@ -106,17 +119,19 @@ export interface TrafficPlan {
 }
 
 export interface MethodPlan {
-  name: string;
+  readonly name: string;
   /** HTTP method and path template (`/users/:id`), when the service is called over HTTP. */
-  httpMethod?: string;
-  httpPath?: string;
-  requestType?: MessageType;
-  responseType?: MessageType;
+  readonly httpMethod?: string;
+  readonly httpPath?: string;
+  /** Call timeout from `options { timeout }` of the HCL method, parsed. */
+  readonly timeoutMs?: number;
+  readonly requestType?: MessageType;
+  readonly responseType?: MessageType;
   /** `options { … }` of the HCL method, as plain values. */
-  options: Record<string, unknown>;
+  readonly options: Readonly<Record<string, unknown>>;
   /** A gRPC server-streaming (`returns (stream T)`) / client-streaming method. */
-  responseStream?: boolean;
-  requestStream?: boolean;
+  readonly responseStream?: boolean;
+  readonly requestStream?: boolean;
 }
 
 /** What one upstream call sends. */
@@ -151,62 +166,60 @@ export type PreparedCall = (call: OutgoingCall, signal: AbortSignal) => Promise<
 export type PreparedStream = (call: OutgoingCall, signal: AbortSignal) => AsyncIterable<unknown>;
 
 export interface CallPlan {
-  service: ServicePlan;
-  method: MethodPlan;
+  readonly service: ServicePlan;
+  readonly method: MethodPlan;
   /** Builds the request body (typed when the method has a request type). */
-  body: Getter | undefined;
-  header: NamedGetters;
-  params: NamedGetters;
-  timeoutMs: number | undefined;
-  /** Set by the daemon when it binds callers; undefined after compile alone. */
-  invoke: PreparedCall | undefined;
-  /** Server-streaming methods: opens the stream (set by the daemon, see flow/stream.ts). */
-  openStream?: PreparedStream;
-  pos: Pos;
+  readonly body: Getter | undefined;
+  readonly header: NamedGetters;
+  readonly params: NamedGetters;
+  readonly timeoutMs: number | undefined;
+  /** Service host + method path, parsed, when the service is called over HTTP with a host. */
+  readonly http: UpstreamTarget | undefined;
+  readonly pos: Pos;
 }
 
 export interface OnErrorPlan {
-  status: Getter | undefined;
-  message: Getter | undefined;
-  params: NamedGetters;
+  readonly status: Getter | undefined;
+  readonly message: Getter | undefined;
+  readonly params: NamedGetters;
 }
 
 export interface ErrorObjectPlan {
   /** Builds the error body from ctx.error / ctx.errorParams. */
-  body: Getter;
-  type: MessageType | undefined;
+  readonly body: Getter;
+  readonly type: MessageType | undefined;
 }
 
 /** How a failure is turned into an answer: the nearest on_error and error object. */
 export interface ErrorHandling {
-  onError: OnErrorPlan | undefined;
-  errorObject: ErrorObjectPlan | undefined;
+  readonly onError: OnErrorPlan | undefined;
+  readonly errorObject: ErrorObjectPlan | undefined;
 }
 
 export interface NodePlan {
-  index: number;
-  name: string;
-  kind: 'call' | 'value';
-  before: boolean;
+  readonly index: number;
+  readonly name: string;
+  readonly kind: 'call' | 'value';
+  readonly before: boolean;
   /** Nodes that must finish first. */
-  deps: number[];
+  readonly deps: readonly number[];
   /** Nodes waiting on this one. */
-  dependents: number[];
+  readonly dependents: readonly number[];
   /** All enclosing `if` conditions, combined; undefined when unconditional. */
-  condition: ((ctx: ExecContext) => boolean) | undefined;
+  readonly condition: ((ctx: ExecContext) => boolean) | undefined;
   /** Value resources: the value. */
-  value: Getter | undefined;
+  readonly value: Getter | undefined;
   /** Call resources: the request (undefined for a resource without one). */
-  call: CallPlan | undefined;
-  rollback: CallPlan | undefined;
+  readonly call: CallPlan | undefined;
+  readonly rollback: CallPlan | undefined;
   /** Accepted statuses; undefined means any 2xx. */
-  expectStatus: ReadonlySet<number> | undefined;
-  errors: ErrorHandling;
+  readonly expectStatus: ReadonlySet<number> | undefined;
+  readonly errors: ErrorHandling;
   /** Response caching and coalescing of the call, when configured. */
-  cache?: CachePlan;
+  readonly cache?: CachePlan;
   /** `for_each`: one call per element of a list (see flow/for-each.ts). */
-  forEach?: ForEachPlan;
-  pos: Pos;
+  readonly forEach?: ForEachPlan;
+  readonly pos: Pos;
 }
 
 /**
@@ -223,46 +236,48 @@ export interface ForEachPlan {
 }
 
 export interface InputPlan {
-  type: MessageType | undefined;
+  readonly type: MessageType | undefined;
   /** Lower-cased names of the headers the flow may read. */
-  headers: string[];
+  readonly headers: readonly string[];
 }
 
 export interface OutputPlan {
-  type: MessageType | undefined;
-  header: NamedGetters;
-  body: Getter;
+  readonly type: MessageType | undefined;
+  readonly header: NamedGetters;
+  readonly body: Getter;
 }
 
 export interface ForwardPlan {
-  service: ServicePlan;
-  header: NamedGetters;
+  readonly service: ServicePlan;
+  readonly header: NamedGetters;
+  /** The service host, parsed, for an HTTP target; undefined for a gRPC target (relayed by gRPC endpoints). */
+  readonly target: HttpHost | undefined;
 }
 
 export interface RewritePlan {
-  pattern: RegExp;
+  readonly pattern: RegExp;
   /** Replacement in JS syntax (`$<name>`). */
-  replacement: string;
+  readonly replacement: string;
 }
 
 export interface FlowPlan {
-  name: string;
-  kind: 'flow' | 'proxy';
-  input: InputPlan;
+  readonly name: string;
+  readonly kind: 'flow' | 'proxy';
+  readonly input: InputPlan;
   /** Topologically ordered. */
-  nodes: NodePlan[];
+  readonly nodes: readonly NodePlan[];
   /** Indexes of nodes with no dependencies: where a run starts. */
-  roots: number[];
-  /** Number of dependencies of each node, copied per request. */
-  pendingTemplate: Int32Array;
-  output: OutputPlan | undefined;
+  readonly roots: readonly number[];
+  /** Number of dependencies of each node, copied per request into an Int32Array. */
+  readonly pendingTemplate: readonly number[];
+  readonly output: OutputPlan | undefined;
   /** Flow-level handling, used for failures outside a node (bad input). */
-  errors: ErrorHandling;
-  forward: ForwardPlan | undefined;
-  rewrites: RewritePlan[];
+  readonly errors: ErrorHandling;
+  readonly forward: ForwardPlan | undefined;
+  readonly rewrites: readonly RewritePlan[];
   /** Set when a resource calls a server-streaming method: the flow answers a stream. */
-  stream?: StreamPlan;
-  pos: Pos;
+  readonly stream?: StreamPlan;
+  readonly pos: Pos;
 }
 
 /**
@@ -277,71 +292,74 @@ export interface StreamPlan {
 }
 
 export interface HttpEndpointPlan {
-  protocol: 'http';
-  flow: FlowPlan;
-  /** Fastify route syntax. */
-  path: string;
+  readonly protocol: 'http';
+  readonly flow: FlowPlan;
+  /** The path as written (`/users/:id`). */
+  readonly path: string;
+  /** The path, parsed once (the listener derives its router syntax from it). */
+  readonly route: Route;
   /** Upper-case, or '*' for every method. */
-  method: string;
-  codec: Codec;
+  readonly method: string;
+  readonly codec: Codec;
   /** Success status (default 200). */
-  status: number;
+  readonly status: number;
   /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
-  rateLimit?: RateLimitPlan;
-  pos: Pos;
+  readonly rateLimit?: RateLimitPlan;
+  readonly pos: Pos;
 }
 
 export interface GraphqlEndpointPlan {
-  protocol: 'graphql';
-  flow: FlowPlan;
+  readonly protocol: 'graphql';
+  readonly flow: FlowPlan;
   /** Dotted path, e.g. `user.get`. */
-  path: string[];
-  base: 'query' | 'mutation';
+  readonly path: readonly string[];
+  readonly base: 'query' | 'mutation';
   /** Output object type name. */
-  name: string | undefined;
+  readonly name: string | undefined;
   /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
-  rateLimit?: RateLimitPlan;
-  pos: Pos;
+  readonly rateLimit?: RateLimitPlan;
+  readonly pos: Pos;
 }
 
 export interface GrpcEndpointPlan {
-  protocol: 'grpc';
-  flow: FlowPlan;
-  package: string;
-  service: string;
-  method: string;
+  readonly protocol: 'grpc';
+  readonly flow: FlowPlan;
+  readonly package: string;
+  readonly service: string;
+  readonly method: string;
   /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
-  rateLimit?: RateLimitPlan;
-  pos: Pos;
+  readonly rateLimit?: RateLimitPlan;
+  readonly pos: Pos;
 }
 
 export type EndpointPlan = HttpEndpointPlan | GraphqlEndpointPlan | GrpcEndpointPlan;
 
 export interface HttpListenerPlan {
-  address: string;
-  origin: string[];
-  certFile: string | undefined;
-  keyFile: string | undefined;
-  readTimeoutMs: number | undefined;
-  writeTimeoutMs: number | undefined;
-  bodyLimit: number | undefined;
+  /** Undefined when the block sets none: the daemon's default or flag applies. */
+  readonly address: ListenAddress | undefined;
+  readonly origin: readonly string[];
+  /** PEM text of cert_file and key_file, read and checked at compile. */
+  readonly tls: TlsFiles | undefined;
+  readonly readTimeoutMs: number | undefined;
+  readonly writeTimeoutMs: number | undefined;
+  readonly bodyLimit: number | undefined;
 }
 
 export interface Plan {
-  flows: FlowPlan[];
-  endpoints: EndpointPlan[];
-  services: Map<string, ServicePlan>;
-  listeners: {
-    http: HttpListenerPlan | undefined;
-    grpc: { address: string } | undefined;
-    graphql: { address: string } | undefined;
-    prometheus: { address: string } | undefined;
-    admin: { address: string } | undefined;
+  readonly flows: readonly FlowPlan[];
+  readonly endpoints: readonly EndpointPlan[];
+  readonly services: ReadonlyMap<string, ServicePlan>;
+  readonly listeners: {
+    readonly http: HttpListenerPlan | undefined;
+    readonly grpc: { readonly address: ListenAddress } | undefined;
+    readonly graphql: { readonly address: ListenAddress } | undefined;
+    readonly prometheus: { readonly address: ListenAddress } | undefined;
+    readonly admin: { readonly address: ListenAddress } | undefined;
   };
-  logLevel: string | undefined;
-  schemas: SchemaRegistry;
-  functions: Map<string, TemplateFunction>;
-  warnings: Diagnostic[];
+  readonly logLevel: string | undefined;
+  readonly schemas: SchemaRegistry;
+  readonly functions: ReadonlyMap<string, TemplateFunction>;
+  readonly warnings: readonly Diagnostic[];
   /** Traffic-control stores (issue 14); absent in plans built without compile. */
-  traffic?: TrafficPlan;
+  readonly traffic?: TrafficPlan;
 }

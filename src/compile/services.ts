@@ -7,7 +7,10 @@ import { codecs } from '../codec/index.js';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
+import { parseDuration } from './duration.js';
+import { isMethodToken } from './http-names.js';
 import type { MethodPlan, ServicePlan } from './plan.js';
+import { parseGrpcHost, parseHttpHost, type GrpcHost, type HttpHost } from './upstream.js';
 
 const TRANSPORTS = new Set(['http', 'grpc', 'graphql']);
 
@@ -67,10 +70,19 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       const options = Object.fromEntries(Object.entries(method.options).map(([k, v]) => [k, v.value]));
       const endpoint = typeof options.endpoint === 'string' ? options.endpoint : existing?.httpPath;
       const verb = typeof options.method === 'string' ? options.method.toUpperCase() : existing?.httpMethod;
+      if (verb !== undefined && !isMethodToken(verb)) {
+        diagnostics.error('MAESTRO_ERR_METHOD', method.options.method?.pos ?? method.pos, `method "${String(options.method)}" of ${block.fullName}.${method.name} is not an HTTP method`);
+      }
+      const timeout = method.options.timeout;
+      const timeoutMs = timeout ? parseDuration(timeout.value) : existing?.timeoutMs;
+      if (timeout && timeoutMs === undefined) {
+        diagnostics.error('MAESTRO_ERR_DURATION', timeout.pos, `invalid timeout "${String(timeout.value)}"; write e.g. "2s" or "500ms"`);
+      }
       draft.methods.set(method.name, {
         name: method.name,
         httpMethod: verb,
         httpPath: endpoint,
+        timeoutMs,
         requestType: resolveMessage(method.request, schemas, diagnostics) ?? existing?.requestType,
         responseType: resolveMessage(method.response, schemas, diagnostics) ?? existing?.responseType,
         options: { ...existing?.options, ...options },
@@ -102,16 +114,32 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
     }
     const host = valueOf(draft.host);
     if (!host) missingHost.add(draft.fullName);
+    const parsed = host ? parseHost(draft, transport, host, diagnostics) : {};
     services.set(draft.fullName, {
       fullName: draft.fullName,
       transport,
       codec: codec ?? codecs.get('json')!,
       host,
+      http: parsed.http,
+      grpc: parsed.grpc,
       methods: draft.methods,
       pos: draft.pos,
     });
   }
   return { services, missingHost };
+}
+
+/** The host as its transport reads it; a malformed one is an error at the host's position. */
+function parseHost(draft: ServiceDraft, transport: string, host: string, diagnostics: Diagnostics): { http?: HttpHost; grpc?: GrpcHost } {
+  const parsed = transport === 'grpc' ? parseGrpcHost(host) : transport === 'http' ? parseHttpHost(host) : undefined;
+  if (typeof parsed === 'string') {
+    const at = positionOf(draft.host) ?? draft.pos;
+    // The value is not repeated: a host may carry credentials.
+    if (at) diagnostics.error('MAESTRO_ERR_HOST', at, `service "${draft.fullName}" (transport ${transport}): ${parsed}`);
+    return {};
+  }
+  if (parsed === undefined) return {};
+  return transport === 'grpc' ? { grpc: parsed as GrpcHost } : { http: parsed as HttpHost };
 }
 
 function applySelect(select: SelectSpec, drafts: Map<string, ServiceDraft>, diagnostics: Diagnostics): void {

@@ -66,6 +66,10 @@ export function checkStreamEndpoints(endpoints: readonly EndpointPlan[], schemas
       diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
         `proxy "${endpoint.flow.name}" on a gRPC endpoint relays gRPC calls, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`);
     }
+    if (endpoint.protocol !== 'grpc' && forward && !forward.target) {
+      diagnostics.error('MAESTRO_ERR_FORWARD', endpoint.pos,
+        `proxy "${endpoint.flow.name}" on an ${endpoint.protocol} endpoint forwards HTTP, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`);
+    }
     if (!endpoint.flow.stream || endpoint.protocol === 'http') continue;
     if (endpoint.protocol === 'grpc') {
       const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;

@@ -15,7 +15,7 @@ import type { SchemaRegistry } from '../schema/types.js';
 import type { CacheSpec, EndpointSpec, HclValue, Pos, Positioned, RateLimitSpec, ResourceSpec, Spec } from '../spec/types.js';
 import { parseDuration, parseSize } from './duration.js';
 import { jsonText } from '../template/index.js';
-import type { CachePlan, EndpointPlan, FlowPlan, Getter, KeyGetter, RateLimitPlan, ServicePlan, TrafficPlan } from './plan.js';
+import type { CachePlan, EndpointPlan, FlowPlan, Getter, KeyGetter, RateLimitPlan, ServiceLimitPlan, ServicePlan, TrafficPlan } from './plan.js';
 import type { FlowScope, Site } from './references.js';
 import { compileValue } from './values.js';
 
@@ -118,7 +118,8 @@ export function compileEndpointLimits(specs: EndpointSpec[], endpoints: Endpoint
     const where = `of endpoint "${spec.flow}" "${spec.protocol}"`;
     const scope = keyScope(endpoint, context);
     const plan = compileRateLimit(spec.rateLimit, `endpoint:${endpointId(endpoint)}`, where, scope, context.diagnostics);
-    if (plan) endpoint.rateLimit = plan;
+    // Before compile freezes the plan (compile/freeze.ts).
+    if (plan) (endpoint as { rateLimit?: RateLimitPlan }).rateLimit = plan;
   }
 }
 
@@ -155,7 +156,7 @@ export function compileServiceLimits(spec: Spec, services: Map<string, ServicePl
     const service = services.get(block.fullName);
     if (service && maxWaitMs !== undefined) {
       const previous = service.limits;
-      service.limits = {
+      (service as { limits?: ServiceLimitPlan }).limits = {
         rateLimit: rateLimit ?? previous?.rateLimit,
         maxInFlight: maxInFlight ?? previous?.maxInFlight,
         maxWaitMs: block.maxWait ? maxWaitMs : previous?.maxWaitMs ?? maxWaitMs,

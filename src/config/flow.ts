@@ -108,7 +108,7 @@ function buildInput(block: HclBlock, where: string, ctx: BuildContext): InputSpe
           if (params) input.params = params;
         },
       },
-      blocks: { options: (b) => (input.options = optionsRecord(b, within, ctx)) },
+      blocks: { options: (b) => (input.options = optionsRecord(b, within, ctx, 'input_options')) },
     },
     within,
     ctx,

@@ -8,6 +8,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { HclValue, Pos, Positioned } from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock, type HclBody } from './ast.js';
+import type { KnownPlace } from './known.js';
+import { warnUnknownOptions } from './unknown-names.js';
 
 export interface BuildContext {
   /** The file being built, absolute. */
@@ -107,11 +109,20 @@ export function stringList(attribute: HclAttribute, where: string, ctx: BuildCon
   return value.map((v, i) => ({ value: v as string, pos: attribute.items?.[i] ?? attribute.valuePos }));
 }
 
-/** `options { k = v }`: attributes only. */
-export function optionsRecord(block: HclBlock, where: string, ctx: BuildContext): Record<string, Positioned<HclValue>> {
+/**
+ * `options { k = v }`: attributes only. With `place`, names the known-name table does
+ * not list for it are warned about (Semaphore accepted them silently).
+ */
+export function optionsRecord(block: HclBlock, where: string, ctx: BuildContext, place?: KnownPlace): Record<string, Positioned<HclValue>> {
   const options: Record<string, Positioned<HclValue>> = {};
+  const names: Array<[string, Pos]> = [];
   labels(block, [], 0, ctx);
-  dispatch(block.body, { otherAttribute: (a) => setOwn(options, a.name, positioned(a)) }, inside(block.type, where), ctx);
+  const within = inside(block.type, where);
+  dispatch(block.body, { otherAttribute: (a) => {
+    setOwn(options, a.name, positioned(a));
+    names.push([a.name, a.pos]);
+  } }, within, ctx);
+  if (place) warnUnknownOptions(names, place, within, ctx);
   return options;
 }
 

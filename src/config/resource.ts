@@ -88,7 +88,7 @@ export function buildCall(block: HclBlock, where: string, ctx: BuildContext): Ca
   call.fields = buildFields(block.body, within, ctx, {
     header: (b) => once(b) && (call.header = buildNamedFields(b, within, ctx)),
     params: (b) => once(b) && (call.params = buildNamedFields(b, within, ctx)),
-    options: (b) => once(b) && (call.options = optionsRecord(b, within, ctx)),
+    options: (b) => once(b) && (call.options = optionsRecord(b, within, ctx, 'call_options')),
   });
   return call;
 }

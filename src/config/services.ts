@@ -6,6 +6,7 @@
 import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, SelectSpec, ServiceSpec } from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
+import { warnEndpointAttribute, warnEndpointBlock } from './unknown-names.js';
 import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
 import { buildRateLimit, cacheRule, serviceTrafficRules } from './traffic.js';
 
@@ -49,7 +50,7 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
       attributes: { ...stringSetters(service, keys, where, ctx), ...traffic.attributes },
       blocks: {
         ...traffic.blocks,
-        options: (b) => (service.options = optionsRecord(b, where, ctx)),
+        options: (b) => (service.options = optionsRecord(b, where, ctx, 'service_options')),
         method: (b) => {
           const method = buildMethod(b, where, ctx);
           if (method) service.methods.push(method);
@@ -71,7 +72,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
     block.body,
     {
       attributes: stringSetters(method, { request: 'request', response: 'response' }, where, ctx),
-      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx)), cache: cacheRule(method, where, ctx) },
+      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx, 'method_options')), cache: cacheRule(method, where, ctx) },
     },
     where,
     ctx,
@@ -119,9 +120,9 @@ export function buildDiscovery(block: HclBlock, ctx: BuildContext): DiscoverySpe
   return spec;
 }
 
-const JWT_ATTRIBUTES = ['secret', 'public_key', 'public_key_file', 'algorithms', 'issuer', 'audience'];
+const JWT_ATTRIBUTES = ['secret', 'public_key', 'public_key_file', 'jwks_file', 'jwks_url', 'algorithms', 'issuer', 'audience'];
 
-/** `jwt "name"? { secret public_key public_key_file algorithms issuer audience }`. */
+/** `jwt "name"? { secret public_key public_key_file jwks_file jwks_url algorithms issuer audience }`. */
 export function buildJwt(block: HclBlock, ctx: BuildContext): JwtKeySpec | undefined {
   const found = labels(block, ['name'], 0, ctx);
   if (!found) return undefined;
@@ -129,10 +130,12 @@ export function buildJwt(block: HclBlock, ctx: BuildContext): JwtKeySpec | undef
   const spec: JwtKeySpec = { name, attributes: {}, pos: block.pos };
   const attributes: Record<string, (a: HclAttribute) => void> = {};
   for (const key of JWT_ATTRIBUTES) attributes[key] = (a) => setOwn(spec.attributes, key, positioned(a));
-  attributes.public_key_file = (a) => {
-    const file = stringValue(a, `in jwt "${name}"`, ctx);
-    if (file) spec.attributes.public_key_file = { ...file, value: file.value && absolute(file.value, ctx) };
-  };
+  for (const key of ['public_key_file', 'jwks_file']) {
+    attributes[key] = (a) => {
+      const file = stringValue(a, `in jwt "${name}"`, ctx);
+      if (file) spec.attributes[key] = { ...file, value: file.value && absolute(file.value, ctx) };
+    };
+  }
   dispatch(block.body, { attributes }, `in jwt "${name}"`, ctx);
   return spec;
 }
@@ -147,7 +150,10 @@ export function buildEndpoint(block: HclBlock, ctx: BuildContext): EndpointSpec 
   dispatch(
     block.body,
     {
-      otherAttribute: (a) => setOwn(spec.options, a.name, positioned(a)),
+      otherAttribute: (a) => {
+        setOwn(spec.options, a.name, positioned(a));
+        warnEndpointAttribute(a.name, protocol, a.pos, where, ctx);
+      },
       otherBlock: (b) => {
         if (b.type === 'rate_limit') {
           if (!firstOnly(spec.rateLimit, 'rate_limit block', b.pos, where, ctx)) return;
@@ -155,6 +161,7 @@ export function buildEndpoint(block: HclBlock, ctx: BuildContext): EndpointSpec 
           if (limit) spec.rateLimit = limit;
           return;
         }
+        warnEndpointBlock(b.type, b.pos, where, ctx);
         if (b.type === 'message' || b.type === 'repeated') spec.fields.push(...buildFields([b], where, ctx));
         else spec.fields.push({ kind: 'message', name: b.labels[0] ?? b.type, fields: buildFields(b.body, where, ctx), pos: b.pos });
       },

@@ -5,7 +5,10 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
-import { ConfigError } from '../errors.js';
+import { listenAddress } from '../compile/index.js';
+import type { ListenAddress } from '../compile/plan.js';
+import { ConfigError, type Diagnostics } from '../errors.js';
+import { bind } from '../flow/bind.js';
 import { Executor } from '../flow/executor.js';
 import type { Caller } from '../transport/caller.js';
 import { createHttpCaller } from '../transport/http/caller.js';
@@ -47,55 +50,56 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { plan, spec, diagnostics } = await loadPlan(options);
+  const flags = flagAddresses(options, diagnostics);
   const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
   const level = LEVELS.has(configured) ? configured : 'info';
   const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
-  if (!plan) throw new ConfigError(diagnostics.items);
+  if (!plan || !flags) throw new ConfigError(diagnostics.items);
 
   const metrics = new Metrics();
   const trafficMetrics = new TrafficMetrics();
   const render = () => metrics.render() + trafficMetrics.render();
-  const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
-  bindCallers(plan, callers, logger, metrics);
+  const meters: UpstreamMeters = new Map();
   // Rate limits, service limits and response caches (issue 14), around the bound calls.
   const traffic = createTraffic(plan, logger, trafficMetrics);
-  traffic.bindCalls(plan);
-  await traffic.start();
-  // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
-  const streamCaller = createGrpcStreamCaller();
-  for (const flow of plan.flows) {
-    const call = flow.stream ? flow.nodes[flow.stream.node]!.call : undefined;
-    if (call) call.openStream = streamCaller.prepare(call);
-  }
   // Per-resource figures and the /flows page (#15). Served on the HTTP and metrics
   // listeners for now; to be mounted on the admin listener once it exists.
   const flowStats = new FlowStats();
   flowStats.instrument(plan);
+  // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
+  const streamCaller = createGrpcStreamCaller();
+  const runnable = bind(plan, callers, {
+    wrap: [(call, invoke) => meterCall(call, invoke, metrics, meters), traffic.wrapCall, flowStats.wrapCall],
+    streams: streamCaller,
+  });
+  for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+  await traffic.start();
+  const executor = new Executor({ logger, plan: runnable, ...rollbackHooks(plan.flows, metrics) });
   const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
   const httpEndpoints = plan.endpoints.filter((e) => e.protocol === 'http');
-  const httpAddress = options.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? ':8080' : undefined);
+  const httpAddress = flags.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? DEFAULTS.http : undefined);
   let ready = false;
   if (httpAddress !== undefined) {
-    const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
+    const config = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
-    const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
+    const address = flags.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
     listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
-    const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
+    const address = flags.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
     listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
   }
-  const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
+  const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
   if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
 
   const addresses: Record<string, string> = {};
@@ -128,19 +132,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-/** Prepares every call of the plan on its transport's caller, once, metered. */
-function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics): void {
-  const unsupported = new Set<string>();
-  const meters: UpstreamMeters = new Map();
-  for (const flow of plan.flows) {
-    for (const node of flow.nodes) {
-      for (const call of [node.call, node.rollback]) {
-        if (!call) continue;
-        const caller = callers.get(call.service.transport);
-        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters);
-        else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
-      }
-    }
+const DEFAULTS = {
+  http: { text: ':8080', host: '0.0.0.0', port: 8080 },
+  grpc: { text: ':50051', host: '0.0.0.0', port: 50051 },
+  graphql: { text: ':9090', host: '0.0.0.0', port: 9090 },
+} as const satisfies Record<string, ListenAddress>;
+
+type FlagAddresses = Partial<Record<'http' | 'grpc' | 'graphql' | 'metrics', ListenAddress>>;
+
+/** Listener addresses given as flags, parsed like the files' (an error names the flag). */
+function flagAddresses(options: DaemonOptions, diagnostics: Diagnostics): FlagAddresses | undefined {
+  const out: FlagAddresses = {};
+  let ok = true;
+  for (const name of ['http', 'grpc', 'graphql', 'metrics'] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    const address = listenAddress({ value, pos: { file: `--${name}`, line: 0, column: 0 } }, diagnostics);
+    if (address) out[name] = address;
+    else ok = false;
   }
-  for (const name of unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+  return ok ? out : undefined;
 }

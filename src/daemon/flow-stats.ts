@@ -10,7 +10,8 @@
  * A call is an error when it throws or answers a status the resource does not expect
  * (expect_status, else any 2xx), as the executor decides. Nothing here allocates per call.
  */
-import type { FlowPlan, NodePlan, Plan, PreparedCall } from '../compile/plan.js';
+import type { CallPlan, NodePlan, Plan, PreparedCall } from '../compile/plan.js';
+import type { CallSite } from '../flow/bind.js';
 
 /** Durations kept per resource for the median. */
 const WINDOW = 512;
@@ -54,21 +55,31 @@ class ResourceStats {
 
 export class FlowStats {
   private readonly flows: Array<{ name: string; resources: ResourceStats[] }> = [];
+  private readonly byNode = new Map<NodePlan, ResourceStats>();
 
-  /** Wraps the prepared call of every resource of the plan (after the callers are bound). */
+  /** Makes a figures slot for every resource of the plan; `wrapCall` then feeds them. */
   instrument(plan: Plan): void {
-    for (const flow of plan.flows) this.flows.push({ name: flow.name, resources: flow.nodes.map((node) => this.wrap(flow, node)) });
+    for (const flow of plan.flows) {
+      const resources = flow.nodes.map((node) => {
+        const stats = new ResourceStats(node.name);
+        this.byNode.set(node, stats);
+        return stats;
+      });
+      this.flows.push({ name: flow.name, resources });
+    }
   }
+
+  /** A bind wrapper: times a resource's call into its figures (rollbacks are not counted). */
+  readonly wrapCall = (_call: CallPlan, invoke: PreparedCall, site: CallSite): PreparedCall => {
+    const stats = this.byNode.get(site.node);
+    return stats && site.role === 'call' ? this.timed(site.node, invoke, stats) : invoke;
+  };
 
   figures(): FlowFigures[] {
     return this.flows.map((f) => ({ name: f.name, resources: f.resources.map((r) => r.figures()) }));
   }
 
-  private wrap(_flow: FlowPlan, node: NodePlan): ResourceStats {
-    const stats = new ResourceStats(node.name);
-    const call = node.call;
-    const invoke = call?.invoke;
-    if (!call || !invoke) return stats;
+  private timed(node: NodePlan, invoke: PreparedCall, stats: ResourceStats): PreparedCall {
     const expected = node.expectStatus;
     const timed: PreparedCall = async (out, signal) => {
       const start = performance.now();
@@ -81,7 +92,6 @@ export class FlowStats {
         stats.record(performance.now() - start, failed);
       }
     };
-    call.invoke = timed;
-    return stats;
+    return timed;
   }
 }

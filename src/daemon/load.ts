@@ -10,12 +10,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { compile } from '../compile/index.js';
 import type { Plan } from '../compile/plan.js';
 import { loadConfig } from '../config/index.js';
-import { Diagnostics } from '../errors.js';
-import type { FunctionContext, JwtKeySet, TemplateFunction } from '../functions/function.js';
+import { ConfigError, Diagnostics } from '../errors.js';
+import type { FunctionContext, TemplateFunction } from '../functions/function.js';
+import { loadJwtKeySets } from '../functions/jwt-load.js';
 import { createFunctions, loadFunctionModule } from '../functions/index.js';
 import { loadSchemas } from '../schema/index.js';
 import type { Spec } from '../spec/types.js';
-import { readFileSync } from 'node:fs';
+import { buildGraphqlSchema } from '../transport/graphql/schema.js';
+import type { FlowRunner } from '../transport/listener.js';
 
 export interface LoadPlanOptions {
   /** --config values: files or globs. */
@@ -46,11 +48,33 @@ export async function loadPlan(options: LoadPlanOptions): Promise<LoadedPlan> {
   const schemas = await loadSchemas(protoGlobs, diagnostics);
   const functions = await loadFunctions(spec, env, diagnostics);
   const { plan } = compile(spec, schemas, { functions, diagnostics });
+  if (diagnostics.errors.length === 0) checkGraphqlSchema(plan, diagnostics);
   return { plan: diagnostics.errors.length > 0 ? undefined : plan, spec, diagnostics };
 }
 
+/**
+ * The GraphQL schema is generated from the endpoints when the listener is built; it is
+ * built here too (and thrown away), so `validate` reports what would stop the daemon.
+ */
+function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): void {
+  const endpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
+  if (endpoints.length === 0) return;
+  const unused: FlowRunner = {
+    run: () => Promise.reject(new Error('schema check only')),
+    reject: () => {
+      throw new Error('schema check only');
+    },
+  };
+  try {
+    buildGraphqlSchema(endpoints, unused);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const d of error.diagnostics) diagnostics.items.push(d);
+  }
+}
+
 async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Diagnostics): Promise<Map<string, TemplateFunction>> {
-  const context: FunctionContext = { jwt: jwtKeySets(spec, diagnostics), env };
+  const context: FunctionContext = { jwt: await loadJwtKeySets(spec.jwtKeys, { env, diagnostics }), env };
   const functions = createFunctions(context);
   for (const module of spec.functions) {
     try {
@@ -60,33 +84,4 @@ async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Di
     }
   }
   return functions;
-}
-
-function jwtKeySets(spec: Spec, diagnostics: Diagnostics): Map<string, JwtKeySet> {
-  const sets = new Map<string, JwtKeySet>();
-  for (const block of spec.jwtKeys) {
-    const a = block.attributes;
-    const text = (name: string): string | undefined => {
-      const v = a[name]?.value;
-      return typeof v === 'string' && v !== '' ? v : undefined;
-    };
-    let publicKey = text('public_key');
-    const keyFile = text('public_key_file');
-    if (!publicKey && keyFile) {
-      try {
-        publicKey = readFileSync(keyFile, 'utf8');
-      } catch {
-        diagnostics.error('MAESTRO_ERR_JWT_KEY', a.public_key_file!.pos, `cannot read public_key_file of jwt "${block.name}"`);
-      }
-    }
-    const algorithms = a.algorithms?.value;
-    sets.set(block.name, {
-      secret: text('secret'),
-      publicKey,
-      algorithms: Array.isArray(algorithms) ? algorithms.map(String) : undefined,
-      issuer: text('issuer'),
-      audience: text('audience'),
-    });
-  }
-  return sets;
 }

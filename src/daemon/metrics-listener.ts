@@ -3,18 +3,19 @@
  * nothing else) with the text format, apart from the flow listeners.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { formatBoundAddress, parseListenAddress } from '../transport/http/address.js';
+import type { ListenAddress } from '../compile/plan.js';
+import { formatBoundAddress } from '../transport/shared/address.js';
 import type { Listener } from '../transport/listener.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { PageHandler } from './flows-page.js';
 
 /** `pages` answers extra paths first (the /flows page), undefined when it has none. */
-export function createMetricsListener(address: string, render: () => string, pages?: PageHandler): Listener {
+export function createMetricsListener(address: ListenAddress, render: () => string, pages?: PageHandler): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
       if (server) throw new Error('the prometheus listener is already listening');
-      const { host, port } = parseListenAddress(address);
+      const { host, port } = address;
       const created = createServer((req, res) => {
         const path = (req.url ?? '/').split('?', 1)[0];
         if (pages && path !== '/metrics') return void servePage(pages, req.method ?? 'GET', path ?? '/', res);

@@ -16,6 +16,7 @@ import type { ExecContext, FlowPlan, NodePlan, OutgoingCall } from '../compile/p
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
 import { runForEach } from './for-each.js';
+import type { BoundFlow, RunnablePlan } from './bind.js';
 import { runRollbacks } from './rollback.js';
 import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
@@ -24,6 +25,8 @@ const DONE = 2;
 
 export interface ExecutorOptions {
   logger: Logger;
+  /** The bound plan whose flows this executor runs (see bind.ts). */
+  plan: RunnablePlan;
   /** Called for each rollback that succeeded (metrics). */
   onRollbackDone?: (flow: string, resource: string) => void;
   /** Called for each failed rollback (metrics). */
@@ -41,6 +44,8 @@ export class Executor {
   }
 
   async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
+    const bound = this.options.plan.flows.get(flow);
+    if (!bound) throw new Error(`flow "${flow.name}" is not part of the plan this executor runs`);
     let ctx: ExecContext;
     try {
       ctx = createContext(flow, request);
@@ -49,10 +54,10 @@ export class Executor {
       if (error instanceof CodecError) return this.reject(flow, request, 400, `invalid path or query parameter: ${error.message}`);
       throw error;
     }
-    const run = new FlowRun(flow, ctx, request.signal);
+    const run = new FlowRun(bound, ctx, request.signal);
     const failure = flow.nodes.length === 0 ? undefined : await run.execute();
     if (failure) {
-      this.scheduleRollbacks(flow, ctx, run.completed);
+      this.scheduleRollbacks(bound, ctx, run.completed);
       return buildErrorResponse(failure, ctx, this.options.logger, flow, request.requestId);
     }
     try {
@@ -63,7 +68,7 @@ export class Executor {
       if (!output) return { ok: true, header: {}, body: undefined };
       return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
     } catch (error) {
-      this.scheduleRollbacks(flow, ctx, run.completed);
+      this.scheduleRollbacks(bound, ctx, run.completed);
       return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
     }
   }
@@ -84,11 +89,11 @@ export class Executor {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private scheduleRollbacks(flow: FlowPlan, ctx: ExecContext, completed: number[]): void {
-    if (!completed.some((i) => flow.nodes[i]!.rollback)) return;
+  private scheduleRollbacks(bound: BoundFlow, ctx: ExecContext, completed: number[]): void {
+    if (!completed.some((i) => bound.rollbacks[i])) return;
     // Started on the next turn so the client's answer is written first.
     const job = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => runRollbacks(flow, ctx, completed, this.options))
+      .then(() => runRollbacks(bound, ctx, completed, this.options))
       .finally(() => this.pending.delete(job));
     this.pending.add(job);
   }
@@ -98,6 +103,7 @@ export class Executor {
 class FlowRun {
   /** Nodes whose call succeeded, in completion order. */
   readonly completed: number[] = [];
+  private readonly flow: FlowPlan;
   private readonly pending: Int32Array;
   private readonly state: Uint8Array;
   private running = 0;
@@ -105,12 +111,13 @@ class FlowRun {
   private finish!: (failure: Failure | undefined) => void;
 
   constructor(
-    private readonly flow: FlowPlan,
+    private readonly bound: BoundFlow,
     private readonly ctx: ExecContext,
     private readonly signal: AbortSignal,
   ) {
-    this.pending = flow.pendingTemplate.slice();
-    this.state = new Uint8Array(flow.nodes.length);
+    this.flow = bound.flow;
+    this.pending = Int32Array.from(this.flow.pendingTemplate);
+    this.state = new Uint8Array(this.flow.nodes.length);
   }
 
   execute(): Promise<Failure | undefined> {
@@ -150,14 +157,14 @@ class FlowRun {
   }
 
   private async call(node: NodePlan): Promise<void> {
-    if (node.forEach) return runForEach(node, this.ctx, this.signal, () => this.completed.push(node.index), () => this.failure !== undefined);
+    if (node.forEach) return runForEach(node, this.bound.calls[node.index]!, this.ctx, this.signal, () => this.completed.push(node.index), () => this.failure !== undefined);
     const call = node.call!;
-    if (!call.invoke) throw new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
+    const invoke = this.bound.calls[node.index]!;
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
     this.ctx.requests[node.index] = body;
     const out: OutgoingCall = { body, params: evaluateNamed(call.params, this.ctx), headers: evaluateNamed(call.header, this.ctx), requestId: this.ctx.requestId };
     if (node.cache?.key) out.cacheKey = node.cache.key(this.ctx);
-    const result = await call.invoke(out, this.signal);
+    const result = await invoke(out, this.signal);
     const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
     if (!expected) {
       this.ctx.upstreamErrors[node.index] = result.body;

@@ -13,7 +13,7 @@
  * is thrown. The elements whose call succeeded are remembered for the rollbacks, which
  * run one per element, newest first, each with its own `item`.
  */
-import type { CallResult, ExecContext, NodePlan } from '../compile/plan.js';
+import type { CallResult, ExecContext, NodePlan, PreparedCall } from '../compile/plan.js';
 import { CallError } from '../errors.js';
 import { evaluateNamed } from './context.js';
 
@@ -34,15 +34,13 @@ const succeededByContext = new WeakMap<ExecContext, Map<number, Succeeded[]>>();
  * at least one element succeeded (the node then has rollbacks to run). `flowFailed`
  * tells whether another resource has failed the flow meanwhile.
  */
-export async function runForEach(node: NodePlan, ctx: ExecContext, signal: AbortSignal, onSucceeded: () => void, flowFailed: () => boolean = () => false): Promise<void> {
+export async function runForEach(node: NodePlan, invoke: PreparedCall, ctx: ExecContext, signal: AbortSignal, onSucceeded: () => void, flowFailed: () => boolean = () => false): Promise<void> {
   const call = node.call!;
   const forEach = node.forEach!;
   const value = forEach.list(ctx);
   const items = value === undefined || value === null ? [] : value;
   if (!Array.isArray(items)) throw new CallError(`for_each of resource "${node.name}" is not a list`, 400);
   if (items.length > MAX_FOR_EACH_ITEMS) throw new CallError(`for_each of resource "${node.name}" has ${items.length} elements; at most ${MAX_FOR_EACH_ITEMS} are allowed`, 400);
-  const invoke = call.invoke;
-  if (!invoke) throw new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
 
   const answers = new Array<unknown>(items.length);
   const requests = new Array<unknown>(items.length);

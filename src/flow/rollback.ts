@@ -4,14 +4,15 @@
  * request id, counted (so is a done one), and does not stop the others.
  */
 import type { Logger } from 'pino';
-import type { ExecContext, FlowPlan } from '../compile/plan.js';
+import type { ExecContext } from '../compile/plan.js';
+import type { BoundFlow } from './bind.js';
 import { evaluateNamed } from './context.js';
 import { rollbackContexts } from './for-each.js';
 
 const ROLLBACK_TIMEOUT_MS = 30_000;
 
 export async function runRollbacks(
-  flow: FlowPlan,
+  bound: BoundFlow,
   requestCtx: ExecContext,
   completed: readonly number[],
   options: {
@@ -20,17 +21,18 @@ export async function runRollbacks(
     onRollbackFailure?: (flow: string, resource: string) => void;
   },
 ): Promise<void> {
+  const flow = bound.flow;
   for (let i = completed.length - 1; i >= 0; i--) {
     const node = flow.nodes[completed[i]!]!;
     const rollback = node.rollback;
-    if (!rollback) continue;
+    const invoke = bound.rollbacks[node.index];
+    if (!rollback || !invoke) continue;
     const log = { flow: flow.name, resource: node.name, requestId: requestCtx.requestId };
     // One rollback per succeeded element of a for_each resource, each with its own item.
     for (const ctx of rollbackContexts(node, requestCtx)) try {
-      if (!rollback.invoke) throw new Error(`service ${rollback.service.fullName} cannot be called`);
       const body = rollback.body?.(ctx) as Record<string, unknown> | undefined;
       const signal = AbortSignal.timeout(rollback.timeoutMs ?? ROLLBACK_TIMEOUT_MS);
-      const result = await rollback.invoke(
+      const result = await invoke(
         { body, params: evaluateNamed(rollback.params, ctx), headers: evaluateNamed(rollback.header, ctx), requestId: ctx.requestId },
         signal,
       );

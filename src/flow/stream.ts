@@ -12,6 +12,7 @@
  */
 import type { ExecContext, FlowPlan } from '../compile/plan.js';
 import { CallError } from '../errors.js';
+import { streamOpener } from './bind.js';
 import { evaluateNamed } from './context.js';
 import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
@@ -38,10 +39,11 @@ export async function openFlowStream(flow: FlowPlan, request: FlowRequest, runne
   const output = flow.output;
   const header = output ? evaluateNamed(output.header, ctx) : {};
   if (node.condition && !node.condition(ctx)) return { ok: true, header, events: empty() };
-  if (!call.openStream) throw new CallError(`service ${call.service.fullName} cannot stream yet`, 501);
+  const open = streamOpener(flow);
+  if (!open) throw new CallError(`service ${call.service.fullName} cannot stream yet`, 501);
   const body = call.body?.(ctx) as Record<string, unknown> | undefined;
   ctx.requests[node.index] = body;
-  const messages = call.openStream(
+  const messages = open(
     { body, params: evaluateNamed(call.params, ctx), headers: evaluateNamed(call.header, ctx), requestId: ctx.requestId },
     request.signal,
   );

@@ -1,5 +1,5 @@
 /** Encodings: base64_encode, base64_decode, json_encode, json_decode. */
-import { bytesToBase64, jsonText, renderText } from '../template/render.js';
+import { encodeBase64 as bytesToBase64, jsonText, renderText } from '../shared/values.js';
 import { FunctionError, type TemplateFunction } from './function.js';
 
 /** Standard or URL-safe alphabet, padding optional; Buffer.from alone skips bad characters silently. */

@@ -2,7 +2,9 @@
  * Template functions: `{{ sprintf('%s', input:name) }}`. A function is looked up once,
  * at compile time; the executor calls `invoke` with evaluated arguments.
  */
+import type { KeyObject } from 'node:crypto';
 import { MaestroError } from '../errors.js';
+import type { KeyRing } from './jwt-jwks.js';
 
 /** The static type a function returns, for compile-time checks. */
 export type ResultKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'dynamic';
@@ -24,6 +26,7 @@ export interface TemplateFunction {
   specialize?(constants: ReadonlyArray<{ readonly value: unknown } | undefined>): ((args: unknown[]) => unknown) | undefined;
 }
 
+
 /** Settings functions may need, from the configuration. */
 export interface FunctionContext {
   /** Named JWT key sets (`jwt { … }` blocks; "" is the default), secrets already read. */
@@ -37,8 +40,24 @@ export interface JwtKeySet {
   secret?: string;
   /** PEM public key (RSA or EC) for RS*, PS*, ES*. */
   publicKey?: string;
+  /** Keys of a JWKS (file or URL), chosen by the token's `kid`. */
+  ring?: KeyRing;
+  /** Set when the keys were loaded and checked at start (see jwt-load.ts). */
+  prepared?: PreparedKeySet;
   /** Accepted algorithms; default: every algorithm the configured keys can verify. */
   algorithms?: string[];
+  issuer?: string;
+  audience?: string;
+}
+
+/** A key set ready for verification. */
+export interface PreparedKeySet {
+  secret?: Buffer;
+  publicKey?: KeyObject;
+  /** JWKS keys, selected per token by `kid`. */
+  ring?: KeyRing;
+  /** What tokens may use: configured algorithms that these keys can actually verify. */
+  algorithms: ReadonlySet<string>;
   issuer?: string;
   audience?: string;
 }

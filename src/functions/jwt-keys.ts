@@ -5,7 +5,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { FunctionError, type FunctionContext, type JwtKeySet } from './function.js';
+import { FunctionError, type FunctionContext, type JwtKeySet, type PreparedKeySet } from './function.js';
 
 export interface Algorithm {
   family: 'HS' | 'RS' | 'PS' | 'ES' | 'EdDSA';
@@ -32,15 +32,7 @@ export const ALGORITHMS: ReadonlyMap<string, Algorithm> = new Map<string, Algori
   ['EdDSA', { family: 'EdDSA', hash: null }],
 ]);
 
-/** A key set ready for verification. */
-export interface PreparedKeySet {
-  secret?: Buffer;
-  publicKey?: KeyObject;
-  /** What tokens may use: configured algorithms that these keys can actually verify. */
-  algorithms: ReadonlySet<string>;
-  issuer?: string;
-  audience?: string;
-}
+export type { PreparedKeySet };
 
 /** The named key set; for the default ('') falls back to the environment. */
 export function findKeySet(context: FunctionContext, name: string): JwtKeySet | undefined {
@@ -79,11 +71,15 @@ export function prepareKeySet(set: JwtKeySet, name: string): PreparedKeySet {
   }
   const secret = set.secret ? Buffer.from(set.secret, 'utf8') : undefined;
   const usable = new Set<string>();
-  for (const [alg, spec] of ALGORITHMS) if (canVerify(spec, secret, publicKey)) usable.add(alg);
+  for (const [alg, spec] of ALGORITHMS) {
+    // A JWKS may rotate to any key type: each signature is checked against its key's type.
+    if (canVerify(spec, secret, publicKey) || (set.ring && spec.family !== 'HS')) usable.add(alg);
+  }
   const algorithms = set.algorithms ? new Set(set.algorithms.filter((alg) => usable.has(alg))) : usable;
   return {
     ...(secret ? { secret } : {}),
     ...(publicKey ? { publicKey } : {}),
+    ...(set.ring ? { ring: set.ring } : {}),
     algorithms,
     ...(set.issuer ? { issuer: set.issuer } : {}),
     ...(set.audience ? { audience: set.audience } : {}),
@@ -94,7 +90,7 @@ export function prepareKeySet(set: JwtKeySet, name: string): PreparedKeySet {
  * HMAC only with a secret and signatures only with a public key of the matching type:
  * an RSA public key is never used as an HMAC secret (the classic algorithm confusion).
  */
-function canVerify(spec: Algorithm, secret: Buffer | undefined, key: KeyObject | undefined): boolean {
+export function canVerify(spec: Algorithm, secret: Buffer | undefined, key: KeyObject | undefined): boolean {
   if (spec.family === 'HS') return secret !== undefined;
   if (!key) return false;
   const type = key.asymmetricKeyType;

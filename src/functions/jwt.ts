@@ -8,7 +8,8 @@
  */
 import { constants, createHmac, timingSafeEqual, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { FunctionError, type FunctionContext, type TemplateFunction } from './function.js';
-import { ALGORITHMS, findKeySet, prepareKeySet, type Algorithm, type PreparedKeySet } from './jwt-keys.js';
+import type { KeyRing } from './jwt-jwks.js';
+import { ALGORITHMS, canVerify, findKeySet, prepareKeySet, type Algorithm, type PreparedKeySet } from './jwt-keys.js';
 
 /** Tolerated clock difference between the issuer and us, in seconds. */
 const CLOCK_SKEW = 30;
@@ -54,7 +55,7 @@ function lazyKeySet(context: FunctionContext, name: string): () => PreparedKeySe
     if (!set) {
       throw refuse(name === '' ? 'invalid token: no JWT key is configured' : `invalid token: unknown JWT key set "${name}"`);
     }
-    prepared = prepareKeySet(set, name);
+    prepared = set.prepared ?? prepareKeySet(set, name);
     return prepared;
   };
 }
@@ -79,9 +80,10 @@ export function verifyJwt(input: unknown, keys: PreparedKeySet, now = Date.now()
   }
   if (header.crit !== undefined) throw refuse('invalid token: unsupported critical header');
   if (!BASE64URL.test(signature) || signature.length % 4 === 1) throw refuse('invalid token: malformed');
-  if (!verifySignature(spec, keys, Buffer.from(`${head}.${body}`, 'ascii'), Buffer.from(signature, 'base64url'))) {
-    throw refuse('invalid token: signature mismatch');
-  }
+  const data = Buffer.from(`${head}.${body}`, 'ascii');
+  const bytes = Buffer.from(signature, 'base64url');
+  const candidates = spec.family === 'HS' || !keys.ring ? [keys.publicKey] : ringKeys(spec, keys.ring, header.kid);
+  if (!candidates.some((key) => verifySignature(spec, keys, key, data, bytes))) throw refuse('invalid token: signature mismatch');
 
   const exp = numericClaim(claims, 'exp');
   if (exp !== undefined && now > exp + CLOCK_SKEW) throw refuse('token expired');
@@ -92,12 +94,30 @@ export function verifyJwt(input: unknown, keys: PreparedKeySet, now = Date.now()
   return claims;
 }
 
-function verifySignature(spec: Algorithm, keys: PreparedKeySet, data: Buffer, signature: Buffer): boolean {
+/**
+ * The JWKS keys a token may be checked with: the one its `kid` names, else every key of
+ * the right type. An unknown `kid` asks the set to refresh (a rotation) and is refused.
+ */
+function ringKeys(spec: Algorithm, ring: KeyRing, kid: unknown): KeyObject[] {
+  const entries = ring.entries();
+  if (typeof kid === 'string') {
+    const entry = entries.find((e) => e.kid === kid);
+    if (!entry) {
+      ring.refresh?.();
+      throw refuse('invalid token: unknown key id');
+    }
+    if (!canVerify(spec, undefined, entry.key)) throw refuse('invalid token: the key id names a key of another type');
+    return [entry.key];
+  }
+  return entries.filter((e) => canVerify(spec, undefined, e.key)).map((e) => e.key);
+}
+
+function verifySignature(spec: Algorithm, keys: PreparedKeySet, key: KeyObject | undefined, data: Buffer, signature: Buffer): boolean {
   if (spec.family === 'HS') {
     const expected = createHmac(spec.hash!, keys.secret!).update(data).digest();
     return expected.length === signature.length && timingSafeEqual(expected, signature);
   }
-  const key = keys.publicKey!;
+  if (!key) return false;
   if (spec.family === 'ES' && signature.length !== spec.signatureLength) return false;
   try {
     return verify(spec.hash, data, keyInput(spec, key), signature);

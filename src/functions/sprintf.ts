@@ -14,8 +14,7 @@
  *
  * A literal format (the usual case) is parsed once, at compile time, via `specialize`.
  */
-import { toNumeric } from '../template/operators.js';
-import { jsonText, renderText } from '../template/render.js';
+import { jsonText, renderText, toNumeric } from '../shared/values.js';
 import type { TemplateFunction } from './function.js';
 
 interface Verb {

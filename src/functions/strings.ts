@@ -1,5 +1,5 @@
 /** String functions: strconcat, upper, lower. Non-string arguments render as in text templates. */
-import { renderText } from '../template/render.js';
+import { renderText } from '../shared/values.js';
 import type { TemplateFunction } from './function.js';
 
 export const strconcat: TemplateFunction = {

@@ -17,20 +17,10 @@
  * - bigint mixes with number exactly: integers stay bigint, a fraction makes the result
  *   a number; bigint division that does not divide evenly gives a number.
  */
+import { toNumeric, type Numeric } from '../shared/values.js';
 
-type Numeric = number | bigint;
-
-const NUMERIC_STRING = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-
-/** number or bigint for numbers, bigints and numeric strings; undefined otherwise. */
-export function toNumeric(value: unknown): Numeric | undefined {
-  if (typeof value === 'number' || typeof value === 'bigint') return value;
-  if (typeof value === 'string' && NUMERIC_STRING.test(value)) {
-    const n = Number(value);
-    return Number.isInteger(n) && !Number.isSafeInteger(n) && !/[.eE]/.test(value) ? BigInt(value) : n;
-  }
-  return undefined;
-}
+// Numeric coercion is shared with sprintf and the codecs: src/shared/values.ts.
+export { toNumeric };
 
 export function truthy(value: unknown): boolean {
   return !!value;

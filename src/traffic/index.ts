@@ -6,7 +6,8 @@
  *   listener ─▶ limitFlows (429) ─▶ executor ─▶ cache (hit / join / miss) ─▶ service gate (503) ─▶ caller
  */
 import type { Logger } from 'pino';
-import type { EndpointPlan, Plan, ServicePlan } from '../compile/plan.js';
+import type { CallPlan, EndpointPlan, Plan, PreparedCall, ServicePlan } from '../compile/plan.js';
+import type { CallSite } from '../flow/bind.js';
 import type { FlowRunner } from '../transport/listener.js';
 import { ResponseCache } from './cache.js';
 import { limitFlows } from './endpoint-limits.js';
@@ -22,8 +23,8 @@ export interface Traffic {
   start(): Promise<void>;
   /** The runner with the rate limits of `endpoints` in front. */
   limitFlows(runner: FlowRunner, endpoints: readonly EndpointPlan[]): FlowRunner;
-  /** Wraps every bound call resource with its cache and its service's limits. */
-  bindCalls(plan: Plan): void;
+  /** A bind wrapper: a resource's call gets its cache and its service's limits (rollbacks neither). */
+  wrapCall(call: CallPlan, invoke: PreparedCall, site: CallSite): PreparedCall;
   close(): Promise<void>;
 }
 
@@ -34,24 +35,21 @@ export function createTraffic(plan: Plan, logger: Logger, meters: TrafficMeters)
   const store = config.redis ? new RedisStore(config.redis, config.prefix, logger, meters) : undefined;
   const limiter = new Limiter(store, meters);
   const cache = new ResponseCache(config, store);
+  const gates = new Map<ServicePlan, ServiceGate>();
   return {
     start: async () => store?.start(),
     limitFlows: (runner, endpoints) => limitFlows(runner, endpoints, limiter, meters),
-    bindCalls(bound: Plan): void {
-      const gates = new Map<ServicePlan, ServiceGate>();
-      for (const flow of bound.flows) {
-        for (const node of flow.nodes) {
-          const call = node.call;
-          if (!call?.invoke) continue;
-          const limits = call.service.limits;
-          if (limits) {
-            let gate = gates.get(call.service);
-            if (!gate) gates.set(call.service, (gate = new ServiceGate(call.service, limits, limiter, meters)));
-            call.invoke = gate.wrap(call.invoke);
-          }
-          if (node.cache) call.invoke = cache.wrap(node, call.invoke, meters.cache(flow.name, node.name));
-        }
+    wrapCall(call: CallPlan, invoke: PreparedCall, { flow, node, role }: CallSite): PreparedCall {
+      if (role !== 'call') return invoke;
+      let wrapped = invoke;
+      const limits = call.service.limits;
+      if (limits) {
+        let gate = gates.get(call.service);
+        if (!gate) gates.set(call.service, (gate = new ServiceGate(call.service, limits, limiter, meters)));
+        wrapped = gate.wrap(wrapped);
       }
+      if (node.cache) wrapped = cache.wrap(node, wrapped, meters.cache(flow.name, node.name));
+      return wrapped;
     },
     close: async () => store?.close(),
   };

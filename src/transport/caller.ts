@@ -1,7 +1,8 @@
 /**
  * A caller binds a compiled call to one transport (http, grpc, graphql). The daemon keeps
- * one caller per transport and asks it to prepare every CallPlan once, at start; the
- * executor then only invokes the prepared functions.
+ * one caller per transport and hands them to `bind(plan, callers)` (flow/bind.ts), which
+ * asks each to prepare its CallPlans once, at start; the executor then only invokes the
+ * prepared functions. A Caller is a flow/bind.ts `CallBinder` that can also be closed.
  */
 import type { CallPlan, PreparedCall } from '../compile/plan.js';
 

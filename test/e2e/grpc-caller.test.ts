@@ -13,6 +13,7 @@ import type { SchemaRegistry } from '../../src/schema/types.js';
 import type { Caller } from '../../src/transport/caller.js';
 import { createGrpcCaller } from '../../src/transport/grpc/caller.js';
 import { FIXTURES, startGrpcServer, type Running } from '../fixtures/grpc/helpers.js';
+import { grpcHost } from '../unit/plan-fixtures.js';
 
 const PROTO = path.join(FIXTURES, 'shop/proto/catalog.proto');
 const pos = { file: PROTO, line: 0, column: 0 };
@@ -56,14 +57,14 @@ describe('gRPC caller', () => {
     const service = schemas.services.get('maestro.catalog.Inventory')!;
     const method = options.method ?? 'Lookup';
     const plan: CallPlan = {
-      service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host: `http://${upstream.address}`, methods: new Map() },
+      service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host: `http://${upstream.address}`, http: undefined, grpc: grpcHost(`http://${upstream.address}`), methods: new Map() },
       method: {
         name: method,
         requestType: options.untyped ? undefined : schemas.messages.get('maestro.catalog.LookupRequest'),
         responseType: options.untyped ? undefined : schemas.messages.get('maestro.catalog.Item'),
         options: {},
       },
-      body: undefined, header: [], params: [], timeoutMs: options.timeoutMs, invoke: undefined, pos,
+      body: undefined, header: [], params: [], timeoutMs: options.timeoutMs, http: undefined, pos,
     };
     return caller.prepare(plan);
   };

@@ -13,6 +13,7 @@ import { loadSchemas } from '../../src/schema/index.js';
 import type { MessageType, SchemaRegistry } from '../../src/schema/types.js';
 import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
+import { NO_FLOWS } from './plan-fixtures.js';
 
 export const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/graphql');
 
@@ -41,7 +42,7 @@ export function flowPlan(name: string, input: MessageType | undefined, output: M
     input: { type: input, headers: [] },
     nodes: [],
     roots: [],
-    pendingTemplate: new Int32Array(0),
+    pendingTemplate: [],
     output: output ? { type: output, header: [], body: () => ({}) } : undefined,
     errors: { onError: undefined, errorObject: undefined },
     forward: undefined,
@@ -65,7 +66,7 @@ export class FakeRunner extends Executor implements FlowRunner {
   readonly requests: Array<{ flow: string; request: FlowRequest }> = [];
 
   constructor(private readonly answer: Answer = (_flow, request) => ({ ok: true, header: {}, body: request.input })) {
-    super({ logger: pino({ level: 'silent' }) });
+    super({ logger: pino({ level: 'silent' }), plan: NO_FLOWS });
   }
 
   override async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {

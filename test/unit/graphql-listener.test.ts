@@ -5,6 +5,7 @@ import { DocumentCache } from '../../src/transport/graphql/documents.js';
 import { createGraphqlListener, type GraphqlListener } from '../../src/transport/graphql/listener.js';
 import { Int64Scalar, toInt64 } from '../../src/transport/graphql/scalars.js';
 import { endpoint, FakeRunner, flowPlan, loadFixtureSchemas, message } from './graphql-helpers.js';
+import { address } from './plan-fixtures.js';
 
 describe('Int64', () => {
   it('keeps safe integers as numbers and bigger ones as exact bigints', () => {
@@ -67,7 +68,7 @@ describe('GraphQL listener over HTTP', () => {
   beforeAll(async () => {
     const registry = await loadFixtureSchemas();
     const flow = flowPlan('get_user', message(registry, 'users.UserQuery'), message(registry, 'users.User'));
-    listener = createGraphqlListener({ address: '127.0.0.1:0', endpoints: [endpoint(flow, 'user.get')], executor: runner, logger: pino({ level: 'silent' }) });
+    listener = createGraphqlListener({ address: address('127.0.0.1:0'), endpoints: [endpoint(flow, 'user.get')], executor: runner, logger: pino({ level: 'silent' }) });
     base = `http://${await listener.listen()}`;
   });
   afterAll(() => listener?.close());

@@ -5,7 +5,7 @@
 import { Metadata, status as Code } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { parseGrpcTarget } from '../../src/transport/grpc/caller.js';
+import { parseGrpcHost as parseGrpcTarget } from '../../src/compile/upstream.js';
 import { metadataToHeaders, metadataToRequestHeaders, setMetadata } from '../../src/transport/grpc/metadata.js';
 import { describeServedFiles } from '../../src/transport/grpc/reflection.js';
 import { rootFromDescriptors } from '../fixtures/grpc/helpers.js';

@@ -40,4 +40,10 @@ describe.skipIf(!present)('Semaphore examples validate', () => {
   });
 });
 
-it.skipIf(present)('Semaphore examples: skipped, ../shared/semaphore-examples is not beside the project', () => {});
+// Without the corpus nothing here can run: say so loudly, and report the suite as skipped (not passed).
+if (!present) {
+  console.warn(`Semaphore examples skipped: ${examples} does not exist`);
+  describe.skip('Semaphore examples validate (../shared/semaphore-examples is not beside the project)', () => {
+    it.todo('runs when ../shared/semaphore-examples exists');
+  });
+}

@@ -6,6 +6,7 @@ import type { CallPlan, MethodPlan, OutgoingCall, ServicePlan } from '../../src/
 import { CallError } from '../../src/errors.js';
 import type { Caller } from '../../src/transport/caller.js';
 import { createHttpCaller } from '../../src/transport/http/caller.js';
+import { httpHost, target } from './plan-fixtures.js';
 
 interface Seen {
   method: string;
@@ -52,8 +53,8 @@ function caller(): Caller {
 
 function plan(host: string, method: Partial<MethodPlan>, extra: Partial<CallPlan> = {}): CallPlan {
   const methodPlan: MethodPlan = { name: 'Get', options: {}, ...method };
-  const service: ServicePlan = { fullName: 'shop.Users', transport: 'http', codec: new JsonCodec(), host, methods: new Map([[methodPlan.name, methodPlan]]) };
-  return { service, method: methodPlan, body: undefined, header: [], params: [], timeoutMs: undefined, invoke: undefined, pos: { file: 'flow.hcl', line: 1, column: 1 }, ...extra };
+  const service: ServicePlan = { fullName: 'shop.Users', transport: 'http', codec: new JsonCodec(), host, http: httpHost(host), grpc: undefined, methods: new Map([[methodPlan.name, methodPlan]]) };
+  return { service, method: methodPlan, body: undefined, header: [], params: [], timeoutMs: undefined, http: target(host, methodPlan.httpPath), pos: { file: 'flow.hcl', line: 1, column: 1 }, ...extra };
 }
 
 function call(partial: Partial<OutgoingCall> = {}): OutgoingCall {
@@ -155,13 +156,16 @@ describe('http caller', () => {
   });
 
   it('times out with 504 after the call plan timeout', async () => {
-    const up = await upstream((_req, res) => setTimeout(() => json(res, 200, {}), 2000).unref());
+    // The upstream holds its answer until the test ends: only the timeout can end the call.
+    const held: ServerResponse[] = [];
+    const up = await upstream((_req, res) => void held.push(res));
+    onTestFinished(() => held.forEach((res) => json(res, 200, {})));
     const invoke = caller().prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/slow' }, { timeoutMs: 50 }));
-    const started = Date.now();
     const error = await callError(invoke(call(), never));
     expect(error.status).toBe(504);
     expect(error.message).toBe('upstream shop.Users.Get timed out after 50ms');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(held).toHaveLength(1);
+    expect(held[0]!.writableEnded).toBe(false);
   });
 
   it('fails with 502 naming the service when the connection is refused or reset', async () => {
@@ -178,11 +182,16 @@ describe('http caller', () => {
   });
 
   it('answers 499 MAESTRO_ERR_ABORTED when the client signal aborts', async () => {
-    const up = await upstream((_req, res) => setTimeout(() => json(res, 200, {}), 2000).unref());
-    const invoke = caller().prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/slow' }, { timeoutMs: 5000 }));
+    // The client goes away once the upstream has the request, which never answers it.
     const controller = new AbortController();
+    const held: ServerResponse[] = [];
+    const up = await upstream((_req, res) => {
+      held.push(res);
+      controller.abort();
+    });
+    onTestFinished(() => held.forEach((res) => json(res, 200, {})));
+    const invoke = caller().prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/slow' }, { timeoutMs: 5000 }));
     const pending = invoke(call(), controller.signal);
-    setTimeout(() => controller.abort(), 30);
     const error = await callError(pending);
     expect(error.status).toBe(499);
     expect(error.code).toBe('MAESTRO_ERR_ABORTED');

@@ -3,7 +3,7 @@
  * ids, answers and errors, CORS and probes. The executor itself is tested elsewhere.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,18 +16,19 @@ import type { FlowRequest, FlowResult } from '../../src/flow/types.js';
 import { createHttpListener } from '../../src/transport/http/listener.js';
 import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
+import { address as listenAt, NO_FLOWS, route } from './plan-fixtures.js';
 
 const pos = { file: 'flow.hcl', line: 1, column: 1 };
 
 function flowPlan(name: string): FlowPlan {
   return {
-    name, kind: 'flow', input: { type: undefined, headers: [] }, nodes: [], roots: [], pendingTemplate: new Int32Array(0),
+    name, kind: 'flow', input: { type: undefined, headers: [] }, nodes: [], roots: [], pendingTemplate: [],
     output: undefined, errors: { onError: undefined, errorObject: undefined }, forward: undefined, rewrites: [], pos,
   };
 }
 
 function endpoint(path: string, method: string, extra: Partial<HttpEndpointPlan> = {}): HttpEndpointPlan {
-  return { protocol: 'http', flow: flowPlan(path), path, method, codec: codecs.get('json')!, status: 200, pos, ...extra };
+  return { protocol: 'http', flow: flowPlan(path), path, route: route(path), method, codec: codecs.get('json')!, status: 200, pos, ...extra };
 }
 
 /**
@@ -37,7 +38,7 @@ function endpoint(path: string, method: string, extra: Partial<HttpEndpointPlan>
 class FakeExecutor extends Executor implements FlowRunner {
   readonly requests: FlowRequest[] = [];
   constructor(public answer: (request: FlowRequest) => FlowResult | Promise<FlowResult> = () => ({ ok: true, header: {}, body: undefined })) {
-    super({ logger: pino({ level: 'silent' }) });
+    super({ logger: pino({ level: 'silent' }), plan: NO_FLOWS });
   }
   override async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
     this.requests.push(request);
@@ -47,7 +48,7 @@ class FakeExecutor extends Executor implements FlowRunner {
 
 async function start(endpoints: HttpEndpointPlan[], executor: FlowRunner, config: Partial<HttpListenerPlan> = {}, ready?: () => boolean): Promise<string> {
   const listener = createHttpListener({
-    config: { address: '127.0.0.1:0', origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...config },
+    config: { address: listenAt('127.0.0.1:0'), origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...config },
     endpoints, executor, logger: pino({ level: 'silent' }), ready,
   });
   const address = await listener.listen();
@@ -181,7 +182,7 @@ describe('http listener', () => {
     const keyFile = join(dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-    const base = await start([endpoint('/a', 'GET')], new FakeExecutor(() => ({ ok: true, header: {}, body: { tls: true } })), { certFile, keyFile });
+    const base = await start([endpoint('/a', 'GET')], new FakeExecutor(() => ({ ok: true, header: {}, body: { tls: true } })), { tls: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } });
     const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
     onTestFinished(() => dispatcher.close());
     const res = await send(base.replace('http:', 'https:') + '/a', { dispatcher });
@@ -189,21 +190,39 @@ describe('http listener', () => {
   });
 
   it('aborts the request signal when the client goes away', async () => {
-    let seen: AbortSignal | undefined;
+    let running!: () => void;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
     const executor = new FakeExecutor((req) => {
-      seen = req.signal;
-      return new Promise((resolve) => req.signal.addEventListener('abort', () => resolve({ ok: false, status: 499, message: 'gone', body: undefined, header: {} })));
+      running();
+      return new Promise((resolve) => req.signal.addEventListener('abort', () => {
+        aborted();
+        resolve({ ok: false, status: 499, message: 'gone', body: undefined, header: {} });
+      }));
     });
     const base = new URL(await start([endpoint('/slow', 'GET')], executor));
     const client = httpRequest({ host: base.hostname, port: base.port, path: '/slow' });
     client.on('error', () => {});
     client.end();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The flow is running; then the client goes away, and the flow's signal must abort.
+    await started;
     client.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen?.aborted).toBe(true);
+    await withTimeout(abortSeen, 5_000, 'the request signal was not aborted within 5 s of the client leaving');
+    expect(executor.requests[0]!.signal.aborted).toBe(true);
   });
 });
+
+/** Waits for `promise`, failing with `what` after `ms` (a bound, not a measurement). */
+async function withTimeout(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)));
+  try {
+    await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function hasOpenssl(): boolean {
   try {

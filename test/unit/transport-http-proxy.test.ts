@@ -16,18 +16,19 @@ import { rewritePath } from '../../src/transport/http/forward-headers.js';
 import { createHttpListener } from '../../src/transport/http/listener.js';
 import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
+import { address as listenAt, httpHost, NO_FLOWS, route } from './plan-fixtures.js';
 
 const pos = { file: 'flow.hcl', line: 1, column: 1 };
 const json = codecs.get('json')!;
 
 function proxy(path: string, method: string, host: string, rewrites: RewritePlan[] = []): HttpEndpointPlan {
   const flow: FlowPlan = {
-    name: 'gateway', kind: 'proxy', input: { type: undefined, headers: [] }, nodes: [], roots: [], pendingTemplate: new Int32Array(0),
+    name: 'gateway', kind: 'proxy', input: { type: undefined, headers: [] }, nodes: [], roots: [], pendingTemplate: [],
     output: undefined, errors: { onError: undefined, errorObject: undefined },
-    forward: { service: { fullName: 'edge.Hub', transport: 'http', codec: json, host, methods: new Map() }, header: [] },
+    forward: { service: { fullName: 'edge.Hub', transport: 'http', codec: json, host, http: httpHost(host), grpc: undefined, methods: new Map() }, header: [], target: httpHost(host) },
     rewrites, pos,
   };
-  return { protocol: 'http', flow, path, method, codec: json, status: 200, pos };
+  return { protocol: 'http', flow, path, route: route(path), method, codec: json, status: 200, pos };
 }
 
 const REST: RewritePlan[] = [{ pattern: /\/v1\/(?<rest>.*)/, replacement: '/$<rest>' }];
@@ -39,7 +40,7 @@ const REST: RewritePlan[] = [{ pattern: /\/v1\/(?<rest>.*)/, replacement: '/$<re
 class FakeExecutor extends Executor implements FlowRunner {
   readonly requests: FlowRequest[] = [];
   constructor(public answer: (request: FlowRequest) => FlowResult = () => ({ ok: true, header: { 'X-User': 'ann' }, body: undefined })) {
-    super({ logger: pino({ level: 'silent' }) });
+    super({ logger: pino({ level: 'silent' }), plan: NO_FLOWS });
   }
   override async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
     this.requests.push(request);
@@ -49,7 +50,7 @@ class FakeExecutor extends Executor implements FlowRunner {
 
 async function start(endpoints: HttpEndpointPlan[], executor: FlowRunner): Promise<string> {
   const listener = createHttpListener({
-    config: { address: '127.0.0.1:0', origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: 1024 },
+    config: { address: listenAt('127.0.0.1:0'), origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: 1024 },
     endpoints, executor, logger: pino({ level: 'silent' }),
   });
   const address = await listener.listen();

@@ -11,7 +11,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { execute, getOperationAST, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { createHandler, type Request as GraphqlRequest, type Response as GraphqlResponse } from 'graphql-http';
 import type { Logger } from 'pino';
-import { jsonText } from '../../template/index.js';
+import { jsonText } from '../../shared/values.js';
+import { clientSignal } from '../shared/client-abort.js';
 import { DocumentCache } from './documents.js';
 import type { GraphqlContext } from './resolver.js';
 
@@ -72,22 +73,9 @@ function contextOf(req: Incoming): GraphqlContext {
     header: request.headers,
     // The listener's genReqId already kept a sane x-request-id or made a UUID.
     requestId: request.id,
-    signal: clientSignal(req.context.reply),
+    signal: clientSignal(req.context.reply.raw),
     remoteAddress: request.ip,
   };
-}
-
-/**
- * Aborted when the client goes away before the answer is written. `res` 'close' fires
- * on both a finished reply and a dropped connection; `writableFinished` tells them apart.
- */
-function clientSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const res = reply.raw;
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 /** The execution result as JSON with int64 values written exactly. */

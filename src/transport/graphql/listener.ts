@@ -8,8 +8,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { GraphqlEndpointPlan } from '../../compile/plan.js';
-import { formatBoundAddress, parseListenAddress } from '../http/address.js';
-import { requestIdOf } from '../http/forward-headers.js';
+import type { ListenAddress } from '../../compile/plan.js';
+import { formatBoundAddress } from '../shared/address.js';
+import { requestIdOf } from '../shared/request-id.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import { ASSET_PREFIX, loadGraphiql, wantsHtml, type Graphiql } from './graphiql.js';
 import { createGraphqlHandler, type GraphqlRouteHandler } from './handler.js';
@@ -17,7 +18,7 @@ import { buildGraphqlSchema } from './schema.js';
 
 export interface GraphqlListenerOptions {
   /** `host:port` or `:port` (Go syntax, as Semaphore wrote it). */
-  address: string;
+  address: ListenAddress;
   endpoints: readonly GraphqlEndpointPlan[];
   executor: FlowRunner;
   logger: Logger;
@@ -33,7 +34,7 @@ export interface GraphqlListener extends Listener {
 const PATHS = ['/graphql', '/'];
 
 export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlListener {
-  const { host, port } = parseListenAddress(options.address);
+  const { host, port } = options.address;
   const logger = options.logger.child({ listener: 'graphql' });
   const schema = buildGraphqlSchema(options.endpoints, options.executor);
   const graphiql = options.graphiql === false ? undefined : loadGraphiql();

@@ -13,7 +13,7 @@
  */
 import { Client, credentials, Metadata, status as Code, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
+import type { CallPlan, CallResult, GrpcHost, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import { messageCodec, type MessageCodec } from './message.js';
@@ -24,13 +24,6 @@ export interface GrpcCallerOptions {
   logger?: Logger;
 }
 
-export interface GrpcTarget {
-  /** What grpc-js dials: `host:port`, `dns:///host:port`, `unix:///path`. */
-  target: string;
-  /** `https://` or `grpcs://` in the configured host asks for TLS. */
-  secure: boolean;
-}
-
 // grpc-js moves Buffers both ways; encoding and decoding happen around the call so
 // their failures become precise CallErrors instead of a generic INTERNAL status.
 const passThrough = (value: Buffer): Buffer => value;
@@ -38,22 +31,9 @@ const passThrough = (value: Buffer): Buffer => value;
 // grpc-js fires its deadline timer at the deadline; the margin absorbs clock rounding.
 const DEADLINE_MARGIN_MS = 5;
 
-/** Semaphore hosts are `host:port`; an `http://` prefix some configs carry is dropped. */
-export function parseGrpcTarget(host: string): GrpcTarget {
-  let text = host.trim();
-  let secure = false;
-  const scheme = /^(https?|grpcs?):\/\//i.exec(text);
-  if (scheme) {
-    const name = scheme[1]!.toLowerCase();
-    secure = name === 'https' || name === 'grpcs';
-    text = text.slice(scheme[0].length).replace(/\/+$/, '');
-  }
-  return { target: text, secure };
-}
-
 export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
   const clients = new Map<string, Client>();
-  const clientFor = ({ target, secure }: GrpcTarget): Client => {
+  const clientFor = ({ target, secure }: GrpcHost): Client => {
     const key = `${secure ? 's' : ''}|${target}`;
     let client = clients.get(key);
     if (!client) {
@@ -65,8 +45,9 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
   return {
     prepare(call: CallPlan): PreparedCall {
       const what = `${call.service.fullName}.${call.method.name}`;
-      const target = parseGrpcTarget(call.service.host);
-      if (target.target === '') {
+      // Compile parsed the host (and reported a missing or malformed one).
+      const target = call.service.grpc;
+      if (!target || target.target === '') {
         return () => Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
       }
       for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {

@@ -7,12 +7,12 @@
  *   message  ─▶ FlowRequest.input         output body   ─▶ message
  *                                         failure       ─▶ httpToGrpc(status), details = message
  */
-import { randomUUID } from 'node:crypto';
 import { Metadata, status as Code, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
 import type { FlowRunner } from '../listener.js';
+import { requestIdFrom } from '../shared/request-id.js';
 import type { MessageCodec } from './message.js';
 import { metadataToRequestHeaders, setMetadata } from './metadata.js';
 import { httpToGrpc } from './status.js';
@@ -42,7 +42,7 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
     }
     const header = metadataToRequestHeaders(call.metadata);
     const incomingId = header['x-request-id'];
-    const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID();
+    const requestId = requestIdFrom(incomingId);
 
     // 'cancelled' covers a client that cancels, disconnects or lets its deadline pass.
     const controller = new AbortController();

@@ -9,9 +9,10 @@
  */
 import { Server, ServerCredentials, type Client } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GrpcEndpointPlan, Plan } from '../../compile/plan.js';
+import type { GrpcEndpointPlan, GrpcHost, Plan } from '../../compile/plan.js';
 import type { MessageType } from '../../schema/types.js';
-import { formatBoundAddress, parseListenAddress } from '../http/address.js';
+import type { ListenAddress } from '../../compile/plan.js';
+import { formatBoundAddress, hostPort } from '../shared/address.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import { createUnaryHandler } from './handler.js';
 import { createServerStreamHandler } from './stream-handler.js';
@@ -21,7 +22,7 @@ import { addReflection, type ServedMethod } from './reflection.js';
 
 export interface GrpcListenerOptions {
   /** Go listen syntax: `:50051` binds every interface, `127.0.0.1:0` a free port. */
-  address: string;
+  address: ListenAddress;
   endpoints: GrpcEndpointPlan[];
   plan: Plan;
   executor: FlowRunner;
@@ -43,8 +44,8 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 
   return {
     async listen(): Promise<string> {
-      const { host, port } = parseListenAddress(options.address);
-      const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      const { host } = options.address;
+      const target = hostPort(options.address);
       const actual = await new Promise<number>((resolve, reject) => {
         server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
       });
@@ -66,7 +67,7 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 }
 
 /** Registers one handler per endpoint; returns what reflection should describe. */
-function registerEndpoints(server: Server, options: GrpcListenerOptions, clientFor: (host: string) => Client): ServedMethod[] {
+function registerEndpoints(server: Server, options: GrpcListenerOptions, clientFor: (host: GrpcHost) => Client): ServedMethod[] {
   const { plan, executor, logger } = options;
   const served: ServedMethod[] = [];
   for (const endpoint of options.endpoints) {
@@ -83,7 +84,7 @@ function registerEndpoints(server: Server, options: GrpcListenerOptions, clientF
     const forward = endpoint.flow.kind === 'proxy' ? endpoint.flow.forward : undefined;
     const registered = forward
       // A proxy relays whatever the method is (unary, server, client or bidi streaming).
-      ? server.register(path, createProxyHandler({ endpoint, executor, logger, client: clientFor(forward.service.host) }), passThrough, passThrough, 'bidi')
+      ? server.register(path, createProxyHandler({ endpoint, executor, logger, client: clientFor(forward.service.grpc ?? { target: forward.service.host, secure: false }) }), passThrough, passThrough, 'bidi')
       : streams
         ? server.register(path, createServerStreamHandler(handlerOptions), passThrough, passThrough, 'serverStream')
         : server.register(path, createUnaryHandler(handlerOptions), passThrough, passThrough, 'unary');

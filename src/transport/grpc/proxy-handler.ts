@@ -14,9 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status as Code, type ClientDuplexStream, type handleBidiStreamingCall, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GrpcEndpointPlan } from '../../compile/plan.js';
+import type { GrpcEndpointPlan, GrpcHost } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
-import { parseGrpcTarget } from './caller.js';
 import { metadataToRequestHeaders, setMetadata } from './metadata.js';
 import { httpToGrpc } from './status.js';
 
@@ -33,11 +32,10 @@ const passThrough = (value: Buffer): Buffer => value;
 const NOT_FORWARDED = new Set(['grpc-timeout', 'user-agent', 'content-type', 'te', 'host', 'grpc-accept-encoding', 'grpc-encoding', 'accept-encoding']);
 
 /** One channel per forward target host, for the listener to share and close. */
-export function createTargetClients(): { clientFor(host: string): Client; close(): void } {
+export function createTargetClients(): { clientFor(host: GrpcHost): Client; close(): void } {
   const clients = new Map<string, Client>();
   return {
-    clientFor(host) {
-      const { target, secure } = parseGrpcTarget(host);
+    clientFor({ target, secure }) {
       const key = `${secure ? 's' : ''}|${target}`;
       let client = clients.get(key);
       if (!client) clients.set(key, (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())));

@@ -9,9 +9,8 @@
  * It keeps its own channels (one per target), apart from the unary caller's.
  */
 import { Client, credentials, Metadata, status as Code, type ClientReadableStream } from '@grpc/grpc-js';
-import type { CallPlan, OutgoingCall, PreparedStream } from '../../compile/plan.js';
+import type { CallPlan, GrpcHost, OutgoingCall, PreparedStream } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
-import { parseGrpcTarget, type GrpcTarget } from './caller.js';
 import { messageCodec } from './message.js';
 import { setMetadata } from './metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
@@ -25,7 +24,7 @@ const passThrough = (value: Buffer): Buffer => value;
 
 export function createGrpcStreamCaller(): StreamCaller {
   const clients = new Map<string, Client>();
-  const clientFor = ({ target, secure }: GrpcTarget): Client => {
+  const clientFor = ({ target, secure }: GrpcHost): Client => {
     const key = `${secure ? 's' : ''}|${target}`;
     let client = clients.get(key);
     if (!client) clients.set(key, (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())));
@@ -37,7 +36,7 @@ export function createGrpcStreamCaller(): StreamCaller {
       const path = `/${call.service.fullName}/${call.method.name}`;
       const request = messageCodec(call.method.requestType);
       const response = messageCodec(call.method.responseType);
-      const target = parseGrpcTarget(call.service.host);
+      const target = call.service.grpc ?? { target: call.service.host, secure: false };
       return async function* openStream(out: OutgoingCall, signal: AbortSignal): AsyncGenerator<unknown> {
         if (signal.aborted) throw new CallError(`call to ${what} aborted: the client went away`, 499);
         const payload = request.encode(out.body);

@@ -1,7 +1,8 @@
 /**
  * HTTP caller on undici: one keep-alive Pool per upstream origin, shared by every method
- * of every service on that origin. `prepare()` splits the path, resolves the base URL and
- * picks the HTTP method once; a call only joins strings, encodes the body and waits.
+ * of every service on that origin. Compile has parsed the host and path (`CallPlan.http`);
+ * `prepare()` picks the pool, the HTTP method and the base headers once; a call only joins
+ * strings, encodes the body and waits.
  *
  *   OutgoingCall ─▶ path (:name from params, else body) + query (other params)
  *                ─▶ body (rest of the message, service codec; none for GET/HEAD/DELETE)
@@ -11,9 +12,11 @@ import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
+import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { Caller } from '../caller.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
-import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
+import type { UpstreamTarget } from '../../compile/plan.js';
+import { paramText } from './upstream-url.js';
 
 export interface HttpCallerOptions {
   logger?: Logger;
@@ -21,7 +24,6 @@ export interface HttpCallerOptions {
   connections?: number;
 }
 
-const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
 // A flow may not set framing headers: undici rejects some and others would corrupt the stream.
 const RESERVED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer']);
 
@@ -39,7 +41,9 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
   return {
     prepare(call: CallPlan): PreparedCall {
       const what = `${call.service.fullName}.${call.method.name}`;
-      const target = parseUpstreamTarget(call.service.host, call.method.httpPath, what);
+      // Compile parsed the host and path (and reported a missing or malformed one).
+      const target = call.http;
+      if (!target) return () => Promise.reject(new CallError(`service ${call.service.fullName} has no http host to call ${what} on`, 502));
       return prepareCall(call, target, poolFor(target.origin), what, options.logger);
     },
     async close(): Promise<void> {
@@ -55,7 +59,7 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
   const codec = service.codec;
   const method = methodPlan.httpMethod?.toUpperCase()
     || (methodPlan.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
-  const sendsBody = !NO_BODY.has(method);
+  const sendsBody = !BODYLESS_METHODS.has(method);
   const { literals, names, query: staticQuery, authorization } = target;
   const pathNames = new Set(names);
   const baseHeaders: Record<string, string> = { accept: codec.contentType };

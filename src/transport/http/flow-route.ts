@@ -10,12 +10,12 @@ import { CodecError } from '../../codec/codec.js';
 import { codecForContentType } from '../../codec/index.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
+import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { FlowRunner } from '../listener.js';
+import { clientSignal } from '../shared/client-abort.js';
 import { sendFailure, toPayload } from './reply.js';
 import { routeParams, type RoutePath } from './routes.js';
 
-/** Methods whose body Semaphore ignored; so do we, whatever the client sends. */
-export const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
 
 export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner): RouteHandlerMethod {
   const { flow, codec } = endpoint;
@@ -27,7 +27,7 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
   return async function handleFlow(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let input: Record<string, unknown> = {};
     let invalid: string | undefined;
-    if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
+    if (!BODYLESS_METHODS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       const bodyCodec = pickCodec(request.headers['content-type'], codec);
       try {
         input = bodyCodec.decode(request.body, inputType);
@@ -37,7 +37,7 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
     }
 
     const params = requestParams(request, wildcard);
-    const signal = clientSignal(reply);
+    const signal = clientSignal(reply.raw);
     const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal, remoteAddress: request.ip, endpoint };
     const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, 400, invalid);
     if (!result.ok) return sendFailure(reply, result, codec);
@@ -63,19 +63,6 @@ export function requestParams(request: FastifyRequest, wildcard: string | undefi
   }
   routeParams(request.params as Record<string, string | undefined>, wildcard, params);
   return params;
-}
-
-/**
- * Aborted when the client goes away before the answer is written. `res` 'close' fires
- * on both a finished reply and a dropped connection; `writableFinished` tells them apart.
- */
-export function clientSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const res = reply.raw;
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 function pickCodec(contentType: string | undefined, fallback: Codec): Codec {

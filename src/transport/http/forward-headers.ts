@@ -3,7 +3,6 @@
  * here, `X-Forwarded-*` say where the request came from, and the request id follows the
  * request so a chain gateway → hub logs one id.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RewritePlan } from '../../compile/plan.js';
 
@@ -81,8 +80,3 @@ export function rewritePath(path: string, rules: readonly RewritePlan[]): string
   return path;
 }
 
-/** The incoming `x-request-id` when it is sane, else a fresh one. */
-export function requestIdOf(headers: IncomingHttpHeaders): string {
-  const id = headers['x-request-id'];
-  return typeof id === 'string' && id !== '' && id.length <= 200 ? id : randomUUID();
-}

@@ -4,25 +4,27 @@
  * health probes, /metrics when the daemon hands it a renderer, and one error handler so that no input can crash the daemon or leak a
  * stack trace. Every answer carries `x-request-id`.
  */
-import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
 import type { FlowRunner, Listener } from '../listener.js';
-import { formatBoundAddress, parseListenAddress } from './address.js';
+import type { ListenAddress } from '../../compile/plan.js';
+import { formatBoundAddress } from '../shared/address.js';
+import { errorJson, rawHttpAnswer } from '../shared/raw-error.js';
+import { requestIdOf } from '../shared/request-id.js';
 import { createCorsHook } from './cors.js';
 import { createFlowHandler } from './flow-route.js';
-import { requestIdOf } from './forward-headers.js';
 import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
-import { errorJson, sendError } from './reply.js';
-import { compileRoutePath, type RoutePath } from './routes.js';
+import { sendError } from './reply.js';
+import { routePath, type RoutePath } from './routes.js';
 import { createStreamHandler, createStreamUpgrades } from './stream-route.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
 
 export interface HttpListenerOptions {
-  config: HttpListenerPlan;
+  /** The listener's plan, its address resolved (file, flag or default). */
+  config: HttpListenerPlan & { readonly address: ListenAddress };
   endpoints: HttpEndpointPlan[];
   executor: FlowRunner;
   logger: Logger;
@@ -45,9 +47,8 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   return {
     async listen(): Promise<string> {
       if (app) throw new Error('the HTTP listener is already listening');
-      const { host, port } = parseListenAddress(options.config.address);
-      const tls = await readTls(options.config);
-      const built = buildServer(options, tls);
+      const { host, port } = options.config.address;
+      const built = buildServer(options, options.config.tls);
       ({ app, agent, closeWebsockets } = built);
       await built.app.listen({ host, port });
       return formatBoundAddress(built.app.server.address());
@@ -60,13 +61,6 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   };
 }
 
-async function readTls(config: HttpListenerPlan): Promise<{ cert: Buffer; key: Buffer } | undefined> {
-  if (!config.certFile && !config.keyFile) return undefined;
-  if (!config.certFile || !config.keyFile) throw new Error('http: cert_file and key_file must be set together');
-  const [cert, key] = await Promise.all([readFile(config.certFile), readFile(config.keyFile)]);
-  return { cert, key };
-}
-
 interface BuiltServer {
   app: FastifyInstance;
   /** The proxies' connection pools, when there are proxy endpoints. */
@@ -74,7 +68,7 @@ interface BuiltServer {
   closeWebsockets: () => void;
 }
 
-function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
+function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
   const base = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
@@ -134,7 +128,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   const streamRoutes: Array<{ endpoint: HttpEndpointPlan; route: RoutePath }> = [];
   let agent: Agent | undefined;
   for (const endpoint of endpoints) {
-    const route = compileRoutePath(endpoint.path);
+    const route = routePath(endpoint.route);
     served.add(endpoint.path);
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
@@ -192,6 +186,5 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const body = errorJson(status, status === 408 ? 'request timed out' : status === 431 ? 'request headers too large' : 'malformed HTTP request');
-  socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n`
-    + `connection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(rawHttpAnswer(status, body));
 }

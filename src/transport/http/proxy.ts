@@ -13,11 +13,11 @@ import type { Dispatcher } from 'undici';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
 import { transportError } from './call-result.js';
-import { clientSignal, requestParams } from './flow-route.js';
+import { clientSignal } from '../shared/client-abort.js';
+import { requestParams } from './flow-route.js';
 import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import { sendError, sendFailure } from './reply.js';
 import type { RoutePath } from './routes.js';
-import { parseUpstreamTarget } from './upstream-url.js';
 
 /** Where a proxy forwards to, resolved once at registration. */
 export interface ForwardTarget {
@@ -30,12 +30,10 @@ export interface ForwardTarget {
 }
 
 export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
-  const forward = endpoint.flow.forward;
-  if (!forward) throw new Error(`proxy "${endpoint.flow.name}" has no forward target`);
-  const name = forward.service.fullName;
-  const target = parseUpstreamTarget(forward.service.host, undefined, name);
-  const prefix = target.literals[0] === '/' ? '' : target.literals[0]!;
-  return { origin: target.origin, prefix, authorization: target.authorization, name };
+  // Compile refuses a proxy on an HTTP endpoint without an HTTP forward target.
+  const forward = endpoint.flow.forward!;
+  const { origin, prefix, authorization } = forward.target!;
+  return { origin, prefix, authorization, name: forward.service.fullName };
 }
 
 /** Registers the proxy route in an encapsulated context so its body is never parsed. */
@@ -72,7 +70,7 @@ function createProxyHandler(
   const rewrites = flow.rewrites;
 
   return async function handleProxy(request, reply) {
-    const signal = clientSignal(reply);
+    const signal = clientSignal(reply.raw);
     const result = await executor.run(flow, {
       input: {},
       header: request.headers,

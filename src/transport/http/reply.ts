@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import type { Codec } from '../../codec/codec.js';
 import { codecs } from '../../codec/index.js';
 import type { FlowFailure } from '../../flow/types.js';
+import { errorJson } from '../shared/raw-error.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -13,11 +14,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function toPayload(data: Uint8Array | string): Buffer | string {
   if (typeof data === 'string' || Buffer.isBuffer(data)) return data;
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** `{"status", "message"}` as JSON, for failures outside a flow (routing, body, limits). */
-export function errorJson(status: number, message: string): string {
-  return JSON.stringify({ status, message });
 }
 
 export function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {

@@ -1,9 +1,11 @@
 /**
- * Endpoint paths are written in Semaphore's (httprouter's) syntax: `:name` matches one
- * segment, `*name` the rest of the path. Fastify spells the catch-all `*` and names it
- * `*`, so the name is kept here and mapped back. httprouter's catch-all value starts with
- * the slash (`/v1/*path` on `/v1/a/b` gives path = "/a/b"); users' templates rely on it.
+ * Endpoint paths are written in Semaphore's (httprouter's) syntax and parsed by compile
+ * (compile/route.ts): `:name` matches one segment, `*name` the rest of the path. Fastify
+ * spells the catch-all `*` and names it `*`, so the name is kept here and mapped back.
+ * httprouter's catch-all value starts with the slash (`/v1/*path` on `/v1/a/b` gives
+ * path = "/a/b"); users' templates rely on it.
  */
+import type { Route } from '../../compile/plan.js';
 
 export interface RoutePath {
   /** Fastify route syntax. */
@@ -15,43 +17,26 @@ export interface RoutePath {
   names: string[];
 }
 
-const SEGMENT = /([:*])([A-Za-z_][A-Za-z0-9_]*)?/g;
-
-export function compileRoutePath(path: string): RoutePath {
+/**
+ * Fastify's syntax and the upgrade matcher for a route compile parsed: segments are only
+ * joined here, once per endpoint at listener start.
+ */
+export function routePath(route: Route): RoutePath {
   let fastify = '';
   let source = '^';
-  let wildcard: string | undefined;
-  const names: string[] = [];
-  let last = 0;
-  for (const match of path.matchAll(SEGMENT)) {
-    const literal = path.slice(last, match.index);
-    fastify += literal;
-    source += escapeRegExp(literal);
-    last = match.index + match[0].length;
-    const name = match[2];
-    if (match[1] === '*') {
-      wildcard = name ?? '*';
+  for (const segment of route.segments) {
+    if (segment.kind === 'literal') {
+      fastify += segment.text;
+      source += escapeRegExp(segment.text);
+    } else if (segment.kind === 'param') {
+      fastify += `:${segment.name}`;
+      source += '([^/]+)';
+    } else {
       fastify += '*';
       source += '(.*)';
-      names.push(wildcard);
-      break; // a catch-all ends the route
     }
-    if (name === undefined) {
-      // a lone ':' is literal text
-      fastify += ':';
-      source += ':';
-      continue;
-    }
-    fastify += `:${name}`;
-    source += '([^/]+)';
-    names.push(name);
   }
-  if (wildcard === undefined) {
-    const rest = path.slice(last);
-    fastify += rest;
-    source += escapeRegExp(rest);
-  }
-  return { fastify, wildcard, matcher: new RegExp(`${source}$`), names };
+  return { fastify, wildcard: route.wildcard, matcher: new RegExp(`${source}$`), names: [...route.params] };
 }
 
 /** Path params as the flow sees them: fastify's `*` renamed, with httprouter's leading slash. */

@@ -23,8 +23,10 @@ import { CallError } from '../../errors.js';
 import { openFlowStream } from '../../flow/stream.js';
 import type { FlowFailure } from '../../flow/types.js';
 import type { FlowRunner } from '../listener.js';
-import { BODYLESS, clientSignal, requestParams } from './flow-route.js';
-import { requestIdOf } from './forward-headers.js';
+import { BODYLESS_METHODS as BODYLESS } from '../../shared/http.js';
+import { clientSignal } from '../shared/client-abort.js';
+import { requestIdOf } from '../shared/request-id.js';
+import { requestParams } from './flow-route.js';
 import { sendFailure, toPayload, encodeErrorBody } from './reply.js';
 import type { RoutePath } from './routes.js';
 import { refuse } from './websocket.js';
@@ -52,7 +54,7 @@ export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath
   const json = jsonEncoder(endpoint);
   return async function handleStream(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let input: Record<string, unknown> = {};
-    const signal = clientSignal(reply);
+    const signal = clientSignal(reply.raw);
     const flowRequest = { input, header: request.headers, params: requestParams(request, route.wildcard), requestId: request.id, signal };
     if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       try {

@@ -13,9 +13,11 @@ import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
-import { forwardRequestHeaders, requestIdOf, rewritePath } from './forward-headers.js';
+import { requestIdOf } from '../shared/request-id.js';
+import { forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import type { ForwardTarget } from './proxy.js';
-import { encodeErrorBody, errorJson } from './reply.js';
+import { errorJson } from '../shared/raw-error.js';
+import { encodeErrorBody } from './reply.js';
 import type { RoutePath } from './routes.js';
 import { websocketOrigin } from './upstream-url.js';
 
