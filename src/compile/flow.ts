@@ -15,6 +15,7 @@ import { checkDag } from './dag.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
 import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, NodePlan, OutputPlan, RewritePlan } from './plan.js';
+import { flowTimeout, requestRetry, rollbackRetry } from './resilience.js';
 import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Site } from './references.js';
 import type { ServiceTable } from './services.js';
 import { DYNAMIC, messageStaticType } from './static-type.js';
@@ -83,6 +84,8 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     forward: compileForward(flow, scope, context),
     rewrites: compileRewrites(flow, diagnostics),
     pos: flow.pos,
+    timeoutMs: flowTimeout(flow, context.spec, diagnostics),
+    hasRollbacks: nodes.some((n) => n.rollback !== undefined),
   };
 }
 
@@ -122,6 +125,8 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
   }
   const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
   const rollback = resource.rollback ? compileCall(resource.rollback, rollbackSite, context) : undefined;
+  if (call) call.retry = requestRetry(call, resource.request?.retry ?? resource.retry, context.diagnostics);
+  if (rollback) rollback.retry = rollbackRetry(rollback, resource.rollback?.retry, context.diagnostics);
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
   const node: NodePlan = {
     index: info.index,

@@ -11,6 +11,7 @@ import { parseDuration, parseSize } from './duration.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
+import { applyServiceResilience, compileJournal } from './resilience.js';
 
 export type * from './plan.js';
 
@@ -22,6 +23,7 @@ export interface CompileOptions {
 export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOptions): { plan: Plan; diagnostics: Diagnostics } {
   const diagnostics = options.diagnostics ?? new Diagnostics();
   const services = compileServices(spec, schemas, diagnostics);
+  applyServiceResilience(spec, services.services, diagnostics);
 
   const specs = new Map<string, FlowSpec>();
   for (const flow of spec.flows) {
@@ -59,6 +61,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     schemas,
     functions: options.functions,
     warnings: diagnostics.warnings,
+    journal: compileJournal(spec.journal, diagnostics),
   };
   return { plan, diagnostics };
 }

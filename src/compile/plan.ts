@@ -35,6 +35,8 @@ export interface ExecContext {
   /** Current elements of enclosing `repeated` blocks, innermost last. */
   elements: unknown[];
   requestId: string;
+  /** Made on first use: the stem of this run's Idempotency-Keys (resilience). */
+  runId: string | undefined;
 }
 
 /** A compiled template or value: reads the context, returns the value. Built once. */
@@ -51,7 +53,35 @@ export interface ServicePlan {
   host: string;
   methods: Map<string, MethodPlan>;
   pos?: Pos;
+  /** `retry { }` of the service: the default of its calls. */
+  retry?: RetryPlan;
+  /** `breaker { }` of the service: one circuit breaker shared by all its calls. */
+  breaker?: BreakerPlan;
 }
+
+/** How a call is retried: only connection errors, 502, 503, 504 (gRPC UNAVAILABLE is 503). */
+export interface RetryPlan {
+  /** Attempts in all, the first included (1 = no retry). */
+  attempts: number;
+  /** First delay; each next one doubles, jittered, up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** The call is a POST/PATCH the flow declared safe to repeat: it carries an Idempotency-Key. */
+  keyed: boolean;
+}
+
+export interface BreakerPlan {
+  /** Consecutive failures that open the circuit. */
+  failures: number;
+  /** How long it stays open before one trial call is let through. */
+  coolDownMs: number;
+}
+
+/** Where rollbacks are recorded. */
+export type JournalPlan =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema: string; leaseMs: number };
 
 export interface MethodPlan {
   name: string;
@@ -62,6 +92,8 @@ export interface MethodPlan {
   responseType?: MessageType;
   /** `options { … }` of the HCL method, as plain values. */
   options: Record<string, unknown>;
+  /** `retry { }` of the HCL method. */
+  retry?: RetryPlan;
 }
 
 /** What one upstream call sends. */
@@ -97,6 +129,8 @@ export interface CallPlan {
   /** Set by the daemon when it binds callers; undefined after compile alone. */
   invoke: PreparedCall | undefined;
   pos: Pos;
+  /** Retry policy of this call; undefined: one attempt. */
+  retry?: RetryPlan;
 }
 
 export interface OnErrorPlan {
@@ -178,6 +212,10 @@ export interface FlowPlan {
   forward: ForwardPlan | undefined;
   rewrites: RewritePlan[];
   pos: Pos;
+  /** Deadline of the whole flow (its own `timeout`, else `flow_timeout`). */
+  timeoutMs?: number;
+  /** Some node has a rollback: runs of this flow are journaled. */
+  hasRollbacks?: boolean;
 }
 
 export interface HttpEndpointPlan {
@@ -240,4 +278,6 @@ export interface Plan {
   schemas: SchemaRegistry;
   functions: Map<string, TemplateFunction>;
   warnings: Diagnostic[];
+  /** `journal { }`; undefined: the default (SQLite at ./maestro-data/journal.db). */
+  journal?: JournalPlan;
 }

@@ -6,6 +6,7 @@
 import type { CallSpec, ConditionSpec, Positioned, ResourceSpec } from '../spec/types.js';
 import type { HclAttribute, HclBlock } from './ast.js';
 import { buildErrorObject, buildFields, buildNamedFields, buildOnError } from './fields.js';
+import { retryHandler } from './resilience.js';
 import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, typeError, type BuildContext } from './read.js';
 
 /** Where a resource sits: its enclosing `if` conditions and whether it is in `before`. */
@@ -49,6 +50,7 @@ export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: 
         rollback: single('rollback', 'rollback', (b) => buildRollback(b, where, ctx)),
         error: single('error', 'error block', (b) => buildErrorObject(b, where, ctx)),
         on_error: single('onError', 'on_error block', (b) => buildOnError(b, where, ctx)),
+        retry: retryHandler(resource, where, ctx),
       },
     },
     where,
@@ -82,6 +84,7 @@ export function buildCall(block: HclBlock, where: string, ctx: BuildContext): Ca
     header: (b) => once(b) && (call.header = buildNamedFields(b, within, ctx)),
     params: (b) => once(b) && (call.params = buildNamedFields(b, within, ctx)),
     options: (b) => once(b) && (call.options = optionsRecord(b, within, ctx)),
+    retry: retryHandler(call, within, ctx),
   });
   return call;
 }

@@ -6,7 +6,8 @@
 import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, SelectSpec, ServiceSpec } from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
-import { absolute, dispatch, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
+import { buildBreaker, retryHandler } from './resilience.js';
+import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
 
 type StringKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Positioned<string> ? K : never }[keyof T];
 
@@ -47,6 +48,10 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
       attributes: stringSetters(service, keys, where, ctx),
       blocks: {
         options: (b) => (service.options = optionsRecord(b, where, ctx)),
+        retry: retryHandler(service, where, ctx),
+        breaker: (b) => {
+          if (firstOnly(service.breaker, 'breaker block', b.pos, where, ctx)) service.breaker = buildBreaker(b, where, ctx);
+        },
         method: (b) => {
           const method = buildMethod(b, where, ctx);
           if (method) service.methods.push(method);
@@ -68,7 +73,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
     block.body,
     {
       attributes: stringSetters(method, { request: 'request', response: 'response' }, where, ctx),
-      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx)) },
+      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx)), retry: retryHandler(method, where, ctx) },
     },
     where,
     ctx,

@@ -18,6 +18,8 @@ import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type Upst
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
+import { Breakers, withPolicies } from '../resilience/policies.js';
+import { openJournal, resilienceGauges } from './resilience.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -28,6 +30,8 @@ export interface DaemonOptions extends LoadPlanOptions {
   metrics?: string;
   logLevel?: string;
   logger?: Logger;
+  /** `--journal`: memory, sqlite:PATH or a postgres:// URL (overrides journal { }). */
+  journal?: string;
 }
 
 export interface Daemon {
@@ -50,9 +54,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const metrics = new Metrics();
   const render = () => metrics.render();
-  const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
+  const hooks = rollbackHooks(plan.flows, metrics);
+  const journaling = await openJournal(plan, options.journal, options.cwd ?? process.cwd(), logger, { logger, ...hooks });
+  const executor = new Executor({ logger, ...hooks, journal: journaling.journal });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
-  bindCallers(plan, callers, logger, metrics);
+  const breakers = new Breakers(logger);
+  bindCallers(plan, callers, logger, metrics, breakers);
+  resilienceGauges(metrics, journaling.journal, breakers);
   const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
@@ -82,8 +90,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const [name, listener] of listeners) addresses[name] = await listener.listen();
   } catch (error) {
     await Promise.allSettled(listeners.map(([, l]) => l.close()));
+    await journaling.close();
     throw error;
   }
+  journaling.start();
   ready = true;
   logger.info({ addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
 
@@ -97,6 +107,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ready = false;
         await Promise.allSettled(listeners.map(([, l]) => l.close()));
         await executor.drain();
+        // After the rollbacks: what is still open stays in the journal for the next start.
+        await journaling.close().catch((error: unknown) => logger.error({ err: error }, 'journal did not close cleanly'));
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
         logger.info('maestro stopped');
       })();
@@ -106,7 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 }
 
 /** Prepares every call of the plan on its transport's caller, once, metered. */
-function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics): void {
+function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics, breakers: Breakers): void {
   const unsupported = new Set<string>();
   const meters: UpstreamMeters = new Map();
   for (const flow of plan.flows) {
@@ -114,7 +126,7 @@ function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, m
       for (const call of [node.call, node.rollback]) {
         if (!call) continue;
         const caller = callers.get(call.service.transport);
-        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters);
+        if (caller) call.invoke = withPolicies(call, meterCall(call, caller.prepare(call), metrics, meters), breakers);
         else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
       }
     }

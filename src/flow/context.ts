@@ -33,6 +33,7 @@ export function createContext(flow: FlowPlan, request: FlowRequest, strict = tru
     errorParams: undefined,
     elements: [],
     requestId: request.requestId,
+    runId: undefined,
   };
 }
 

@@ -15,7 +15,9 @@ import { FunctionError } from '../functions/function.js';
 import type { ExecContext, FlowPlan, NodePlan } from '../compile/plan.js';
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
-import { runRollbacks } from './rollback.js';
+import type { Journal, RollbackValues } from '../journal/journal.js';
+import { runDeadline } from './deadline.js';
+import { rollbackValues, runKey, runRollbacks, type JournalRun } from './rollback.js';
 import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
 const WAITING = 0;
@@ -27,6 +29,8 @@ export interface ExecutorOptions {
   onRollbackDone?: (flow: string, resource: string) => void;
   /** Called for each failed rollback (metrics). */
   onRollbackFailure?: (flow: string, resource: string) => void;
+  /** Where flows with rollbacks record them; undefined: in memory only (`--journal memory`). */
+  journal?: Journal;
 }
 
 export class Executor {
@@ -48,11 +52,32 @@ export class Executor {
       if (error instanceof CodecError) return this.reject(flow, request, 400, `invalid path or query parameter: ${error.message}`);
       throw error;
     }
-    const run = new FlowRun(flow, ctx, request.signal);
+    const journal = flow.hasRollbacks ? this.options.journal : undefined;
+    let journaled: JournalRun | undefined;
+    if (journal) {
+      try {
+        journaled = { journal, id: await journal.open(flow.name, request.requestId), values: [] };
+      } catch (error) {
+        // Running it anyway could lose its compensations: refuse before any upstream call.
+        this.options.logger.error({ err: error, flow: flow.name, requestId: request.requestId }, `request refused: ${(error as Error).message}`);
+        return this.reject(flow, request, 503, 'the rollback journal is unavailable; nothing was called');
+      }
+    }
+    const deadlineMs = runDeadline(flow, request);
+    const run = new FlowRun(flow, ctx, request.signal, journaled, deadlineMs);
     const failure = flow.nodes.length === 0 ? undefined : await run.execute();
     if (failure) {
-      this.scheduleRollbacks(flow, ctx, run.completed);
+      this.scheduleRollbacks(flow, ctx, run.completed, journaled);
       return buildErrorResponse(failure, ctx, this.options.logger, flow, request.requestId);
+    }
+    if (journaled) {
+      try {
+        // Closed before the answer is sent: a restart must never compensate a flow that succeeded.
+        await journaled.journal.finish(journaled.id);
+      } catch (error) {
+        this.scheduleRollbacks(flow, ctx, run.completed, journaled);
+        return buildErrorResponse({ node: undefined, status: 503, message: 'the rollback journal is unavailable; the flow was rolled back', cause: error }, ctx, this.options.logger, flow, request.requestId);
+      }
     }
     try {
       if (flow.kind === 'proxy') {
@@ -62,7 +87,7 @@ export class Executor {
       if (!output) return { ok: true, header: {}, body: undefined };
       return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
     } catch (error) {
-      this.scheduleRollbacks(flow, ctx, run.completed);
+      this.scheduleRollbacks(flow, ctx, run.completed, undefined);
       return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
     }
   }
@@ -83,11 +108,14 @@ export class Executor {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private scheduleRollbacks(flow: FlowPlan, ctx: ExecContext, completed: number[]): void {
-    if (!completed.some((i) => flow.nodes[i]!.rollback)) return;
+  private scheduleRollbacks(flow: FlowPlan, ctx: ExecContext, completed: number[], journaled: JournalRun | undefined): void {
+    if (!completed.some((i) => flow.nodes[i]!.rollback)) {
+      if (journaled) journaled.journal.finish(journaled.id).catch((error: unknown) => this.options.logger.error({ err: error, flow: flow.name }, 'journal record could not be closed'));
+      return;
+    }
     // Started on the next turn so the client's answer is written first.
     const job = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => runRollbacks(flow, ctx, completed, this.options))
+      .then(() => runRollbacks(flow, ctx, completed, this.options, journaled))
       .finally(() => this.pending.delete(job));
     this.pending.add(job);
   }
@@ -103,22 +131,44 @@ class FlowRun {
   private failure: Failure | undefined;
   private finish!: (failure: Failure | undefined) => void;
 
+  private readonly signal: AbortSignal;
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly flow: FlowPlan,
     private readonly ctx: ExecContext,
-    private readonly signal: AbortSignal,
+    signal: AbortSignal,
+    private readonly journaled: JournalRun | undefined,
+    deadlineMs: number | undefined,
   ) {
     this.pending = flow.pendingTemplate.slice();
     this.state = new Uint8Array(flow.nodes.length);
+    this.signal = deadlineMs === undefined ? signal : this.withDeadline(signal, deadlineMs);
+  }
+
+  /** A signal aborted by the client or by the deadline; the deadline fails the run with 504 first. */
+  private withDeadline(client: AbortSignal, ms: number): AbortSignal {
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    if (client.aborted) abort();
+    else client.addEventListener('abort', abort, { once: true });
+    this.timer = setTimeout(() => {
+      this.fail({ node: undefined, status: 504, message: `flow "${this.flow.name}" did not finish within its deadline of ${ms}ms` });
+      abort();
+    }, ms);
+    return controller.signal;
   }
 
   execute(): Promise<Failure | undefined> {
-    return new Promise((resolve) => {
-      this.finish = resolve;
+    return new Promise<Failure | undefined>((resolve) => {
+      this.finish = (failure) => {
+        clearTimeout(this.timer);
+        resolve(failure);
+      };
       // Held at one while the roots start, so a synchronous node cannot finish the run early.
       this.running++;
       for (const root of this.flow.roots) this.start(root);
-      if (--this.running === 0) resolve(this.failure);
+      if (--this.running === 0) this.finish(this.failure);
     });
   }
 
@@ -153,10 +203,9 @@ class FlowRun {
     if (!call.invoke) throw new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
     this.ctx.requests[node.index] = body;
-    const result = await call.invoke(
-      { body, params: evaluateNamed(call.params, this.ctx), headers: evaluateNamed(call.header, this.ctx), requestId: this.ctx.requestId },
-      this.signal,
-    );
+    const headers = evaluateNamed(call.header, this.ctx);
+    if (call.retry?.keyed) headers['idempotency-key'] = `${runKey(this.ctx)}:${node.name}`;
+    const result = await call.invoke({ body, params: evaluateNamed(call.params, this.ctx), headers, requestId: this.ctx.requestId }, this.signal);
     const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
     if (!expected) {
       this.ctx.upstreamErrors[node.index] = result.body;
@@ -166,6 +215,20 @@ class FlowRun {
     this.ctx.responses[node.index] = result.body;
     this.ctx.responseHeaders[node.index] = result.headers;
     this.completed.push(node.index);
+    if (node.rollback && this.journaled) await this.record(node, this.completed.length - 1);
+  }
+
+  /** Journals `node`'s rollback before anything that depends on it starts. */
+  private async record(node: NodePlan, seq: number): Promise<void> {
+    const journaled = this.journaled!;
+    const values: RollbackValues = rollbackValues(node, this.ctx);
+    journaled.values[node.index] = values;
+    try {
+      await journaled.journal.step(journaled.id, seq, node.name, values);
+    } catch (error) {
+      // The client learns only that; the log has the reason (the cause).
+      throw new CallError('the rollback journal is unavailable', 503, { cause: error });
+    }
   }
 
   private done(node: NodePlan): void {

@@ -2,42 +2,110 @@
  * Compensation: after a failure, the rollback of every node whose call succeeded runs,
  * one at a time, newest first. A failed rollback is logged with flow, resource and
  * request id, counted (so is a done one), and does not stop the others.
+ *
+ * With a journal, each rollback sends the values recorded when its resource succeeded,
+ * and is marked done once it ran. A rollback that failed for good (a 4xx answer) is
+ * marked done too (retrying cannot help); one that failed on a 5xx or a transport error
+ * after its retries keeps the record open, so the next start (or, with PostgreSQL,
+ * another instance once this one is gone) runs it again.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ExecContext, FlowPlan } from '../compile/plan.js';
+import type { CallPlan, ExecContext, FlowPlan, NodePlan } from '../compile/plan.js';
+import { CallError } from '../errors.js';
+import type { Journal, RollbackValues } from '../journal/journal.js';
 import { evaluateNamed } from './context.js';
 
 const ROLLBACK_TIMEOUT_MS = 30_000;
+
+export interface RollbackOptions {
+  logger: Logger;
+  onRollbackDone?: (flow: string, resource: string) => void;
+  onRollbackFailure?: (flow: string, resource: string) => void;
+}
+
+/** Where a run's rollbacks are journaled, and the values recorded per node index. */
+export interface JournalRun {
+  journal: Journal;
+  id: string;
+  values: Array<RollbackValues | undefined>;
+}
+
+/** The stem of this run's Idempotency-Keys, made on first use. */
+export function runKey(ctx: ExecContext): string {
+  return (ctx.runId ??= randomUUID());
+}
+
+/** What `node`'s rollback sends, evaluated now (every value it references is known). */
+export function rollbackValues(node: NodePlan, ctx: ExecContext): RollbackValues {
+  const rollback = node.rollback!;
+  const headers = evaluateNamed(rollback.header, ctx);
+  if (rollback.retry?.keyed) headers['idempotency-key'] = `${runKey(ctx)}:${node.name}:rollback`;
+  return { body: rollback.body?.(ctx) as Record<string, unknown> | undefined, params: evaluateNamed(rollback.params, ctx), headers };
+}
+
+export type RollbackOutcome = 'ok' | 'failed' | 'kept';
+
+/** Calls one rollback; never throws. `kept`: it failed in a way worth trying again later. */
+export async function invokeRollback(
+  rollback: CallPlan,
+  values: RollbackValues,
+  requestId: string,
+  log: Record<string, unknown>,
+  logger: Logger,
+): Promise<RollbackOutcome> {
+  try {
+    if (!rollback.invoke) throw new Error(`service ${rollback.service.fullName} cannot be called`);
+    const signal = AbortSignal.timeout(rollback.timeoutMs ?? ROLLBACK_TIMEOUT_MS);
+    const result = await rollback.invoke({ body: values.body, params: values.params, headers: values.headers, requestId }, signal);
+    if (result.status >= 200 && result.status < 300) {
+      logger.info(log, 'rollback done');
+      return 'ok';
+    }
+    logger.error({ ...log, status: result.status }, `rollback failed: answered ${result.status}`);
+    return result.status >= 500 ? 'kept' : 'failed';
+  } catch (error) {
+    logger.error({ ...log, err: error }, 'rollback failed');
+    return error instanceof CallError && error.status < 500 && error.status !== 499 ? 'failed' : 'kept';
+  }
+}
 
 export async function runRollbacks(
   flow: FlowPlan,
   ctx: ExecContext,
   completed: readonly number[],
-  options: {
-    logger: Logger;
-    onRollbackDone?: (flow: string, resource: string) => void;
-    onRollbackFailure?: (flow: string, resource: string) => void;
-  },
+  options: RollbackOptions,
+  journaled?: JournalRun,
 ): Promise<void> {
+  let keep = false;
   for (let i = completed.length - 1; i >= 0; i--) {
     const node = flow.nodes[completed[i]!]!;
     const rollback = node.rollback;
     if (!rollback) continue;
     const log = { flow: flow.name, resource: node.name, requestId: ctx.requestId };
+    let values = journaled?.values[node.index];
+    let outcome: RollbackOutcome;
     try {
-      if (!rollback.invoke) throw new Error(`service ${rollback.service.fullName} cannot be called`);
-      const body = rollback.body?.(ctx) as Record<string, unknown> | undefined;
-      const signal = AbortSignal.timeout(rollback.timeoutMs ?? ROLLBACK_TIMEOUT_MS);
-      const result = await rollback.invoke(
-        { body, params: evaluateNamed(rollback.params, ctx), headers: evaluateNamed(rollback.header, ctx), requestId: ctx.requestId },
-        signal,
-      );
-      if (result.status < 200 || result.status >= 300) throw new Error(`rollback answered ${result.status}`);
-      options.onRollbackDone?.(flow.name, node.name);
-      options.logger.info(log, 'rollback done');
+      values ??= rollbackValues(node, ctx);
+      outcome = await invokeRollback(rollback, values, ctx.requestId, log, options.logger);
     } catch (error) {
-      options.onRollbackFailure?.(flow.name, node.name);
       options.logger.error({ ...log, err: error }, 'rollback failed');
+      outcome = 'failed';
     }
+    if (outcome === 'ok') options.onRollbackDone?.(flow.name, node.name);
+    else options.onRollbackFailure?.(flow.name, node.name);
+    if (outcome === 'kept') keep = true;
+    else if (journaled && journaled.values[node.index]) await mark(() => journaled.journal.done(journaled.id, i), options.logger, log);
+  }
+  if (journaled && !keep) await mark(() => journaled.journal.finish(journaled.id), options.logger, { flow: flow.name, requestId: ctx.requestId });
+  if (journaled && keep) options.logger.error({ flow: flow.name, requestId: ctx.requestId, record: journaled.id }, 'rollbacks left open in the journal: they run again at the next start');
+}
+
+async function mark(write: () => Promise<void>, logger: Logger, log: Record<string, unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    // The compensation ran; the journal only fails to know it. It may run again later.
+    logger.error({ ...log, err: error }, 'journal could not record a rollback as done');
   }
 }

@@ -13,6 +13,8 @@ export interface FlowRequest {
   requestId: string;
   /** Aborted when the client goes away: in-flight calls are aborted and the flow fails. */
   signal: AbortSignal;
+  /** The caller's own deadline (a gRPC deadline), ms since the epoch: bounds the flow. */
+  deadline?: number;
 }
 
 export interface FlowSuccess {

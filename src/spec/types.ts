@@ -85,6 +85,36 @@ export interface Spec {
   flows: FlowSpec[];
   /** Secrets for `jwt()`: `jwt { key = "…" }` blocks, by name ("" for the default). */
   jwtKeys: JwtKeySpec[];
+  /** `journal { path | postgres … }`: where rollbacks are recorded (resilience). */
+  journal?: JournalSpec;
+  /** `flow_timeout = "30s"`: the deadline of every flow that sets none. */
+  flowTimeout?: Positioned<string>;
+}
+
+/** `retry { attempts backoff max_backoff idempotent }` on a service, method, resource or call. */
+export interface RetrySpec {
+  attempts?: Positioned<number>;
+  backoff?: Positioned<string>;
+  maxBackoff?: Positioned<string>;
+  /** The flow declares a POST/PATCH safe to repeat (sent with an Idempotency-Key). */
+  idempotent?: Positioned<boolean>;
+  pos: Pos;
+}
+
+/** `breaker { failures cool_down }` on a service. */
+export interface BreakerSpec {
+  failures?: Positioned<number>;
+  coolDown?: Positioned<string>;
+  pos: Pos;
+}
+
+/** `journal { path | postgres, schema, lease }`. */
+export interface JournalSpec {
+  path?: Positioned<string>;
+  postgres?: Positioned<string>;
+  schema?: Positioned<string>;
+  lease?: Positioned<string>;
+  pos: Pos;
 }
 
 export interface ListenerSpec {
@@ -115,6 +145,8 @@ export interface ServiceSpec {
   responseCodec?: Positioned<string>;
   options: Record<string, Positioned<HclValue>>;
   methods: MethodSpec[];
+  retry?: RetrySpec;
+  breaker?: BreakerSpec;
   pos: Pos;
 }
 
@@ -124,6 +156,7 @@ export interface MethodSpec {
   response?: Positioned<string>;
   /** `options { endpoint method timeout … }`. */
   options: Record<string, Positioned<HclValue>>;
+  retry?: RetrySpec;
   pos: Pos;
 }
 
@@ -175,6 +208,8 @@ export interface FlowSpec {
   forward?: ForwardSpec;
   /** Proxy only, in file order. */
   rewrites: RewriteSpec[];
+  /** `timeout = "5s"`: the deadline of the whole flow. */
+  timeout?: Positioned<string>;
   pos: Pos;
 }
 
@@ -214,6 +249,8 @@ export interface ResourceSpec {
   rollback?: CallSpec;
   error?: ErrorObjectSpec;
   onError?: OnErrorSpec;
+  /** `retry { }` of the resource: applies to its request. */
+  retry?: RetrySpec;
   pos: Pos;
 }
 
@@ -226,6 +263,8 @@ export interface CallSpec {
   options: Record<string, Positioned<HclValue>>;
   /** Body fields, nested messages and repeated blocks, in file order. */
   fields: FieldSpec[];
+  /** `retry { }` written inside the request or rollback block. */
+  retry?: RetrySpec;
   pos: Pos;
 }
 
