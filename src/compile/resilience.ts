@@ -109,10 +109,13 @@ export function rollbackRetry(call: CallPlan, own: RetrySpec | undefined, diagno
   return { ...base, keyed };
 }
 
-/** The flow's own `timeout`, else the global `flow_timeout`; undefined: no deadline. */
+/**
+ * The flow's own `timeout`, else the global `flow_timeout`; undefined: no deadline. An
+ * empty value (an unset `$VAR`) counts as not written.
+ */
 export function flowTimeout(flow: FlowSpec, spec: Spec, diagnostics: Diagnostics): number | undefined {
-  const own = flow.timeout ?? spec.flowTimeout;
-  if (!own) return undefined;
+  const own = flow.timeout?.value ? flow.timeout : spec.flowTimeout;
+  if (!own || own.value === '') return undefined;
   const ms = parseDuration(own.value);
   if (ms === undefined || ms <= 0) {
     diagnostics.error('MAESTRO_ERR_DURATION', own.pos, `invalid flow timeout "${own.value}"; write e.g. "5s"`);

@@ -9,7 +9,7 @@
  * 502/503/504 (a gRPC UNAVAILABLE is 503). The breaker also counts any other 5xx answer.
  * An open breaker fails at once with 503 naming the service; that is never retried.
  */
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, type CircuitBreakerPolicy, type RetryPolicy } from 'cockatiel';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, halfJitterGenerator, handleWhen, retry, type CircuitBreakerPolicy, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, PreparedCall, ServicePlan } from '../compile/plan.js';
 import { CallError } from '../errors.js';
@@ -79,7 +79,8 @@ export function withPolicies(call: CallPlan, invoke: PreparedCall, breakers: Bre
   if (!plan || plan.attempts <= 1) return attempt;
   const policy: RetryPolicy = retry(handleWhen(retryableError).orWhenResult(retryableResult), {
     maxAttempts: plan.attempts - 1,
-    backoff: new ExponentialBackoff({ initialDelay: plan.backoffMs, maxDelay: plan.maxBackoffMs }),
+    // Attempt n+1 waits between half and all of backoff × 2^(n-1), capped at max_backoff.
+    backoff: new ExponentialBackoff({ initialDelay: plan.backoffMs, maxDelay: plan.maxBackoffMs, generator: halfJitterGenerator }),
   });
   const once = attempt;
   return function retriedCall(out, signal) {
