@@ -66,12 +66,17 @@ export function withPolicies(call: CallPlan, invoke: PreparedCall, breakers: Bre
   const service = call.service.fullName;
   let attempt: PreparedCall = invoke;
   if (breaker) {
+    const open = (cause?: unknown): CallError =>
+      new CallError(`service ${service} is unavailable: its circuit breaker is open after repeated failures`, 503, { code: BREAKER_OPEN, cause });
     attempt = async function guardedCall(out, signal) {
+      // cockatiel queues calls behind the half-open trial; we fail them fast instead, so a
+      // slow trial cannot pile requests up.
+      if (breaker.state === CircuitState.HalfOpen) throw open();
       try {
         return await breaker.execute(() => invoke(out, signal));
       } catch (error) {
         if (!(error instanceof BrokenCircuitError)) throw error;
-        throw new CallError(`service ${service} is unavailable: its circuit breaker is open after repeated failures`, 503, { code: BREAKER_OPEN, cause: error });
+        throw open(error);
       }
     };
   }
