@@ -9,7 +9,7 @@ import type { FlowRequest } from './types.js';
 
 const GRPC_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
 // Answer a moment before the caller's own deadline, so it gets our 504 rather than its own timeout.
-const CALLER_MARGIN_MS = 20;
+const CALLER_MARGIN_MS = 50;
 
 /** `grpc-timeout` value → milliseconds, or undefined when malformed. */
 export function parseGrpcTimeout(value: string): number | undefined {
