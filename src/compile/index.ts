@@ -11,7 +11,7 @@ import { parseDuration, parseSize } from './duration.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
-import { applyServiceResilience, compileJournal } from './resilience.js';
+import { applyServiceResilience, compileJournal, globalFlowTimeout } from './resilience.js';
 
 export type * from './plan.js';
 
@@ -24,6 +24,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   const diagnostics = options.diagnostics ?? new Diagnostics();
   const services = compileServices(spec, schemas, diagnostics);
   applyServiceResilience(spec, services.services, diagnostics);
+  globalFlowTimeout(spec, diagnostics);
 
   const specs = new Map<string, FlowSpec>();
   for (const flow of spec.flows) {

@@ -114,11 +114,20 @@ export function rollbackRetry(call: CallPlan, own: RetrySpec | undefined, diagno
  * empty value (an unset `$VAR`) counts as not written.
  */
 export function flowTimeout(flow: FlowSpec, spec: Spec, diagnostics: Diagnostics): number | undefined {
-  const own = flow.timeout?.value ? flow.timeout : spec.flowTimeout;
-  if (!own || own.value === '') return undefined;
-  const ms = parseDuration(own.value);
+  if (!flow.timeout?.value) return checkTimeout(spec.flowTimeout, undefined); // reported once, by globalFlowTimeout
+  return checkTimeout(flow.timeout, diagnostics);
+}
+
+/** Checks `flow_timeout` once, used or not. */
+export function globalFlowTimeout(spec: Spec, diagnostics: Diagnostics): void {
+  checkTimeout(spec.flowTimeout, diagnostics);
+}
+
+function checkTimeout(value: Positioned<string> | undefined, diagnostics: Diagnostics | undefined): number | undefined {
+  if (!value || value.value === '') return undefined;
+  const ms = parseDuration(value.value);
   if (ms === undefined || ms <= 0) {
-    diagnostics.error('MAESTRO_ERR_DURATION', own.pos, `invalid flow timeout "${own.value}"; write e.g. "5s"`);
+    diagnostics?.error('MAESTRO_ERR_DURATION', value.pos, `invalid flow timeout "${value.value}"; write e.g. "5s"`);
     return undefined;
   }
   return ms;

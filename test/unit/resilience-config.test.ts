@@ -70,6 +70,7 @@ flow "f" {
       'main.hcl:5: retry attempts must be between 1 and 20, got 0',
       'main.hcl:6: invalid backoff "soon"; write e.g. "100ms" or "2s"',
       'main.hcl:10: breaker failures must be 1 or more, got 0',
+      'main.hcl:32: invalid flow timeout "later"; write e.g. "5s"',
       'main.hcl:39: max_backoff (1ms) is shorter than backoff',
       'main.hcl:35: invalid flow timeout "-1s"; write e.g. "5s"',
       'main.hcl:29: journal takes either path (SQLite) or postgres, not both',
