@@ -74,43 +74,65 @@ ${chain('saga', true)}
 ${chain('plain', false)}
 `);
 
-async function withDaemon(args, fn) {
-  const daemon = spawn(process.execPath, [bin, 'daemon', '--config', join(dir, 'config.hcl'), '--http', `127.0.0.1:${PORT}`, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+function startDaemon(port, args) {
+  const daemon = spawn(process.execPath, [bin, 'daemon', '--config', join(dir, 'config.hcl'), '--http', `127.0.0.1:${port}`, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  return { port, daemon };
+}
+async function ready(port) {
   for (let i = 0; i < 200; i++) {
-    try { await fetch(`http://127.0.0.1:${PORT}/readyz`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
   }
-  try {
-    return await fn();
-  } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-  }
+  throw new Error(`daemon on ${port} not ready`);
 }
+const run = (port, path, duration) => autocannon({ url: `http://127.0.0.1:${port}${path}`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', connections, duration });
 
-async function measure(path) {
-  const results = [];
-  for (let r = 0; r < rounds; r++) {
-    const out = await autocannon({ url: `http://127.0.0.1:${PORT}${path}`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', connections, duration: seconds });
-    results.push({ rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.errors + out.non2xx });
-  }
-  const median = (k) => results.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(results.length / 2)];
-  return { rps: median('rps'), p50: median('p50'), p99: median('p99'), errors: results.reduce((n, x) => n + x.errors, 0) };
-}
-
-const rows = [];
-const line = (name, m) => rows.push(`${name.padEnd(44)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}`);
-const memory = await withDaemon(['--journal', 'memory'], async () => ({ saga: await measure('/saga'), plain: await measure('/plain') }));
-const sqlite = await withDaemon(['--journal', `sqlite:${join(dir, 'journal.db')}`], async () => ({ saga: await measure('/saga'), plain: await measure('/plain') }));
-line('chain of 3 with rollbacks, --journal memory', memory.saga);
-line('chain of 3 with rollbacks, SQLite journal', sqlite.saga);
-line('chain of 3 without rollbacks, memory', memory.plain);
-line('chain of 3 without rollbacks, SQLite journal', sqlite.plain);
+// Every daemon runs at once; rounds are interleaved (each case once per round) so the
+// machine's drift spreads over all cases; a warm-up per case is not counted.
+const cases = [
+  { name: 'chain of 3 with rollbacks, --journal memory', port: PORT, path: '/saga' },
+  { name: 'chain of 3 with rollbacks, SQLite journal', port: PORT + 1, path: '/saga' },
+  { name: 'chain of 3 without rollbacks, --journal memory', port: PORT, path: '/plain' },
+  { name: 'chain of 3 without rollbacks, SQLite journal', port: PORT + 1, path: '/plain' },
+];
+const daemons = [startDaemon(PORT, ['--journal', 'memory']), startDaemon(PORT + 1, ['--journal', `sqlite:${join(dir, 'journal.db')}`])];
+const schema = `maestro_bench_${process.pid}`;
 if (process.env.MAESTRO_BENCH_PG) {
-  const pg = await withDaemon(['--journal', process.env.MAESTRO_BENCH_PG], async () => ({ saga: await measure('/saga') }));
-  line('chain of 3 with rollbacks, PostgreSQL journal', pg.saga);
+  // A schema of its own, dropped afterwards.
+  writeFileSync(join(dir, 'journal.hcl'), `journal {\n  postgres = "${process.env.MAESTRO_BENCH_PG}"\n  schema = "${schema}"\n}\n`);
+  daemons.push(startDaemon(PORT + 2, ['--config', join(dir, 'journal.hcl')]));
+  cases.push({ name: 'chain of 3 with rollbacks, PostgreSQL journal', port: PORT + 2, path: '/saga' });
 }
-console.log(`autocannon: ${connections} connections, ${rounds} rounds of ${seconds} s, medians`);
-for (const row of rows) console.log(row);
-console.log(`SQLite journal / memory, with rollbacks: ${(sqlite.saga.rps / memory.saga.rps).toFixed(2)}; without rollbacks: ${(sqlite.plain.rps / memory.plain.rps).toFixed(2)}`);
+try {
+  for (const d of daemons) await ready(d.port);
+  for (const c of cases) await run(c.port, c.path, 2);
+  const results = new Map(cases.map((c) => [c, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      const out = await run(c.port, c.path, seconds);
+      results.get(c).push({ rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.errors + out.non2xx });
+    }
+  }
+  const median = (list, k) => list.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  console.log(`autocannon: ${connections} connections, ${rounds} interleaved rounds of ${seconds} s, medians`);
+  const rps = [];
+  for (const c of cases) {
+    const list = results.get(c);
+    rps.push(median(list, 'rps'));
+    console.log(`${c.name.padEnd(48)} ${median(list, 'rps').toFixed(0).padStart(6)} req/s  p50 ${median(list, 'p50')} ms  p99 ${median(list, 'p99')} ms  errors ${list.reduce((n, x) => n + x.errors, 0)}`);
+  }
+  console.log(`SQLite journal / memory, with rollbacks: ${(rps[1] / rps[0]).toFixed(2)}; without rollbacks: ${(rps[3] / rps[2]).toFixed(2)}`);
+  if (rps[4] !== undefined) console.log(`PostgreSQL journal / memory, with rollbacks: ${(rps[4] / rps[0]).toFixed(2)}`);
+} finally {
+  for (const d of daemons) d.daemon.kill('SIGTERM');
+  await Promise.all(daemons.map((d) => new Promise((r) => (d.daemon.exitCode !== null ? r() : d.daemon.once('exit', r)))));
+  if (process.env.MAESTRO_BENCH_PG) {
+    const { default: postgres } = await import('pg');
+    const client = new postgres.Client({ connectionString: process.env.MAESTRO_BENCH_PG });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
 upstream.close();
 rmSync(dir, { recursive: true, force: true });
