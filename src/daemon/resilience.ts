@@ -39,7 +39,10 @@ export async function openJournal(plan: Plan, flag: string | undefined, cwd: str
     } catch (error) {
       logger.error({ err: error }, `${(error as Error).message}; flows with rollbacks answer 503 until it can be written`);
     }
-    journal.startRenewing((error) => logger.error({ err: error }, 'journal: lease could not be renewed'));
+    journal.startRenewing(
+      (error) => logger.error({ err: error }, 'journal: leases cannot be renewed; another instance may claim these records once they expire'),
+      () => logger.info('journal: leases renewed again'),
+    );
   }
 
   const recovery = new Recovery(journal, plan.flows, hooks);

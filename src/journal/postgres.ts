@@ -83,10 +83,24 @@ export class PostgresJournal implements Journal {
     }
   }
 
-  /** Renews this owner's leases every third of the lease, until close(). */
-  startRenewing(onError: (error: JournalError) => void): void {
+  /**
+   * Renews this owner's leases every third of the lease, until close(). `onError` hears
+   * the first failure of a series (not every one while the database stays down);
+   * `onRecovered` the first success after it.
+   */
+  startRenewing(onError: (error: JournalError) => void, onRecovered: () => void = () => {}): void {
+    let failing = false;
     this.renewer = setInterval(() => {
-      this.query('renew', this.sql.renew, [this.owner, this.lease]).catch(onError);
+      this.query('renew', this.sql.renew, [this.owner, this.lease]).then(
+        () => {
+          if (failing) onRecovered();
+          failing = false;
+        },
+        (error: JournalError) => {
+          if (!failing) onError(error);
+          failing = true;
+        },
+      );
     }, Math.max(50, Math.floor(this.leaseMs / 3)));
     this.renewer.unref();
   }

@@ -89,6 +89,14 @@ export function withPolicies(call: CallPlan, invoke: PreparedCall, breakers: Bre
   });
   const once = attempt;
   return function retriedCall(out, signal) {
-    return policy.execute(() => once(out, signal), signal);
+    const retried = policy.execute(() => once(out, signal), signal);
+    // cockatiel sleeps through its backoff even when the signal fires; the flow (deadline,
+    // client gone) must not wait for it. The abandoned retry then stops at its next attempt.
+    return new Promise<CallResult>((resolve, reject) => {
+      const onAbort = (): void => reject(new CallError(`call to ${service}.${call.method.name} aborted while waiting to retry`, 499, { code: 'MAESTRO_ERR_ABORTED' }));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      retried.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   };
 }
