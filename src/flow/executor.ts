@@ -70,6 +70,13 @@ export class Executor {
       this.scheduleRollbacks(flow, ctx, run.completed, journaled);
       return buildErrorResponse(failure, ctx, this.options.logger, flow, request.requestId);
     }
+    let result: FlowResult;
+    try {
+      result = this.answer(flow, ctx);
+    } catch (error) {
+      this.scheduleRollbacks(flow, ctx, run.completed, journaled);
+      return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
+    }
     if (journaled) {
       try {
         // Closed before the answer is sent: a restart must never compensate a flow that succeeded.
@@ -79,17 +86,17 @@ export class Executor {
         return buildErrorResponse({ node: undefined, status: 503, message: 'the rollback journal is unavailable; the flow was rolled back', cause: error }, ctx, this.options.logger, flow, request.requestId);
       }
     }
-    try {
-      if (flow.kind === 'proxy') {
-        return { ok: true, header: flow.forward ? evaluateNamed(flow.forward.header, ctx) : {}, body: undefined };
-      }
-      const output = flow.output;
-      if (!output) return { ok: true, header: {}, body: undefined };
-      return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
-    } catch (error) {
-      this.scheduleRollbacks(flow, ctx, run.completed, undefined);
-      return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
+    return result;
+  }
+
+  /** The success answer: the output (or a proxy's forward headers); throws when it cannot be built. */
+  private answer(flow: FlowPlan, ctx: ExecContext): FlowResult {
+    if (flow.kind === 'proxy') {
+      return { ok: true, header: flow.forward ? evaluateNamed(flow.forward.header, ctx) : {}, body: undefined };
     }
+    const output = flow.output;
+    if (!output) return { ok: true, header: {}, body: undefined };
+    return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
   }
 
   /**
