@@ -58,8 +58,8 @@ export class SqliteJournal implements Journal {
   private statements: Statements | undefined;
   private failure: JournalError | undefined;
   private failedAt = 0;
-  /** Runs opened by this process: their record row is written with their first step. */
-  private readonly runs = new Map<string, { flow: string; requestId: string; createdAt: number; written: boolean }>();
+  /** Runs opened by this process whose record row is not written yet (it goes with the first step). */
+  private readonly runs = new Map<string, { flow: string; requestId: string; createdAt: number }>();
 
   constructor(readonly path: string) {}
 
@@ -112,7 +112,7 @@ export class SqliteJournal implements Journal {
   open(flow: string, requestId: string): Promise<string> {
     return this.run('open', () => {
       const id = randomUUID();
-      this.runs.set(id, { flow, requestId, createdAt: Date.now(), written: false });
+      this.runs.set(id, { flow, requestId, createdAt: Date.now() });
       this.pending++;
       return id;
     });
@@ -122,12 +122,12 @@ export class SqliteJournal implements Journal {
     return this.run('step', (s) => {
       const run = this.runs.get(id);
       const payload = encodeValues(values);
-      if (run && !run.written) {
+      if (run) {
         this.db!.transaction(() => {
           s.open.run(id, run.flow, run.requestId, run.createdAt, this.owner);
           s.step.run(id, seq, resource, payload);
         })();
-        run.written = true;
+        this.runs.delete(id);
       } else {
         s.step.run(id, seq, resource, payload);
       }
@@ -139,9 +139,8 @@ export class SqliteJournal implements Journal {
   }
 
   finish(id: string): Promise<void> {
-    const run = this.runs.get(id);
-    if (run && !run.written) {
-      this.runs.delete(id);
+    if (this.runs.delete(id)) {
+      // Nothing was written for this run.
       this.pending = Math.max(0, this.pending - 1);
       return Promise.resolve();
     }
@@ -150,7 +149,6 @@ export class SqliteJournal implements Journal {
         s.finishSteps.run(id);
         s.finishRecord.run(id);
       })();
-      this.runs.delete(id);
       this.pending = Math.max(0, this.pending - 1);
     });
   }
