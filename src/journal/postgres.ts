@@ -47,7 +47,7 @@ export class PostgresJournal implements Journal {
   private readonly lease: string;
 
   constructor(url: string, readonly schema: string, readonly leaseMs: number, onPoolError: (error: Error) => void = () => {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
+    this.pool = new pg.Pool({ connectionString: url, max: 16, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
     // An idle client losing its server emits here; without a listener the process would die.
     this.pool.on('error', onPoolError);
     this.lease = `${leaseMs} milliseconds`;
