@@ -10,7 +10,7 @@
  *   daemon 3: (start) undo reservation 2 ─▶ …
  *
  * Each daemon both recovers the previous crash and suffers the next one, so 20 crashes
- * cost 21 starts; two chains run side by side to keep it short.
+ * cost 24 starts; four chains run side by side to keep it short.
  */
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { spawnMaestro, type DaemonProcess } from '../fixtures/resilience/process
 
 const CONFIG = fileURLToPath(new URL('../fixtures/resilience/crash.hcl', import.meta.url));
 const CRASHES = 20;
-const CHAINS = 2;
+const CHAINS = 4;
 
 async function chain(name: string, crashes: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'maestro-crash-'));
