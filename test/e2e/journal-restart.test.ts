@@ -5,6 +5,7 @@
  * sends it again, once the upstream is back, and closes the record.
  */
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -53,5 +54,36 @@ describe('journal: open at shutdown, run at the next start', () => {
     expect(undos).toEqual(['busy', 'busy', 'busy', 'busy', 'busy', 'ok']);
     await waitFor(async () => (await metrics(second)).includes('maestro_journal_pending{journal="sqlite"} 0'), 'the record to be closed');
     expect(await metrics(second)).toContain('maestro_rollbacks_total{flow="order",resource="reservation",outcome="ok"} 1');
+  });
+
+  it('keeps, and logs at error, a record whose flow no longer exists', async () => {
+    const store = await upstream((_req, res, seen) => {
+      if (seen.url === '/reservations') return sendJson(res, 200, { id: 'r-6', amount: 6 });
+      if (seen.url === '/charges') return sendJson(res, 402, { message: 'declined' });
+      return sendJson(res, 503, { message: 'busy' }); // the undo never succeeds here
+    });
+    const dir = configDir({ 'other.hcl': 'service "x" "Y" {\n  host = "http://127.0.0.1:1"\n}\n' });
+    const journal = `sqlite:${join(dir, 'journal.db')}`;
+    const first = await startDaemon({ config: CONFIG, env: { ...process.env, UPSTREAM: store.url }, http: '127.0.0.1:0', journal, logger: pino({ level: 'silent' }) });
+    cleanup(() => first.close());
+    expect((await postJson(`http://${first.addresses.http!}/orders`, { order: 'o-6' }, { 'x-request-id': 'gone-1' })).status).toBe(402);
+    await waitFor(() => store.seen.filter((s) => s.url.endsWith('/undo')).length === 5, 'the rollback to give up');
+    await first.close();
+
+    const logs: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const second = await startDaemon({ config: [join(dir, 'other.hcl')], env: process.env, http: '127.0.0.1:0', journal, logger: pino({ level: 'info' }, sink) });
+    cleanup(() => second.close());
+    await waitFor(() => logs.some((l) => l.level === 50 && l.requestId === 'gone-1'), 'the missing flow to be reported');
+    expect(logs.find((l) => l.level === 50 && l.requestId === 'gone-1')!.msg).toBe('journal: flow "order" no longer exists; its open compensations are kept');
+    await second.close();
+    const db = new Database(join(dir, 'journal.db'), { readonly: true });
+    expect(db.prepare('SELECT flow, request_id FROM journal_records').all()).toEqual([{ flow: 'order', request_id: 'gone-1' }]);
+    db.close();
   });
 });
