@@ -13,7 +13,10 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm rebuild better-sqlite3 && npm cache clean --force
+# The default rollback journal (SQLite) lives in ./maestro-data: writable by the daemon, kept in a volume.
+RUN mkdir -p /app/maestro-data && chown node:node /app/maestro-data
+VOLUME /app/maestro-data
 COPY --from=build /app/dist ./dist
 COPY examples ./examples
 USER node

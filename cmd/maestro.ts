@@ -11,6 +11,7 @@ import { loadPlan } from '../src/daemon/load.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { summarize } from '../src/daemon/summary.js';
 import { drawPlan, GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
+import { listJournal, migrateJournal } from '../src/journal/commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -29,10 +30,12 @@ program
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
+  .option('--journal <memory|sqlite:PATH|postgres://…>', 'rollback journal (overrides journal { }); default sqlite:./maestro-data/journal.db for flows with rollbacks')
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string; journal?: string }) => {
     try {
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
+        journal: opts.journal,
       });
       let stopping = false;
       const stop = (signal: string) => {
@@ -91,6 +94,29 @@ program
     } catch (error) {
       process.stderr.write(`graph: ${(error as Error).message}\n`);
       process.exitCode = 1;
+    }
+  });
+
+const journal = program.command('journal').description('the rollback journal: create its schema, list its open records');
+const journalOptions = (command: Command): Command => command
+  .option('-c, --config <file|glob...>', 'HCL files whose journal { } block to use')
+  .option('--journal <sqlite:PATH|postgres://…>', 'the journal (overrides the files); default sqlite:./maestro-data/journal.db')
+  .option('--schema <name>', 'PostgreSQL schema (default maestro, or journal { schema })');
+journalOptions(journal.command('migrate').description('create the journal\'s schema and tables (idempotent)'))
+  .action(async (opts: { config?: string[]; journal?: string; schema?: string }) => {
+    try {
+      process.stdout.write(`${await migrateJournal(opts)}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+journalOptions(journal.command('list').description('show the open records: compensations not yet run'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { config?: string[]; journal?: string; schema?: string; json?: boolean }) => {
+    try {
+      process.stdout.write(`${await listJournal(opts)}\n`);
+    } catch (error) {
+      fail(error);
     }
   });
 

@@ -17,7 +17,8 @@ import { compileStream } from './stream.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
 import { isHeaderName } from './http-names.js';
-import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RewritePlan, ServicePlan } from './plan.js';
+import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RetryPlan, RewritePlan, ServicePlan } from './plan.js';
+import { flowTimeout, requestRetry, rollbackRetry } from './resilience.js';
 import { upstreamTarget, type UpstreamTarget } from './upstream.js';
 import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Site } from './references.js';
 import type { ServiceTable } from './services.js';
@@ -94,6 +95,8 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     forward: compileForward(flow, scope, context),
     rewrites: compileRewrites(flow, diagnostics),
     pos: flow.pos,
+    timeoutMs: flowTimeout(flow, context.spec, diagnostics),
+    hasRollbacks: nodes.some((n) => n.rollback !== undefined),
   }, diagnostics);
 }
 
@@ -161,6 +164,9 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
   }
   const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
   const rollback = resource.rollback ? compileCall(resource.rollback, itemSite(rollbackSite), context) : undefined;
+  // Before compile freezes the plan (compile/freeze.ts).
+  if (call) (call as { retry?: RetryPlan }).retry = requestRetry(call, resource.request?.retry ?? resource.retry, context.diagnostics);
+  if (rollback) (rollback as { retry?: RetryPlan }).retry = rollbackRetry(rollback, resource.rollback?.retry, context.diagnostics);
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
   const node: NodeDraft = {
     index: info.index,

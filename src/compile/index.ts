@@ -18,6 +18,7 @@ import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
 import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
 import { checkStreamEndpoints } from './stream.js';
+import { applyServiceResilience, compileJournal, globalFlowTimeout } from './resilience.js';
 
 export type * from './plan.js';
 
@@ -29,6 +30,8 @@ export interface CompileOptions {
 export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOptions): { plan: Plan; diagnostics: Diagnostics } {
   const diagnostics = options.diagnostics ?? new Diagnostics();
   const services = compileServices(spec, schemas, diagnostics);
+  applyServiceResilience(spec, services.services, diagnostics);
+  globalFlowTimeout(spec, diagnostics);
 
   const specs = new Map<string, FlowSpec>();
   for (const flow of spec.flows) {
@@ -76,6 +79,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     functions: options.functions,
     warnings: diagnostics.warnings,
     traffic: compileTrafficStores(spec, diagnostics),
+    journal: compileJournal(spec.journal, diagnostics),
   };
   checkListenerClash(spec, diagnostics);
   return { plan: freezePlan(plan), diagnostics };

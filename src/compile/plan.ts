@@ -46,6 +46,8 @@ export interface ExecContext {
   requestId: string;
   /** `input.remote:address`: the client's IP address ('' when the listener has none). */
   remoteAddress: string;
+  /** Made on first use: the stem of this run's Idempotency-Keys (resilience). */
+  runId: string | undefined;
 }
 
 /** A compiled template or value: reads the context, returns the value. Built once. */
@@ -71,6 +73,10 @@ export interface ServicePlan {
   /** `rate_limit`, `max_in_flight`, `max_wait` of the service block, when any is set. */
   readonly limits?: ServiceLimitPlan;
   readonly pos?: Pos;
+  /** `retry { }` of the service: the default of its calls. */
+  readonly retry?: RetryPlan;
+  /** `breaker { }` of the service: one circuit breaker shared by all its calls. */
+  readonly breaker?: BreakerPlan;
 }
 
 /**
@@ -118,6 +124,30 @@ export interface TrafficPlan {
   cacheMaxBytes: number;
 }
 
+/** How a call is retried: only connection errors, 502, 503, 504 (gRPC UNAVAILABLE is 503). */
+export interface RetryPlan {
+  /** Attempts in all, the first included (1 = no retry). */
+  attempts: number;
+  /** First delay; each next one doubles, jittered, up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** The call is a POST/PATCH the flow declared safe to repeat: it carries an Idempotency-Key. */
+  keyed: boolean;
+}
+
+export interface BreakerPlan {
+  /** Consecutive failures that open the circuit. */
+  failures: number;
+  /** How long it stays open before one trial call is let through. */
+  coolDownMs: number;
+}
+
+/** Where rollbacks are recorded. */
+export type JournalPlan =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema: string; leaseMs: number };
+
 export interface MethodPlan {
   readonly name: string;
   /** HTTP method and path template (`/users/:id`), when the service is called over HTTP. */
@@ -132,6 +162,8 @@ export interface MethodPlan {
   /** A gRPC server-streaming (`returns (stream T)`) / client-streaming method. */
   readonly responseStream?: boolean;
   readonly requestStream?: boolean;
+  /** `retry { }` of the HCL method. */
+  readonly retry?: RetryPlan;
 }
 
 /** What one upstream call sends. */
@@ -176,6 +208,8 @@ export interface CallPlan {
   /** Service host + method path, parsed, when the service is called over HTTP with a host. */
   readonly http: UpstreamTarget | undefined;
   readonly pos: Pos;
+  /** Retry policy of this call; undefined: one attempt. */
+  readonly retry?: RetryPlan;
 }
 
 export interface OnErrorPlan {
@@ -278,6 +312,10 @@ export interface FlowPlan {
   /** Set when a resource calls a server-streaming method: the flow answers a stream. */
   readonly stream?: StreamPlan;
   readonly pos: Pos;
+  /** Deadline of the whole flow (its own `timeout`, else `flow_timeout`). */
+  readonly timeoutMs?: number;
+  /** Some node has a rollback: runs of this flow are journaled. */
+  readonly hasRollbacks?: boolean;
 }
 
 /**
@@ -362,4 +400,6 @@ export interface Plan {
   readonly warnings: readonly Diagnostic[];
   /** Traffic-control stores (issue 14); absent in plans built without compile. */
   readonly traffic?: TrafficPlan;
+  /** `journal { }`; undefined: the default (SQLite at ./maestro-data/journal.db). */
+  readonly journal?: JournalPlan;
 }

@@ -8,6 +8,7 @@ import type { HttpListenerSpec, JwtKeySpec, ListenerSpec, Positioned, Spec } fro
 import type { HclAttribute, HclBlock, HclBody } from './ast.js';
 import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
+import { buildJournal } from './resilience.js';
 import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
 import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
 import { buildCacheStore, buildRateLimitStore } from './traffic.js';
@@ -46,6 +47,10 @@ export class SpecBuilder {
       protobuffers: (a) => spec.protobuffers.push(...paths(a)),
       functions: (a) => spec.functions.push(...paths(a)),
       include: (a) => includes.push(...stringList(a, TOP, ctx)),
+      flow_timeout: (a) => {
+        const timeout = stringValue(a, TOP, ctx);
+        if (timeout && firstOnly(spec.flowTimeout, 'flow_timeout', a.pos, TOP, ctx)) spec.flowTimeout = timeout;
+      },
       openapi3: (a) => ctx.diagnostics.warn('MAESTRO_WARN_UNSUPPORTED', a.pos, 'openapi3 is not supported yet; ignored'),
     };
   }
@@ -66,6 +71,9 @@ export class SpecBuilder {
       graphql: listener('graphql'),
       prometheus: listener('prometheus'),
       admin: listener('admin'),
+      journal: (b) => {
+        if (firstOnly(spec.journal, 'journal block', b.pos, TOP, ctx)) spec.journal = buildJournal(b, ctx);
+      },
       service: (b) => push(spec.services, buildService(b, ctx)),
       services: (b) => spec.selects.push(...buildSelects(b, ctx)),
       discovery: (b) => push(spec.discovery, buildDiscovery(b, ctx)),

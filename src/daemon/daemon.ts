@@ -26,6 +26,8 @@ import { createTraffic } from '../traffic/index.js';
 import { TrafficMetrics } from './traffic-metrics.js';
 import { FlowStats } from './flow-stats.js';
 import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
+import { Breakers, withPolicies } from '../resilience/policies.js';
+import { openJournal, resilienceGauges } from './resilience.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -36,6 +38,8 @@ export interface DaemonOptions extends LoadPlanOptions {
   metrics?: string;
   logLevel?: string;
   logger?: Logger;
+  /** `--journal`: memory, sqlite:PATH or a postgres:// URL (overrides journal { }). */
+  journal?: string;
 }
 
 export interface Daemon {
@@ -60,8 +64,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = new Metrics();
   const trafficMetrics = new TrafficMetrics();
   const render = () => metrics.render() + trafficMetrics.render();
+  const hooks = rollbackHooks(plan.flows, metrics);
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   const meters: UpstreamMeters = new Map();
+  // Retries and circuit breakers (issue 10), around each attempt's metered call.
+  const breakers = new Breakers(logger);
   // Rate limits, service limits and response caches (issue 14), around the bound calls.
   const traffic = createTraffic(plan, logger, trafficMetrics);
   // Per-resource figures and the /flows page (#15). Served on the HTTP and metrics
@@ -71,12 +78,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
   const streamCaller = createGrpcStreamCaller();
   const runnable = bind(plan, callers, {
-    wrap: [(call, invoke) => meterCall(call, invoke, metrics, meters), traffic.wrapCall, flowStats.wrapCall],
+    wrap: [
+      (call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters), breakers),
+      traffic.wrapCall,
+      flowStats.wrapCall,
+    ],
     streams: streamCaller,
   });
   for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+  const journaling = await openJournal(plan, runnable, options.journal, options.cwd ?? process.cwd(), logger, { logger, ...hooks });
+  resilienceGauges(metrics, journaling.journal, breakers);
   await traffic.start();
-  const executor = new Executor({ logger, plan: runnable, ...rollbackHooks(plan.flows, metrics) });
+  const executor = new Executor({ logger, plan: runnable, ...hooks, journal: journaling.journal });
   const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
 
@@ -108,8 +121,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } catch (error) {
     await Promise.allSettled(listeners.map(([, l]) => l.close()));
     await traffic.close();
+    await journaling.close();
     throw error;
   }
+  journaling.start();
   ready = true;
   logger.info({ addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
 
@@ -123,6 +138,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ready = false;
         await Promise.allSettled(listeners.map(([, l]) => l.close()));
         await executor.drain();
+        // After the rollbacks: what is still open stays in the journal for the next start.
+        await journaling.close().catch((error: unknown) => logger.error({ err: error }, 'journal did not close cleanly'));
         await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
         await traffic.close();
         logger.info('maestro stopped');

@@ -67,7 +67,7 @@ export class Histogram {
 
 abstract class Family<T extends { labels: string }> {
   protected readonly series: T[] = [];
-  constructor(readonly name: string, readonly help: string, private readonly type: 'counter' | 'histogram') {}
+  constructor(readonly name: string, readonly help: string, private readonly type: 'counter' | 'histogram' | 'gauge') {}
   /** Makes a new series (the caller keeps it; nothing here deduplicates). */
   abstract create(labels: Labels): T;
   render(out: string[]): void {
@@ -118,6 +118,31 @@ export class HistogramFamily extends Family<Histogram> {
   }
 }
 
+/** A gauge read when rendered: `read` returns the current series (labels → value). */
+export class GaugeFamily extends Family<{ labels: string }> {
+  private readers: Array<() => Array<[Labels, number]>> = [];
+  constructor(name: string, help: string) {
+    super(name, help, 'gauge');
+  }
+  create(): { labels: string } {
+    throw new Error('gauges are read, not created');
+  }
+  /** Adds a source of series, read at every render. */
+  read(reader: () => Array<[Labels, number]>): void {
+    this.readers.push(reader);
+  }
+  override render(out: string[]): void {
+    super.render(out);
+    for (const reader of this.readers) {
+      for (const [labels, value] of reader()) {
+        const text = formatLabels(labels);
+        out.push(`${this.name}${text === '' ? '' : `{${text}}`} ${formatValue(value)}`);
+      }
+    }
+  }
+  protected renderSeries(): void {}
+}
+
 /**
  * Counters of one label set that differ only by status: one series per status, made
  * (and its label string built) the first time that status is seen.
@@ -143,10 +168,12 @@ export class Metrics {
   readonly upstreamDuration = new HistogramFamily('maestro_upstream_call_duration_seconds', 'Time of one upstream call, in seconds.');
   readonly rollbacks = new CounterFamily('maestro_rollbacks_total', 'Rollbacks run, by flow, resource and outcome (ok or failed).');
   readonly flowErrors = new CounterFamily('maestro_flow_errors_total', 'Flow requests answered with an error, by flow and status.');
+  readonly journalPending = new GaugeFamily('maestro_journal_pending', 'Journal records this instance holds open: flows with rollbacks in flight or compensations not yet done.');
+  readonly breakerState = new GaugeFamily('maestro_breaker_state', 'Circuit breaker of each upstream service: 0 closed, 1 open, 2 half-open.');
 
   render(): string {
     const out: string[] = [];
-    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors]) family.render(out);
+    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors, this.journalPending, this.breakerState]) family.render(out);
     return `${out.join('\n')}\n`;
   }
 }
