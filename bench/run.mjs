@@ -1,0 +1,141 @@
+// `npm run bench`: Maestro against a fast local upstream, as fractions of that upstream
+// called directly in the same run. Not a test: it asserts nothing and prints figures.
+//
+//   npm run build && npm run bench [-- --quick] [--rounds 3] [--seconds 5] [--connections 32]
+//                                     [--workers N] [--unpinned] [--only S1,S5]
+//
+// The daemon runs on core 0, the upstream (nginx) and the load generator (wrk, else
+// autocannon) on core 1 (taskset). Rounds are interleaved: each round runs the direct
+// upstream and every scenario once, so a slow spell on the shared machine hits them all.
+// Before each round the same CPU job is timed on each core; a round whose cores differ
+// by more than 20 % is discarded and run again. Figures are medians of the kept rounds.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startUpstream } from './lib/upstream.mjs';
+import { HAS_WRK, load } from './lib/load.mjs';
+import { calibrate, cpuSeconds, get, HAS_TASKSET, median, pinned, pinSelf, rssMb, waitFor } from './lib/proc.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const quick = flag('quick');
+const rounds = Number(option('rounds', 3));
+const seconds = Number(option('seconds', quick ? 1 : 5));
+const connections = Number(option('connections', 32));
+const workers = option('workers', undefined);
+const unpinned = flag('unpinned');
+const only = option('only', undefined)?.split(',');
+const DAEMON_CORE = unpinned ? undefined : 0;
+const LOAD_CORE = unpinned ? undefined : 1;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = fileURLToPath(new URL(option('bin', '../dist/cmd/maestro.js'), import.meta.url));
+const port = 19000 + Math.floor(Math.random() * 1000) * 4;
+
+if (!unpinned) pinSelf(LOAD_CORE);
+const upstream = await startUpstream({ core: LOAD_CORE, httpPort: port + 1, grpcPort: port + 2 });
+
+/** Spawns the daemon on `files`; resolves once `probe` answers 200, with the time it took. */
+async function startDaemon(files, listen, probe) {
+  const extra = workers ? ['--workers', workers] : [];
+  const env = { ...process.env, BENCH_LISTEN: listen, BENCH_HTTP: upstream.http, BENCH_GRPC: upstream.grpc };
+  const start = process.hrtime.bigint();
+  const child = spawn(...pinned(DAEMON_CORE, process.execPath, [bin, 'daemon', ...files.flatMap((f) => ['-c', f]), ...extra]), { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const ok = await waitFor(`http://${listen}${probe}`, 20000);
+  const startupS = Number(process.hrtime.bigint() - start) / 1e9;
+  if (!ok) throw new Error(`the daemon did not answer ${probe} within 20 s`);
+  return { child, startupS, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+const S1_FILES = ['bench/flows/services.hcl', 'bench/flows/s1-one-call.hcl'];
+const ALL_FILES = ['bench/flows/*.hcl'];
+
+// Start-up and idle memory: spawn → first 200 on /s1, then RSS after a second of idling.
+const startup = { s1: [], all: [], idleS1: [], idleAll: [] };
+for (let i = 0; i < 3; i++) {
+  for (const [key, files] of [['s1', S1_FILES], ['all', ALL_FILES]]) {
+    const listen = `127.0.0.1:${port + 3}`;
+    const d = await startDaemon(files, listen, '/s1/7');
+    startup[key].push(d.startupS);
+    await new Promise((r) => setTimeout(r, 1000));
+    startup[key === 's1' ? 'idleS1' : 'idleAll'].push(rssMb(d.child.pid));
+    await d.stop();
+  }
+}
+
+const listen = `127.0.0.1:${port}`;
+const daemon = await startDaemon(ALL_FILES, listen, '/s1/7');
+await new Promise((r) => setTimeout(r, 1000));
+const idleRss = rssMb(daemon.child.pid);
+
+const scenarios = [
+  { name: 'direct', url: `${upstream.http}/users/7`, direct: true },
+  { name: 'S1 one call', url: `http://${listen}/s1/7` },
+  { name: 'S2 three concurrent', url: `http://${listen}/s2/7` },
+  { name: 'S3 chain of three', url: `http://${listen}/s3/7` },
+  { name: 'S4 proxy', url: `http://${listen}/s4/users/7` },
+  { name: 'S5 gRPC', url: `http://${listen}/s5/7` },
+  { name: 'S6 twenty', url: `http://${listen}/s6/7` },
+  { name: 'direct c1', url: `${upstream.http}/users/7`, direct: true, connections: 1 },
+  { name: 'S1 c1', url: `http://${listen}/s1/7`, connections: 1 },
+].filter((s) => !only || s.direct || only.some((o) => s.name.startsWith(o)));
+
+// Every scenario must answer 200 before it is timed.
+for (const s of scenarios) {
+  const { status, body } = await get(s.url);
+  if (status !== 200) throw new Error(`${s.name}: ${s.url} answered ${status}: ${body.slice(0, 300)}`);
+}
+
+const results = new Map(scenarios.map((s) => [s.name, []]));
+let kept = 0;
+let discarded = 0;
+while (kept < rounds && discarded < rounds * 3) {
+  const c0 = calibrate(0);
+  const c1 = calibrate(1);
+  const spread = Math.abs(c0 - c1) / Math.min(c0, c1);
+  if (HAS_TASKSET && !unpinned && spread > 0.2) {
+    discarded++;
+    console.error(`round discarded: core 0 ${c0.toFixed(3)} s, core 1 ${c1.toFixed(3)} s for the same job`);
+    continue;
+  }
+  const round = [];
+  for (const s of scenarios) {
+    const cpu0 = cpuSeconds(daemon.child.pid);
+    let peak = 0;
+    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(daemon.child.pid)); }, 200);
+    const started = process.hrtime.bigint();
+    const r = await load(s.url, { seconds, connections: s.connections ?? connections, core: LOAD_CORE });
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    clearInterval(sampler);
+    peak = Math.max(peak, rssMb(daemon.child.pid));
+    round.push({ s, r: { ...r, cpu: s.direct ? NaN : (100 * (cpuSeconds(daemon.child.pid) - cpu0)) / wall, rss: s.direct ? NaN : peak } });
+  }
+  const direct = round.find((x) => x.s.name === 'direct').r.rps;
+  const directC1 = round.find((x) => x.s.name === 'direct c1')?.r.rps;
+  for (const { s, r } of round) results.get(s.name).push({ ...r, ratio: r.rps / (s.connections === 1 ? directC1 : direct) });
+  kept++;
+  console.error(`round ${kept} kept (cores ${c0.toFixed(3)} / ${c1.toFixed(3)} s)`);
+}
+
+await daemon.stop();
+upstream.close();
+
+const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+const lines = [
+  `maestro bench: ${kept} rounds kept, ${discarded} discarded; ${seconds} s per run; ${connections} connections (c1: 1); load ${HAS_WRK ? 'wrk -t1' : 'autocannon'}; upstream ${upstream.kind}`,
+  `pinning: ${HAS_TASKSET && !unpinned ? 'daemon core 0, upstream + load core 1 (taskset)' : 'none'}${workers ? `; --workers ${workers}` : ''}; node ${process.version}`,
+  '',
+  '| scenario | req/s | ratio to direct | p50 ms | p99 ms | daemon CPU % | daemon RSS MB (peak) | non-2xx/errors |',
+  '|---|---|---|---|---|---|---|---|',
+];
+for (const [name, list] of results) {
+  const m = (key) => median(list.map((x) => x[key]));
+  lines.push(`| ${name} | ${fmt(m('rps'))} | ${list[0]?.ratio !== undefined && !name.startsWith('direct') ? fmt(m('ratio'), 2) : '1'} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('cpu'))} | ${fmt(m('rss'), 1)} | ${list.reduce((a, x) => a + x.bad, 0)} |`);
+}
+lines.push('');
+lines.push(`start-up, spawn → first 200 (median of 3): S1-only config ${fmt(median(startup.s1), 3)} s, all bench flows ${fmt(median(startup.all), 3)} s`);
+lines.push(`idle RSS: S1-only config ${fmt(median(startup.idleS1), 1)} MB, all bench flows ${fmt(median(startup.idleAll), 1)} MB (bench daemon before load: ${fmt(idleRss, 1)} MB)`);
+console.log(lines.join('\n'));
