@@ -3,6 +3,7 @@
 //
 //   npm run build && npm run bench [-- --quick] [--rounds 3] [--seconds 5] [--connections 32]
 //                                     [--workers N] [--unpinned] [--only S1,S5]
+//   npm run bench -- --startup [--startup-runs 5] [--bin a.js,b.js]   start-up and idle RSS only
 //
 // The daemon runs on core 0, the upstream (nginx) and the load generator (wrk, else
 // autocannon) on core 1 (taskset). Rounds are interleaved: each round runs the direct
@@ -32,38 +33,60 @@ const DAEMON_CORE = unpinned ? undefined : 0;
 const LOAD_CORE = unpinned ? undefined : 1;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = fileURLToPath(new URL(option('bin', '../dist/cmd/maestro.js'), import.meta.url));
+// --bin a,b: entry points to compare (start-up only); the first one is benchmarked.
+const bins = option('bin', '../dist/cmd/maestro.js').split(',').map((b) => fileURLToPath(new URL(b, import.meta.url)));
+const bin = bins[0];
+const startupOnly = flag('startup');
+const startupRuns = Number(option('startup-runs', 3));
 const port = 19000 + Math.floor(Math.random() * 1000) * 4;
 
 if (!unpinned) pinSelf(LOAD_CORE);
 const upstream = await startUpstream({ core: LOAD_CORE, httpPort: port + 1, grpcPort: port + 2 });
 
 /** Spawns the daemon on `files`; resolves once `probe` answers 200, with the time it took. */
-async function startDaemon(files, listen, probe) {
+async function startDaemon(files, listen, probe, entry = bin) {
   const extra = workers ? ['--workers', workers] : [];
   const env = { ...process.env, BENCH_LISTEN: listen, BENCH_HTTP: upstream.http, BENCH_GRPC: upstream.grpc };
   const start = process.hrtime.bigint();
-  const child = spawn(...pinned(DAEMON_CORE, process.execPath, [bin, 'daemon', ...files.flatMap((f) => ['-c', f]), ...extra]), { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(...pinned(DAEMON_CORE, process.execPath, [entry, 'daemon', ...files.flatMap((f) => ['-c', f]), ...extra]), { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const ok = await waitFor(`http://${listen}${probe}`, 20000);
   const startupS = Number(process.hrtime.bigint() - start) / 1e9;
+  // CPU the daemon spent to get there: less at the mercy of a loaded machine than wall time.
+  const startupCpu = cpuSeconds(child.pid);
   if (!ok) throw new Error(`the daemon did not answer ${probe} within 20 s`);
-  return { child, startupS, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+  return { child, startupS, startupCpu, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
 const S1_FILES = ['bench/flows/services.hcl', 'bench/flows/s1-one-call.hcl'];
 const ALL_FILES = ['bench/flows/*.hcl'];
 
 // Start-up and idle memory: spawn → first 200 on /s1, then RSS after a second of idling.
-const startup = { s1: [], all: [], idleS1: [], idleAll: [] };
-for (let i = 0; i < 3; i++) {
-  for (const [key, files] of [['s1', S1_FILES], ['all', ALL_FILES]]) {
-    const listen = `127.0.0.1:${port + 3}`;
-    const d = await startDaemon(files, listen, '/s1/7');
-    startup[key].push(d.startupS);
-    await new Promise((r) => setTimeout(r, 1000));
-    startup[key === 's1' ? 'idleS1' : 'idleAll'].push(rssMb(d.child.pid));
-    await d.stop();
+// With several --bin, their runs are interleaved so they see the same machine.
+const startup = new Map(bins.map((b) => [b, { s1: [], all: [], cpuS1: [], cpuAll: [], idleS1: [], idleAll: [] }]));
+for (let i = 0; i < startupRuns; i++) {
+  for (const entry of bins) {
+    for (const [key, files] of [['s1', S1_FILES], ['all', ALL_FILES]]) {
+      const d = await startDaemon(files, `127.0.0.1:${port + 3}`, '/s1/7', entry);
+      const figures = startup.get(entry);
+      figures[key].push(d.startupS);
+      figures[key === 's1' ? 'cpuS1' : 'cpuAll'].push(d.startupCpu);
+      await new Promise((r) => setTimeout(r, 1000));
+      figures[key === 's1' ? 'idleS1' : 'idleAll'].push(rssMb(d.child.pid));
+      await d.stop();
+    }
   }
+}
+const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+const startupLines = [];
+for (const [entry, f] of startup) {
+  const name = bins.length > 1 ? `${entry}: ` : '';
+  startupLines.push(`${name}start-up, spawn → first 200 (median of ${startupRuns}): S1-only config ${fmt(median(f.s1), 3)} s, all bench flows ${fmt(median(f.all), 3)} s; daemon CPU until then ${fmt(median(f.cpuS1), 2)} s / ${fmt(median(f.cpuAll), 2)} s`);
+  startupLines.push(`${name}idle RSS: S1-only config ${fmt(median(f.idleS1), 1)} MB, all bench flows ${fmt(median(f.idleAll), 1)} MB`);
+}
+if (startupOnly) {
+  upstream.close();
+  console.log(startupLines.join('\n'));
+  process.exit(0);
 }
 
 const listen = `127.0.0.1:${port}`;
@@ -123,7 +146,6 @@ while (kept < rounds && discarded < rounds * 3) {
 await daemon.stop();
 upstream.close();
 
-const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 const lines = [
   `maestro bench: ${kept} rounds kept, ${discarded} discarded; ${seconds} s per run; ${connections} connections (c1: 1); load ${HAS_WRK ? 'wrk -t1' : 'autocannon'}; upstream ${upstream.kind}`,
   `pinning: ${HAS_TASKSET && !unpinned ? 'daemon core 0, upstream + load core 1 (taskset)' : 'none'}${workers ? `; --workers ${workers}` : ''}; node ${process.version}`,
@@ -136,6 +158,6 @@ for (const [name, list] of results) {
   lines.push(`| ${name} | ${fmt(m('rps'))} | ${list[0]?.ratio !== undefined && !name.startsWith('direct') ? fmt(m('ratio'), 2) : '1'} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('cpu'))} | ${fmt(m('rss'), 1)} | ${list.reduce((a, x) => a + x.bad, 0)} |`);
 }
 lines.push('');
-lines.push(`start-up, spawn → first 200 (median of 3): S1-only config ${fmt(median(startup.s1), 3)} s, all bench flows ${fmt(median(startup.all), 3)} s`);
-lines.push(`idle RSS: S1-only config ${fmt(median(startup.idleS1), 1)} MB, all bench flows ${fmt(median(startup.idleAll), 1)} MB (bench daemon before load: ${fmt(idleRss, 1)} MB)`);
+lines.push(...startupLines);
+lines.push(`idle RSS of the bench daemon before load: ${fmt(idleRss, 1)} MB`);
 console.log(lines.join('\n'));

@@ -8,16 +8,12 @@ import type { Plan } from '../compile/plan.js';
 import { ConfigError } from '../errors.js';
 import { Executor } from '../flow/executor.js';
 import type { Caller } from '../transport/caller.js';
-import { createHttpCaller } from '../transport/http/caller.js';
-import { createHttpListener } from '../transport/http/listener.js';
-import { createGrpcCaller } from '../transport/grpc/caller.js';
-import { createGrpcListener } from '../transport/grpc/listener.js';
-import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
+import { loadCallers } from './transports.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -51,7 +47,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = new Metrics();
   const render = () => metrics.render();
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
+  const callers = await loadCallers(plan, logger);
   bindCallers(plan, callers, logger, metrics);
   const flowErrors: FlowErrorCounters = new Map();
 
@@ -62,16 +58,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
+    // Listener modules are imported only when a listener is configured (start-up, memory).
+    const { createHttpListener } = await import('../transport/http/listener.js');
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
     const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
+    const { createGrpcListener } = await import('../transport/grpc/listener.js');
     listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
+    const { createGraphqlListener } = await import('../transport/graphql/listener.js');
     listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
   }
   const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
