@@ -13,7 +13,8 @@ type CallerFactory = (logger: Logger) => Promise<Caller>;
 /** Transport name → how to build its caller; a transport not listed is not served yet. */
 const CALLERS: ReadonlyMap<string, CallerFactory> = new Map<string, CallerFactory>([
   ['http', async (logger) => (await import('../transport/http/caller.js')).createHttpCaller({ logger })],
-  ['grpc', async (logger) => (await import('../transport/grpc/caller.js')).createGrpcCaller({ logger })],
+  // node:http2 rather than grpc-js: half the CPU per call (notes/perf.md).
+  ['grpc', async (logger) => (await import('../transport/grpc/h2-caller.js')).createH2GrpcCaller({ logger })],
 ]);
 
 /** The callers of every transport some call or rollback of the plan uses, and only those. */
