@@ -65,13 +65,32 @@ export function requestParams(request: FastifyRequest, wildcard: string | undefi
   return params;
 }
 
+// One controller per client connection, shared by the requests it carries one after the
+// other: the client going away is the connection closing. A new AbortController per
+// request was a visible share of a one-call flow's profile (notes/perf.md).
+const connectionSignals = new WeakMap<object, AbortController>();
+
 /**
- * Aborted when the client goes away before the answer is written. `res` 'close' fires
- * on both a finished reply and a dropped connection; `writableFinished` tells them apart.
+ * Aborted when the client goes away before the answer is written. Over HTTP/1.1 that is
+ * the connection closing; callers remove their listeners when their call ends, so a
+ * connection closing between requests aborts nothing. Without a socket (HTTP/2 streams,
+ * injected requests), `res` 'close' before `writableFinished` tells a dropped answer.
  */
 export function clientSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
   const res = reply.raw;
+  const socket = res.socket;
+  if (socket && (res as { stream?: unknown }).stream === undefined) {
+    let controller = connectionSignals.get(socket);
+    if (!controller || controller.signal.aborted) {
+      if (socket.destroyed) return AbortSignal.abort(); // gone already: 'close' has fired
+      const created = new AbortController();
+      controller = created;
+      connectionSignals.set(socket, created);
+      socket.once('close', () => created.abort());
+    }
+    return controller.signal;
+  }
+  const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });
