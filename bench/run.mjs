@@ -4,6 +4,7 @@
 //   npm run build && npm run bench [-- --quick] [--rounds 3] [--seconds 5] [--connections 32]
 //                                     [--workers N] [--unpinned] [--only S1,S5]
 //   npm run bench -- --startup [--startup-runs 5] [--bin a.js,b.js]   start-up and idle RSS only
+//   npm run bench -- --bin a.js,b.js   compares builds: a daemon each, loaded in turn every round
 //
 // The daemon runs on core 0, the upstream (nginx) and the load generator (wrk, else
 // autocannon) on core 1 (taskset). Rounds are interleaved: each round runs the direct
@@ -33,7 +34,7 @@ const DAEMON_CORE = unpinned ? undefined : 0;
 const LOAD_CORE = unpinned ? undefined : 1;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// --bin a,b: entry points to compare (start-up only); the first one is benchmarked.
+// --bin a,b: builds to compare (entry scripts), each measured in the same rounds.
 const bins = option('bin', '../dist/bundle/maestro.js').split(',').map((b) => fileURLToPath(new URL(b, import.meta.url)));
 const bin = bins[0];
 const startupOnly = flag('startup');
@@ -89,21 +90,29 @@ if (startupOnly) {
   process.exit(0);
 }
 
-const listen = `127.0.0.1:${port}`;
-const daemon = await startDaemon(ALL_FILES, listen, '/s1/7');
+// With several --bin, each gets a daemon of its own (idle while another is loaded) and
+// every round loads each in turn, so their figures come from the same minutes.
+const daemons = [];
+for (const [i, entry] of bins.entries()) {
+  const listen = `127.0.0.1:${port + 10 + i}`;
+  const d = await startDaemon(ALL_FILES, listen, '/s1/7', entry);
+  daemons.push({ ...d, listen, label: bins.length > 1 ? ` [${i + 1}]` : '' });
+}
 await new Promise((r) => setTimeout(r, 1000));
-const idleRss = rssMb(daemon.child.pid);
+const idleRss = rssMb(daemons[0].child.pid);
 
 const scenarios = [
   { name: 'direct', url: `${upstream.http}/users/7`, direct: true },
-  { name: 'S1 one call', url: `http://${listen}/s1/7` },
-  { name: 'S2 three concurrent', url: `http://${listen}/s2/7` },
-  { name: 'S3 chain of three', url: `http://${listen}/s3/7` },
-  { name: 'S4 proxy', url: `http://${listen}/s4/users/7` },
-  { name: 'S5 gRPC', url: `http://${listen}/s5/7` },
-  { name: 'S6 twenty', url: `http://${listen}/s6/7` },
+  ...daemons.flatMap(({ listen, label, child }) => [
+    { name: `S1 one call${label}`, url: `http://${listen}/s1/7`, pid: child.pid },
+    { name: `S2 three concurrent${label}`, url: `http://${listen}/s2/7`, pid: child.pid },
+    { name: `S3 chain of three${label}`, url: `http://${listen}/s3/7`, pid: child.pid },
+    { name: `S4 proxy${label}`, url: `http://${listen}/s4/users/7`, pid: child.pid },
+    { name: `S5 gRPC${label}`, url: `http://${listen}/s5/7`, pid: child.pid },
+    { name: `S6 twenty${label}`, url: `http://${listen}/s6/7`, pid: child.pid },
+  ]),
   { name: 'direct c1', url: `${upstream.http}/users/7`, direct: true, connections: 1 },
-  { name: 'S1 c1', url: `http://${listen}/s1/7`, connections: 1 },
+  ...daemons.map(({ listen, label, child }) => ({ name: `S1 c1${label}`, url: `http://${listen}/s1/7`, connections: 1, pid: child.pid })),
 ].filter((s) => !only || s.direct || only.some((o) => s.name.startsWith(o)));
 
 // Every scenario must answer 200 before it is timed.
@@ -126,15 +135,16 @@ while (kept < rounds && discarded < rounds * 3) {
   }
   const round = [];
   for (const s of scenarios) {
-    const cpu0 = cpuSeconds(daemon.child.pid);
+    const pid = s.pid ?? daemons[0].child.pid;
+    const cpu0 = cpuSeconds(pid);
     let peak = 0;
-    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(daemon.child.pid)); }, 200);
+    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(pid)); }, 200);
     const started = process.hrtime.bigint();
     const r = await load(s.url, { seconds, connections: s.connections ?? connections, core: LOAD_CORE });
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
-    peak = Math.max(peak, rssMb(daemon.child.pid));
-    const cpu = s.direct ? NaN : (100 * (cpuSeconds(daemon.child.pid) - cpu0)) / wall;
+    peak = Math.max(peak, rssMb(pid));
+    const cpu = s.direct ? NaN : (100 * (cpuSeconds(pid) - cpu0)) / wall;
     // Requests per second of daemon CPU: on a loaded machine the daemon gets a varying
     // share of its core, and this figure moves much less than req/s does.
     round.push({ s, r: { ...r, cpu, rss: s.direct ? NaN : peak, perCpu: s.direct ? NaN : r.rps / (cpu / 100) } });
@@ -146,7 +156,7 @@ while (kept < rounds && discarded < rounds * 3) {
   console.error(`round ${kept} kept (cores ${c0.toFixed(3)} / ${c1.toFixed(3)} s)`);
 }
 
-await daemon.stop();
+for (const d of daemons) await d.stop();
 upstream.close();
 
 const lines = [
@@ -163,4 +173,5 @@ for (const [name, list] of results) {
 lines.push('');
 lines.push(...startupLines);
 lines.push(`idle RSS of the bench daemon before load: ${fmt(idleRss, 1)} MB`);
+if (bins.length > 1) bins.forEach((b, i) => lines.push(`[${i + 1}] ${b}`));
 console.log(lines.join('\n'));
