@@ -163,12 +163,12 @@ const lines = [
   `maestro bench: ${kept} rounds kept, ${discarded} discarded; ${seconds} s per run; ${connections} connections (c1: 1); load ${HAS_WRK ? 'wrk -t1' : 'autocannon'}; upstream ${upstream.kind}`,
   `pinning: ${HAS_TASKSET && !unpinned ? 'daemon core 0, upstream + load core 1 (taskset)' : 'none'}${workers ? `; --workers ${workers}` : ''}; node ${process.version}`,
   '',
-  '| scenario | req/s | ratio to direct | p50 ms | p99 ms | daemon CPU % | req per daemon CPU-second | daemon RSS MB (peak) | non-2xx/errors |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| scenario | req/s | ratio to direct | p50 ms | p99 ms | daemon CPU % | req per daemon CPU-second | daemon RSS MB (peak) | non-2xx | socket errors, timeouts |',
+  '|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const [name, list] of results) {
   const m = (key) => median(list.map((x) => x[key]));
-  lines.push(`| ${name} | ${fmt(m('rps'))} | ${list[0]?.ratio !== undefined && !name.startsWith('direct') ? fmt(m('ratio'), 2) : '1'} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('cpu'))} | ${fmt(m('perCpu'))} | ${fmt(m('rss'), 1)} | ${list.reduce((a, x) => a + x.bad, 0)} |`);
+  lines.push(`| ${name} | ${fmt(m('rps'))} | ${list[0]?.ratio !== undefined && !name.startsWith('direct') ? fmt(m('ratio'), 2) : '1'} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('cpu'))} | ${fmt(m('perCpu'))} | ${fmt(m('rss'), 1)} | ${list.reduce((a, x) => a + x.bad, 0)} | ${list.reduce((a, x) => a + x.socket, 0)} |`);
 }
 lines.push('');
 lines.push(...startupLines);

@@ -23,10 +23,11 @@ function runWrk(url, { seconds, connections, core }) {
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
       const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
       const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
-      const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
-        + Number(/Socket errors:.*?connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
+      const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      // wrk counts a request still unanswered after 2 s as a timeout (a starved daemon).
+      const socket = Number(/Socket errors:.*?connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
       if (!Number.isFinite(rps)) reject(new Error(`wrk said: ${out}`));
-      else resolve({ rps, p50, p99, bad });
+      else resolve({ rps, p50, p99, bad, socket });
     });
   });
 }
@@ -38,7 +39,8 @@ async function runAutocannon(url, { seconds, connections }) {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    bad: result.non2xx + result.errors + result.timeouts,
+    bad: result.non2xx,
+    socket: result.errors + result.timeouts,
   };
 }
 
