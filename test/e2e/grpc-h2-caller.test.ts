@@ -67,6 +67,7 @@ describe('gRPC caller on node:http2', () => {
       const trailers = new grpc.Metadata();
       trailers.set('x-trailer', 'late');
       if (id === 'missing') return callback({ code: grpc.status.NOT_FOUND, details: 'no item 50% off', metadata: trailers });
+      if (id === 'huge') return callback(null, Buffer.from(item.encode({ id, name: 'x'.repeat(5 * 1024 * 1024) }).finish()), trailers);
       callback(null, Buffer.from(item.encode({ id, stock: 3 }).finish()), trailers);
     };
     for (const credentials of [grpc.ServerCredentials.createInsecure(), grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }])]) {
@@ -156,6 +157,16 @@ describe('gRPC caller on node:http2', () => {
     const notGrpc = await prepare(caller, raw)(out('n'), signal());
     expect(notGrpc.status).toBe(501);
     expect(notGrpc.body).toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+  });
+
+  it('refuses an answer above 4 MiB as RESOURCE_EXHAUSTED (429), as grpc-js does', async () => {
+    const caller = createH2GrpcCaller();
+    closers.push(() => caller.close());
+    const result = await prepare(caller, plain)(out('huge'), signal());
+    expect(result.status).toBe(429);
+    expect(result.body).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    // The connection is still usable afterwards.
+    expect((await prepare(caller, plain)(out('after'), signal())).status).toBe(200);
   });
 
   it('dials a resolver-style target (unix:///) through grpc-js', async () => {

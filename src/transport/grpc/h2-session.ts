@@ -32,6 +32,9 @@ export interface H2SessionOptions {
   tls?: SecureClientSessionOptions;
 }
 
+/** The largest answer accepted, as grpc-js's default grpc.max_receive_message_length. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 // Answer headers grpc-js does not expose as metadata; the rest reaches the flow.
 const NOT_METADATA = new Set([':status', 'content-type', 'grpc-status', 'grpc-message', 'grpc-encoding', 'grpc-accept-encoding', 'content-length', 'te', 'trailer']);
 
@@ -78,6 +81,9 @@ export class H2Session {
       try {
         stream = session.request(headers, { endStream: false });
       } catch (error) {
+        // Out of stream ids, or the session died under us: the next call opens a new one.
+        if (this.session === session) this.session = undefined;
+        session.close();
         resolve(failed(Code.UNAVAILABLE, (error as Error).message));
         return;
       }
@@ -134,6 +140,7 @@ function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) 
   const chunks: Buffer[] = [];
   let received = 0;
   let error: Error | undefined;
+  let tooLarge = false;
 
   stream.on('response', (incoming) => {
     httpStatus = Number(incoming[':status']);
@@ -146,13 +153,21 @@ function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) 
     copyMetadata(trailers, headers);
   });
   stream.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
     received += chunk.length;
+    if (received > MAX_MESSAGE_BYTES + 5) {
+      // Bounded as grpc-js bounds it (4 MiB by default): stop reading, answer RESOURCE_EXHAUSTED.
+      tooLarge = true;
+      chunks.length = 0;
+      stream.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    chunks.push(chunk);
   });
   stream.on('error', (e: Error) => {
     error = e;
   });
   stream.on('close', () => {
+    if (tooLarge) return resolve({ code: Code.RESOURCE_EXHAUSTED, details: `received a message larger than ${MAX_MESSAGE_BYTES} bytes`, headers, message: undefined });
     if (statusHeaders !== undefined) {
       const code = Number(statusHeaders['grpc-status']);
       const details = decodeMessage(statusHeaders['grpc-message']);
