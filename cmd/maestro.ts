@@ -6,9 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../src/errors.js';
-import { loadPlan } from '../src/daemon/load.js';
-import { startDaemon } from '../src/daemon/daemon.js';
-import { summarize } from '../src/daemon/summary.js';
 import { isWorker, parseWorkers, runPrimary, signalReady } from '../src/daemon/workers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,6 +33,8 @@ program
         runPrimary(workers, (line) => process.stderr.write(`maestro: ${line}\n`));
         return;
       }
+      // Imported here, not at the top: the --workers primary and --help never load it.
+      const { startDaemon } = await import('../src/daemon/daemon.js');
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
       });
@@ -67,6 +66,7 @@ program
   .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
   .option('--proto <file|glob...>', 'extra .proto files or globs')
   .action(async (opts: { config: string[]; proto?: string[] }) => {
+    const [{ loadPlan }, { summarize }] = await Promise.all([import('../src/daemon/load.js'), import('../src/daemon/summary.js')]);
     const { plan, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
     for (const d of diagnostics.items) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (!plan) {
