@@ -10,6 +10,7 @@ import { constants, type OutgoingHttpHeaders, type SecureClientSessionOptions } 
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
+import { watchAbort } from '../abort-watch.js';
 import type { Caller } from '../caller.js';
 import { Code } from './codes.js';
 import { H2Session, type UnaryOutcome } from './h2-session.js';
@@ -86,8 +87,7 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
       timedOut = true;
       cancel?.();
     }, timeoutMs);
-    const onAbort = (): void => cancel?.();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unwatch = watchAbort(signal, () => cancel?.());
     let outcome: UnaryOutcome;
     try {
       outcome = await session.unary(path, headers, payload, timeoutMs, (stream) => {
@@ -95,7 +95,7 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
       });
     } finally {
       if (timer !== undefined) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      unwatch();
     }
     if (timedOut) throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(outcome) });
     if (signal.aborted) throw aborted(what, outcome);

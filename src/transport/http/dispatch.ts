@@ -9,6 +9,7 @@
  *            ─▶ onResponseData × n ─▶ onResponseEnd ─▶ {status, headers, bytes}
  */
 import type { Dispatcher } from 'undici';
+import { watchAbort } from '../abort-watch.js';
 
 export interface DispatchAnswer {
   status: number;
@@ -48,16 +49,16 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private length = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onAbort = (): void => this.stop(new DispatchAborted());
+  private readonly unwatch: () => void;
 
   constructor(
-    private readonly signal: AbortSignal,
+    signal: AbortSignal,
     timeoutMs: number | undefined,
     private readonly resolve: (answer: DispatchAnswer) => void,
     private readonly reject: (error: Error) => void,
   ) {
     if (timeoutMs !== undefined) this.timer = setTimeout(() => this.stop(new DispatchTimeout(timeoutMs)), timeoutMs);
-    signal.addEventListener('abort', this.onAbort);
+    this.unwatch = watchAbort(signal, () => this.stop(new DispatchAborted()));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -96,7 +97,7 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
 
   private cleanUp(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.unwatch();
   }
 }
 
