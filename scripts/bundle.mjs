@@ -3,7 +3,6 @@
 // dynamic imports), so a configuration still loads only the transports it uses.
 // Why: resolving and compiling ~600 small CommonJS and ESM files was most of start-up
 // (bench: daemon CPU until the first 200 went from 0.48 s to about 0.32 s, idle RSS fell).
-// web-tree-sitter stays external: it finds its .wasm next to its own module file.
 import { chmodSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -23,7 +22,10 @@ await build({
   minifySyntax: true,
   keepNames: true,
   sourcemap: 'linked',
-  external: ['web-tree-sitter'],
+  // These find files next to their own modules at run time (__dirname): web-tree-sitter its
+  // .wasm, grpc-js, proto-loader and reflection their .proto files, pino its transport
+  // worker. Bundled, they would look in dist/bundle/ and fail.
+  external: ['web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino'],
   // CommonJS packages inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);" },
   logLevel: 'warning',
