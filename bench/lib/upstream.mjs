@@ -64,6 +64,11 @@ export async function startUpstream({ core, httpPort, grpcPort }) {
     writeFileSync(join(dir, 'www', 'maestro.bench.Upstream', 'Get'), grpcFrame());
     writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, httpPort, grpcPort));
     const child = spawn(...pinned(core, nginx, ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]), { stdio: 'ignore' });
+    // Also when the bench dies of an exception: nginx must not outlive it.
+    process.once('exit', () => {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    });
     await waitFor(`http://127.0.0.1:${httpPort}/ready`, 5000);
     return {
       kind: 'nginx (1 worker)', http: `http://127.0.0.1:${httpPort}`, grpc: `127.0.0.1:${grpcPort}`, pid: child.pid,
