@@ -7,11 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../src/errors.js';
-import { loadPlan } from '../src/daemon/load.js';
-import { startDaemon } from '../src/daemon/daemon.js';
-import { summarize } from '../src/daemon/summary.js';
-import { drawPlan, GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
-import { listJournal, migrateJournal } from '../src/journal/commands.js';
+import { GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
+import { isWorker, parseWorkers, runPrimary, signalReady } from '../src/daemon/workers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -31,8 +28,16 @@ program
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
   .option('--journal <memory|sqlite:PATH|postgres://…>', 'rollback journal (overrides journal { }); default sqlite:./maestro-data/journal.db for flows with rollbacks')
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string; journal?: string }) => {
+  .option('--workers <n|auto>', 'serve from N processes sharing the ports (node:cluster); auto = one per core', '1')
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string; journal?: string; workers: string }) => {
     try {
+      const workers = isWorker() ? 1 : parseWorkers(opts.workers);
+      if (workers > 1) {
+        runPrimary(workers, (line) => process.stderr.write(`maestro: ${line}\n`));
+        return;
+      }
+      // Imported here, not at the top: the --workers primary and --help never load it.
+      const { startDaemon } = await import('../src/daemon/daemon.js');
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
         journal: opts.journal,
@@ -53,6 +58,7 @@ program
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      signalReady();
     } catch (error) {
       fail(error);
     }
@@ -64,6 +70,7 @@ program
   .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
   .option('--proto <file|glob...>', 'extra .proto files or globs')
   .action(async (opts: { config: string[]; proto?: string[] }) => {
+    const [{ loadPlan }, { summarize }] = await Promise.all([import('../src/daemon/load.js'), import('../src/daemon/summary.js')]);
     const { plan, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
     for (const d of diagnostics.items) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (!plan) {
@@ -82,6 +89,7 @@ program
   .option('--flow <name>', 'only this flow or proxy (default: all, one subgraph each)')
   .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
   .action(async (opts: { config: string[]; proto?: string[]; flow?: string; format: GraphFormat }) => {
+    const [{ loadPlan }, { drawPlan }] = await Promise.all([import('../src/daemon/load.js'), import('../src/graph/index.js')]);
     const { plan, spec, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
     for (const d of diagnostics.errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (!plan) {
@@ -105,6 +113,7 @@ const journalOptions = (command: Command): Command => command
 journalOptions(journal.command('migrate').description('create the journal\'s schema and tables (idempotent)'))
   .action(async (opts: { config?: string[]; journal?: string; schema?: string }) => {
     try {
+      const { migrateJournal } = await import('../src/journal/commands.js');
       process.stdout.write(`${await migrateJournal(opts)}\n`);
     } catch (error) {
       fail(error);
@@ -114,6 +123,7 @@ journalOptions(journal.command('list').description('show the open records: compe
   .option('--json', 'print JSON')
   .action(async (opts: { config?: string[]; journal?: string; schema?: string; json?: boolean }) => {
     try {
+      const { listJournal } = await import('../src/journal/commands.js');
       process.stdout.write(`${await listJournal(opts)}\n`);
     } catch (error) {
       fail(error);

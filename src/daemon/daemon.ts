@@ -10,13 +10,6 @@ import type { ListenAddress } from '../compile/plan.js';
 import { ConfigError, type Diagnostics } from '../errors.js';
 import { bind } from '../flow/bind.js';
 import { Executor } from '../flow/executor.js';
-import type { Caller } from '../transport/caller.js';
-import { createHttpCaller } from '../transport/http/caller.js';
-import { createHttpListener } from '../transport/http/listener.js';
-import { createGrpcCaller } from '../transport/grpc/caller.js';
-import { createGrpcListener } from '../transport/grpc/listener.js';
-import { createGrpcStreamCaller } from '../transport/grpc/stream-caller.js';
-import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
@@ -28,6 +21,7 @@ import { FlowStats } from './flow-stats.js';
 import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
 import { Breakers, withPolicies } from '../resilience/policies.js';
 import { openJournal, resilienceGauges } from './resilience.js';
+import { loadCallers } from './transports.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -65,7 +59,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const trafficMetrics = new TrafficMetrics();
   const render = () => metrics.render() + trafficMetrics.render();
   const hooks = rollbackHooks(plan.flows, metrics);
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
+  const callers = await loadCallers(plan, logger);
   const meters: UpstreamMeters = new Map();
   // Retries and circuit breakers (issue 10), around each attempt's metered call.
   const breakers = new Breakers(logger);
@@ -76,14 +70,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const flowStats = new FlowStats();
   flowStats.instrument(plan);
   // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
-  const streamCaller = createGrpcStreamCaller();
+  const streamCaller = plan.flows.some((f) => f.stream) ? (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller() : undefined;
   const runnable = bind(plan, callers, {
     wrap: [
       (call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters), breakers),
       traffic.wrapCall,
       flowStats.wrapCall,
     ],
-    streams: streamCaller,
+    ...(streamCaller ? { streams: streamCaller } : {}),
   });
   for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
   const journaling = await openJournal(plan, runnable, options.journal, options.cwd ?? process.cwd(), logger, { logger, ...hooks });
@@ -100,16 +94,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
+    // Listener modules are imported only when a listener is configured (start-up, memory).
+    const { createHttpListener } = await import('../transport/http/listener.js');
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
     const address = flags.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
+    const { createGrpcListener } = await import('../transport/grpc/listener.js');
     listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = flags.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
+    const { createGraphqlListener } = await import('../transport/graphql/listener.js');
     listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
   }
   const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
@@ -140,7 +138,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await executor.drain();
         // After the rollbacks: what is still open stays in the journal for the next start.
         await journaling.close().catch((error: unknown) => logger.error({ err: error }, 'journal did not close cleanly'));
-        await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
+        await Promise.allSettled([...callers.values(), ...(streamCaller ? [streamCaller] : [])].map((c) => c.close()));
         await traffic.close();
         logger.info('maestro stopped');
       })();

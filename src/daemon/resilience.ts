@@ -10,6 +10,7 @@ import type { RunnablePlan } from '../flow/bind.js';
 import type { RollbackOptions } from '../flow/rollback.js';
 import type { Journal } from '../journal/journal.js';
 import { createJournal, journalPlan } from '../journal/open.js';
+import { workerSlot } from './workers.js';
 import { PostgresJournal } from '../journal/postgres.js';
 import { Recovery } from '../journal/recovery.js';
 import { SqliteJournal } from '../journal/sqlite.js';
@@ -26,7 +27,7 @@ export interface JournalRuntime {
 
 export async function openJournal(plan: Plan, runnable: RunnablePlan, flag: string | undefined, cwd: string, logger: Logger, hooks: RollbackOptions): Promise<JournalRuntime> {
   const chosen = journalPlan(plan, flag);
-  const journal = createJournal(chosen, cwd, (error) => logger.warn({ err: error }, 'journal: a PostgreSQL connection failed'));
+  const journal = createJournal(chosen, cwd, (error) => logger.warn({ err: error }, 'journal: a PostgreSQL connection failed'), workerSlot());
   if (!journal) return { journal, start() {}, async close() {} };
 
   if (journal instanceof SqliteJournal) {

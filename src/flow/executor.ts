@@ -227,7 +227,12 @@ class FlowRun {
     if (!expected) {
       this.ctx.upstreamErrors[node.index] = result.body;
       this.ctx.responseHeaders[node.index] = result.headers;
-      throw new CallError(upstreamMessage(result.body, call.service.fullName, call.method.name, result.status), result.status >= 400 ? result.status : 502, { body: result.body });
+      const message = upstreamMessage(result.body, call.service.fullName, call.method.name, result.status);
+      const status = result.status >= 400 ? result.status : 502;
+      // An upstream 4xx is an ordinary answer: it fails the flow without an exception and
+      // its stack trace per request. A 5xx keeps its CallError, which the log line carries.
+      if (status < 500) return this.fail({ node, status, message });
+      throw new CallError(message, status, { body: result.body });
     }
     this.ctx.responses[node.index] = result.body;
     this.ctx.responseHeaders[node.index] = result.headers;

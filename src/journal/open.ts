@@ -34,8 +34,12 @@ export function journalPlan(plan: Plan, flag: string | undefined): JournalPlan |
 }
 
 /** Makes the journal (not yet connected); undefined for memory. */
-export function createJournal(plan: JournalPlan | undefined, cwd: string, onPoolError?: (error: Error) => void): Journal | undefined {
+export function createJournal(plan: JournalPlan | undefined, cwd: string, onPoolError?: (error: Error) => void, slot = 0): Journal | undefined {
   if (!plan || plan.kind === 'memory') return undefined;
-  if (plan.kind === 'sqlite') return new SqliteJournal(isAbsolute(plan.path) ? plan.path : resolve(cwd, plan.path));
+  if (plan.kind === 'sqlite') {
+    // A SQLite file is locked by one process: under --workers, worker slot k > 0 uses PATH-wk.
+    const path = isAbsolute(plan.path) ? plan.path : resolve(cwd, plan.path);
+    return new SqliteJournal(slot > 0 ? `${path}-w${slot}` : path);
+  }
   return new PostgresJournal(plan.url, plan.schema, plan.leaseMs, onPoolError);
 }

@@ -78,7 +78,7 @@ function withGraphiql(handler: GraphqlRouteHandler, graphiql: Graphiql): Graphql
 
 function registerAssets(app: FastifyInstance, graphiql: Graphiql): void {
   app.get<{ Params: { file: string } }>(`${ASSET_PREFIX}:file`, (request, reply) => {
-    const asset = graphiql.assets.get(request.params.file);
+    const asset = graphiql.asset(request.params.file);
     if (!asset) return reply.code(404).send({ status: 404, message: 'no such GraphiQL asset' });
     return reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=3600').send(asset.body);
   });

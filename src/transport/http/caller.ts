@@ -6,7 +6,7 @@
  *
  *   OutgoingCall ─▶ path (:name from params, else body) + query (other params)
  *                ─▶ body (rest of the message, service codec; none for GET/HEAD/DELETE)
- *                ─▶ pool.request ─▶ CallResult (non-2xx is a result, not a throw)
+ *                ─▶ pool.dispatch (dispatch.ts) ─▶ CallResult (non-2xx is a result, not a throw)
  */
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { Caller } from '../caller.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import type { UpstreamTarget } from '../../compile/plan.js';
+import { dispatchRequest, DispatchTimeout } from './dispatch.js';
 import { paramText } from './upstream-url.js';
 
 export interface HttpCallerOptions {
@@ -109,32 +110,20 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
     }
     headers['x-request-id'] = out.requestId;
 
-    // One controller merges the client's signal and the call's timeout, so the timer
-    // is cleared as soon as the answer is in (AbortSignal.timeout would linger).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onAbort = (): void => controller.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    // The timeout and the client's signal end the exchange through undici's own
+    // controller (dispatch.ts): no AbortController, no Readable per call.
     try {
-      const response = await pool.request({ path, method, headers, body: payload, signal: controller.signal });
-      const bytes = await response.body.bytes();
+      const response = await dispatchRequest(pool, { path, method, headers, body: payload }, signal, timeoutMs);
       const responseHeaders = flattenHeaders(response.headers);
       return {
-        status: response.statusCode,
+        status: response.status,
         headers: responseHeaders,
-        body: decodeUpstreamBody(response.statusCode, responseHeaders['content-type'], bytes, codec, methodPlan.responseType, what),
+        body: decodeUpstreamBody(response.status, responseHeaders['content-type'], response.bytes, codec, methodPlan.responseType, what),
       };
     } catch (error) {
-      const failure = transportError(error, what, timeoutMs, timedOut, signal.aborted);
+      const failure = transportError(error, what, timeoutMs, error instanceof DispatchTimeout, signal.aborted);
       logger?.debug({ err: error, call: what, requestId: out.requestId, status: failure.status }, 'upstream call failed');
       throw failure;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
     }
   };
 }

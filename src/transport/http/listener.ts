@@ -98,10 +98,13 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
   });
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
-    done();
-  });
+  // Hooked only when info is on: below it, the line's object would be built for nothing.
+  if (logger.isLevelEnabled('info')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+      done();
+    });
+  }
   const cors = createCorsHook(config.origin);
   if (cors) app.addHook('onRequest', cors);
 

@@ -10,7 +10,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
 import { requestIdOf } from '../shared/request-id.js';
@@ -42,7 +42,15 @@ const HANDSHAKE = new Set(['host', 'sec-websocket-key', 'sec-websocket-version',
 /** Handles every upgrade on `server`; returns a function that closes open bridges. */
 export function attachWebsocketProxy(server: Server, options: WebsocketProxyOptions): () => void {
   const chosen = new WeakMap<IncomingMessage, string>();
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (_offered, req) => chosen.get(req) ?? false });
+  // ws is imported on the first upgrade that matches a route: most configurations never
+  // proxy a websocket, and the module costs start-up time and memory.
+  let wss: WebSocketServer | undefined;
+  let ws: typeof import('ws') | undefined;
+  const loadWs = async (): Promise<{ ws: typeof import('ws'); wss: WebSocketServer }> => {
+    ws ??= await import('ws');
+    wss ??= new ws.WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (_offered, req) => chosen.get(req) ?? false });
+    return { ws, wss };
+  };
   const open = new Set<WebSocket>();
   const routes = options.routes.filter((r) => r.endpoint.method === 'GET' || r.endpoint.method === '*');
 
@@ -79,6 +87,8 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
       return;
     }
     if (controller.signal.aborted) return;
+    const { ws: wsModule, wss: server } = await loadWs();
+    if (controller.signal.aborted) return;
 
     const target = `${websocketOrigin(entry.target.origin)}${entry.target.prefix}${rewritePath(pathname, entry.endpoint.flow.rewrites)}${q < 0 ? '' : url.slice(q)}`;
     const headers = forwardRequestHeaders(req.headers, {
@@ -89,7 +99,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
       authorization: entry.target.authorization,
     }, HANDSHAKE);
     const offered = req.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()).filter((p) => p !== '') ?? [];
-    const upstream = new WebSocket(target, offered, { headers: headers as Record<string, string>, perMessageDeflate: false });
+    const upstream = new wsModule.WebSocket(target, offered, { headers: headers as Record<string, string>, perMessageDeflate: false });
     const early: Array<[RawData, boolean]> = [];
     let client: WebSocket | undefined;
     upstream.on('message', (data, isBinary) => {
@@ -117,7 +127,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
         upstream.terminate();
         return;
       }
-      wss.handleUpgrade(req, socket, head, (accepted) => {
+      server.handleUpgrade(req, socket, head, (accepted) => {
         client = accepted;
         for (const [data, isBinary] of early) accepted.send(data as Buffer, { binary: isBinary });
         early.length = 0;
@@ -127,8 +137,8 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
   }
 
   return () => {
-    for (const ws of open) ws.close(1001, 'server shutting down');
-    wss.close();
+    for (const bridged of open) bridged.close(1001, 'server shutting down');
+    wss?.close();
   };
 }
 
@@ -136,7 +146,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
 function bridge(client: WebSocket, upstream: WebSocket, open: Set<WebSocket>, logger: Logger): void {
   open.add(client);
   client.on('message', (data, isBinary) => {
-    if (upstream.readyState === WebSocket.OPEN) upstream.send(data as Buffer, { binary: isBinary });
+    if (upstream.readyState === upstream.OPEN) upstream.send(data as Buffer, { binary: isBinary });
   });
   client.on('close', (code, reason) => {
     open.delete(client);
@@ -155,8 +165,8 @@ function bridge(client: WebSocket, upstream: WebSocket, open: Set<WebSocket>, lo
 
 /** 1005/1006/1015 are reported, never sent: the other side then gets a plain close. */
 function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
-  if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) return;
-  if (ws.readyState === WebSocket.CONNECTING) {
+  if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return;
+  if (ws.readyState === ws.CONNECTING) {
     ws.terminate();
     return;
   }
