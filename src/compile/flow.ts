@@ -11,6 +11,7 @@ import type { SchemaRegistry } from '../schema/types.js';
 import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec/types.js';
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
+import { compileHttpCallOptions } from './call-options.js';
 import { checkDag } from './dag.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
@@ -88,7 +89,7 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
 
 function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {
   const type = spec.schema ? lookupMessage(spec.schema, spec.pos, context) : undefined;
-  return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at) };
+  return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at, true) };
 }
 
 function site(scope: FlowScope, where: string, pos: Site['pos'], self: NodeInfo | undefined): Site {
@@ -220,6 +221,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     header: compileNamed(call.header, callSite, 'header'),
     params: compileNamed(call.params, callSite, 'params'),
     timeoutMs,
+    http: service.transport === 'http' ? compileHttpCallOptions(context.spec, call, context.diagnostics) : undefined,
     invoke: undefined,
     pos: call.pos,
   };
@@ -280,18 +282,35 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
   return { service, header: compileNamed(flow.forward.header, at, 'forward header') };
 }
 
-/** Go-style `(?P<name>…)` groups and `<name>` replacements, anchored to the whole path. */
+/**
+ * Go-style `(?P<name>…)` groups and `<name>` replacements. As in Semaphore, the pattern is
+ * searched in the path (not anchored) and a match makes the whole new path the template.
+ */
 function compileRewrites(flow: FlowSpec, diagnostics: Diagnostics): RewritePlan[] {
   const out: RewritePlan[] = [];
   for (const rule of flow.rewrites) {
-    let source = rule.pattern.replace(/\(\?P</g, '(?<');
-    if (!source.startsWith('^')) source = `^${source}`;
-    if (!source.endsWith('$')) source = `${source}$`;
+    const source = rule.pattern.replace(/\(\?P</g, '(?<');
     try {
-      out.push({ pattern: new RegExp(source), replacement: rule.template.replace(/<([A-Za-z_][A-Za-z0-9_]*)>/g, '$<$1>') });
+      out.push({ pattern: new RegExp(source), replacement: rule.template.replace(/<([A-Za-z_][A-Za-z0-9_]*)>/g, '$<$1>'), expand: compileExpansion(rule.template) });
     } catch (error) {
       diagnostics.error('MAESTRO_ERR_REWRITE', rule.pos, `invalid rewrite pattern "${rule.pattern}": ${(error as Error).message}`);
     }
   }
   return out;
+}
+
+/** `/<b>/<a>` → a function joining literal pieces and named groups of a match, built once. */
+function compileExpansion(template: string): (match: RegExpExecArray) => string {
+  const pieces: Array<string | { group: string }> = [];
+  let last = 0;
+  for (const m of template.matchAll(/<([A-Za-z_][A-Za-z0-9_]*)>/g)) {
+    pieces.push(template.slice(last, m.index), { group: m[1]! });
+    last = m.index + m[0].length;
+  }
+  pieces.push(template.slice(last));
+  return (match) => {
+    let out = '';
+    for (const piece of pieces) out += typeof piece === 'string' ? piece : match.groups?.[piece.group] ?? '';
+    return out;
+  };
 }

@@ -10,7 +10,7 @@ import type { EndpointSpec, FlowSpec, HclValue, Positioned, Spec } from '../spec
 import { parseDuration, parseSize } from './duration.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
-import { compileServices } from './services.js';
+import { compileServices, namedCodec } from './services.js';
 
 export type * from './plan.js';
 
@@ -74,6 +74,11 @@ function option(e: EndpointSpec, name: string): HclValue | undefined {
   return e.options[name]?.value;
 }
 
+function positionedString(e: EndpointSpec, name: string): Positioned<string> | undefined {
+  const found = e.options[name];
+  return found === undefined ? undefined : { value: String(found.value), pos: found.pos };
+}
+
 function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, diagnostics: Diagnostics): EndpointPlan[] {
   const out: EndpointPlan[] = [];
   const routes = new Map<string, EndpointSpec>();
@@ -105,7 +110,9 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, d
       if (!Number.isInteger(status) || status < 100 || status > 599) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
       }
-      out.push({ protocol: 'http', flow, path, method, codec: codec ?? codecs.get('json')!, status, pos: e.pos });
+      const requestCodec = namedCodec(positionedString(e, 'request_codec'), 'request_codec', `endpoint "${e.flow}"`, diagnostics);
+      const responseCodec = namedCodec(positionedString(e, 'response_codec'), 'response_codec', `endpoint "${e.flow}"`, diagnostics);
+      out.push({ protocol: 'http', flow, path, method, codec: codec ?? codecs.get('json')!, requestCodec, responseCodec, status, pos: e.pos });
     } else if (e.protocol === 'graphql') {
       const path = String(option(e, 'path') ?? e.flow);
       const base = String(option(e, 'base') ?? 'query').toLowerCase();

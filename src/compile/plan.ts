@@ -47,6 +47,9 @@ export interface ServicePlan {
   fullName: string;
   transport: string;
   codec: Codec;
+  /** `request_codec` / `response_codec`: override `codec` for one direction. */
+  requestCodec?: Codec;
+  responseCodec?: Codec;
   /** Base URL (http) or host:port (grpc). */
   host: string;
   methods: Map<string, MethodPlan>;
@@ -94,9 +97,22 @@ export interface CallPlan {
   header: NamedGetters;
   params: NamedGetters;
   timeoutMs: number | undefined;
+  /** HTTP transport options from `options { }` (redirects, TLS, keep-alive); absent means the defaults. */
+  http?: HttpCallOptions;
   /** Set by the daemon when it binds callers; undefined after compile alone. */
   invoke: PreparedCall | undefined;
   pos: Pos;
+}
+
+export interface HttpCallOptions {
+  /** Follow 301/302/303/307/308 answers (default true, at most 10 hops). */
+  followRedirects: boolean;
+  /** Do not verify the upstream's TLS certificate. */
+  insecure: boolean;
+  /** Absolute path of a PEM file of trusted CA certificates. */
+  caFile?: string;
+  /** TCP keep-alive initial delay for upstream connections. */
+  keepAliveMs?: number;
 }
 
 export interface OnErrorPlan {
@@ -160,6 +176,8 @@ export interface RewritePlan {
   pattern: RegExp;
   /** Replacement in JS syntax (`$<name>`). */
   replacement: string;
+  /** The new path for a match (Semaphore: the whole path becomes the filled-in template). */
+  expand?: (match: RegExpExecArray) => string;
 }
 
 export interface FlowPlan {
@@ -188,6 +206,9 @@ export interface HttpEndpointPlan {
   /** Upper-case, or '*' for every method. */
   method: string;
   codec: Codec;
+  /** `request_codec` decodes the body whatever its Content-Type; `response_codec` encodes the answer. */
+  requestCodec?: Codec;
+  responseCodec?: Codec;
   /** Success status (default 200). */
   status: number;
   pos: Pos;

@@ -133,6 +133,8 @@ export interface SelectSpec {
   transport?: Positioned<string>;
   codec?: Positioned<string>;
   resolver?: Positioned<string>;
+  requestCodec?: Positioned<string>;
+  responseCodec?: Positioned<string>;
   pos: Pos;
 }
 

@@ -7,12 +7,14 @@
  *                ─▶ body (rest of the message, service codec; none for GET/HEAD/DELETE)
  *                ─▶ pool.request ─▶ CallResult (non-2xx is a result, not a throw)
  */
-import { Pool } from 'undici';
+import { readFileSync } from 'node:fs';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
+import type { CallPlan, CallResult, HttpCallOptions, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
+import { nextHop, type Hop } from './redirect.js';
 import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 
 export interface HttpCallerOptions {
@@ -25,14 +27,36 @@ const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
 // A flow may not set framing headers: undici rejects some and others would corrupt the stream.
 const RESERVED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer']);
 
+/** One pool per origin and transport options (TLS trust, keep-alive), shared by every call with both. */
+type PoolFor = (origin: string, transport: HttpCallOptions | undefined) => Pool;
+
+function poolKey(origin: string, transport: HttpCallOptions | undefined): string {
+  if (!transport) return origin;
+  return `${origin}|${transport.insecure ? 1 : 0}|${transport.caFile ?? ''}|${transport.keepAliveMs ?? ''}`;
+}
+
+/** Socket options for `insecure`, `ca_file` and `keep_alive`; the file was checked by compile. */
+function connectOptions(transport: HttpCallOptions | undefined): Pool.Options['connect'] {
+  if (!transport) return undefined;
+  const out: Record<string, unknown> = {};
+  if (transport.insecure) out.rejectUnauthorized = false;
+  if (transport.caFile) out.ca = readFileSync(transport.caFile, 'utf8');
+  if (transport.keepAliveMs !== undefined) {
+    out.keepAlive = true;
+    out.keepAliveInitialDelay = transport.keepAliveMs;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
   const pools = new Map<string, Pool>();
   const connections = options.connections ?? 64;
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
+  const poolFor: PoolFor = (origin, transport) => {
+    const key = poolKey(origin, transport);
+    let pool = pools.get(key);
     if (!pool) {
-      pool = new Pool(origin, { connections, pipelining: 1 });
-      pools.set(origin, pool);
+      pool = new Pool(origin, { connections, pipelining: 1, connect: connectOptions(transport) });
+      pools.set(key, pool);
     }
     return pool;
   };
@@ -40,7 +64,7 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
     prepare(call: CallPlan): PreparedCall {
       const what = `${call.service.fullName}.${call.method.name}`;
       const target = parseUpstreamTarget(call.service.host, call.method.httpPath, what);
-      return prepareCall(call, target, poolFor(target.origin), what, options.logger);
+      return prepareCall(call, target, poolFor, what, options.logger);
     },
     async close(): Promise<void> {
       const all = [...pools.values()];
@@ -50,15 +74,18 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
   };
 }
 
-function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: string, logger: Logger | undefined): PreparedCall {
+function prepareCall(call: CallPlan, target: UpstreamTarget, poolFor: PoolFor, what: string, logger: Logger | undefined): PreparedCall {
   const { service, method: methodPlan, timeoutMs } = call;
-  const codec = service.codec;
+  const pool = poolFor(target.origin, call.http);
+  const followRedirects = call.http?.followRedirects ?? true;
+  const codec = service.requestCodec ?? service.codec;
+  const answerCodec = service.responseCodec ?? service.codec;
   const method = methodPlan.httpMethod?.toUpperCase()
     || (methodPlan.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
   const sendsBody = !NO_BODY.has(method);
   const { literals, names, query: staticQuery, authorization } = target;
   const pathNames = new Set(names);
-  const baseHeaders: Record<string, string> = { accept: codec.contentType };
+  const baseHeaders: Record<string, string> = { accept: answerCodec.contentType };
   if (sendsBody) baseHeaders['content-type'] = codec.contentType;
   if (authorization) baseHeaders.authorization = authorization;
 
@@ -116,13 +143,26 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
     const onAbort = (): void => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await pool.request({ path, method, headers, body: payload, signal: controller.signal });
+      let response = await pool.request({ path, method, headers, body: payload, signal: controller.signal });
+      if (followRedirects) {
+        let hop: Hop = { origin: target.origin, path, method, headers, body: payload };
+        for (let hops = 0; ; hops++) {
+          const location = response.headers.location;
+          const next = nextHop(hop, response.statusCode, Array.isArray(location) ? location[0] : location, hops, what);
+          if (!next) break;
+          await response.body.dump();
+          hop = next;
+          const hopPool = hop.origin === target.origin ? pool : poolFor(hop.origin, call.http);
+          response = await hopPool.request({ path: hop.path, method: hop.method as Dispatcher.HttpMethod, headers: hop.headers, body: hop.body, signal: controller.signal });
+        }
+      }
       const bytes = await response.body.bytes();
       const responseHeaders = flattenHeaders(response.headers);
       return {
         status: response.statusCode,
         headers: responseHeaders,
-        body: decodeUpstreamBody(response.statusCode, responseHeaders['content-type'], bytes, codec, methodPlan.responseType, what),
+        // An explicit response_codec decodes whatever the Content-Type says (Semaphore did).
+        body: decodeUpstreamBody(response.statusCode, service.responseCodec ? undefined : responseHeaders['content-type'], bytes, answerCodec, methodPlan.responseType, what),
       };
     } catch (error) {
       const failure = transportError(error, what, timeoutMs, timedOut, signal.aborted);

@@ -14,6 +14,7 @@ import type { FlowRunner, Listener } from '../listener.js';
 import { formatBoundAddress, parseListenAddress } from './address.js';
 import { createCorsHook } from './cors.js';
 import { createFlowHandler } from './flow-route.js';
+import { createAllowedMethods } from './method-not-allowed.js';
 import { requestIdOf } from './forward-headers.js';
 import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
 import { errorJson, sendError } from './reply.js';
@@ -118,10 +119,16 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
     }
     return sendError(reply, status, error.message);
   });
+  const allowed = createAllowedMethods();
   app.setNotFoundHandler((request, reply) => {
     const url = request.raw.url ?? '/';
     const q = url.indexOf('?');
-    return sendError(reply, 404, `no endpoint for ${request.method} ${q < 0 ? url : url.slice(0, q)}`);
+    const path = q < 0 ? url : url.slice(0, q);
+    const allow = allowed.at(path);
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      return sendError(reply.header('allow', allow.join(', ')), 405, `method ${request.method} is not allowed on ${path}`);
+    }
+    return sendError(reply, 404, `no endpoint for ${request.method} ${path}`);
   });
 
   const served = new Set<string>();
@@ -130,6 +137,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   for (const endpoint of endpoints) {
     const route = compileRoutePath(endpoint.path);
     served.add(endpoint.path);
+    allowed.add(route, endpoint.method);
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });

@@ -13,7 +13,7 @@ import type { Dispatcher } from 'undici';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
 import { transportError } from './call-result.js';
-import { clientSignal, requestParams } from './flow-route.js';
+import { clientSignal, hasEmptyParam, requestParams } from './flow-route.js';
 import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import { sendError, sendFailure } from './reply.js';
 import type { RoutePath } from './routes.js';
@@ -72,6 +72,12 @@ function createProxyHandler(
   const rewrites = flow.rewrites;
 
   return async function handleProxy(request, reply) {
+    if (hasEmptyParam(request, route)) {
+      // The body was never read: finish it so the socket can serve the 404.
+      request.raw.resume();
+      reply.callNotFound();
+      return reply;
+    }
     const signal = clientSignal(reply);
     const result = await executor.run(flow, {
       input: {},
@@ -99,7 +105,8 @@ function createProxyHandler(
       authorization: target.authorization,
     });
     const method = request.method;
-    const withBody = method !== 'GET' && method !== 'HEAD'
+    // Any method with a body forwards it, GET included (Semaphore did); HEAD never has one.
+    const withBody = method !== 'HEAD'
       && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
     // A length with no body to send would make undici fail the request as truncated.
     if (!withBody) delete headers['content-length'];
