@@ -110,6 +110,10 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, d
       if (!Number.isInteger(status) || status < 100 || status > 599) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
       }
+      for (const name of ['read_timeout', 'write_timeout']) {
+        const option = e.options[name];
+        if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, `${name} on an endpoint is not applied; set it on the http block, where it bounds every request`);
+      }
       const requestCodec = namedCodec(positionedString(e, 'request_codec'), 'request_codec', `endpoint "${e.flow}"`, diagnostics);
       const responseCodec = namedCodec(positionedString(e, 'response_codec'), 'response_codec', `endpoint "${e.flow}"`, diagnostics);
       out.push({ protocol: 'http', flow, path, method, codec: codec ?? codecs.get('json')!, requestCodec, responseCodec, status, pos: e.pos });
