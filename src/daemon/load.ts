@@ -14,6 +14,7 @@ import { Diagnostics } from '../errors.js';
 import type { FunctionContext, JwtKeySet, TemplateFunction } from '../functions/function.js';
 import { createFunctions, loadFunctionModule } from '../functions/index.js';
 import { loadSchemas } from '../schema/index.js';
+import { loadExternalSchemas } from '../schema/external.js';
 import type { Spec } from '../spec/types.js';
 import { readFileSync } from 'node:fs';
 
@@ -43,7 +44,9 @@ export async function loadPlan(options: LoadPlanOptions): Promise<LoadedPlan> {
     ...spec.protobuffers,
     ...(options.protos ?? []).map((p) => ({ value: isAbsolute(p) ? p : resolve(cwd, p), pos: cli })),
   ];
-  const schemas = await loadSchemas(protoGlobs, diagnostics);
+  const external = await loadExternalSchemas(spec, diagnostics);
+  spec.services.unshift(...external.services);
+  const schemas = await loadSchemas(protoGlobs, diagnostics, external.types);
   const functions = await loadFunctions(spec, env, diagnostics);
   const { plan } = compile(spec, schemas, { functions, diagnostics });
   return { plan: diagnostics.errors.length > 0 ? undefined : plan, spec, diagnostics };
