@@ -52,9 +52,16 @@ export interface ServicePlan {
   responseCodec?: Codec;
   /** Base URL (http) or host:port (grpc). */
   host: string;
+  /** `resolver = …`: the host's name is looked up per call (Consul, DNS). */
+  discovery?: DiscoveryPlan;
   methods: Map<string, MethodPlan>;
   pos?: Pos;
 }
+
+/** Where a service's instances are found: a Consul agent's health API, or DNS SRV/A records. */
+export type DiscoveryPlan =
+  | { provider: 'consul'; name: string; address: string }
+  | { provider: 'dns'; name: string };
 
 export interface MethodPlan {
   name: string;

@@ -7,6 +7,7 @@ import { codecs, type Codec } from '../codec/index.js';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
+import { compileDiscovery } from './discovery.js';
 import type { MethodPlan, ServicePlan } from './plan.js';
 
 const TRANSPORTS = new Set(['http', 'grpc', 'graphql']);
@@ -98,10 +99,6 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       const at = positionOf(draft.codec) ?? draft.pos;
       if (at) diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', at, `unknown codec "${codecName}" for service "${draft.fullName}"${didYouMean(codecName, codecs.keys())}`);
     }
-    if (draft.resolver) {
-      diagnostics.warn('MAESTRO_WARN_DISCOVERY', draft.resolver.pos,
-        `service "${draft.fullName}" uses resolver "${draft.resolver.value}": service discovery is not served yet; the host is used as written`);
-    }
     const host = valueOf(draft.host);
     if (!host) missingHost.add(draft.fullName);
     services.set(draft.fullName, {
@@ -111,6 +108,7 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       requestCodec: namedCodec(draft.requestCodec, 'request_codec', draft.fullName, diagnostics),
       responseCodec: namedCodec(draft.responseCodec, 'response_codec', draft.fullName, diagnostics),
       host,
+      discovery: compileDiscovery(draft.resolver, spec.discovery, draft.fullName, transport, diagnostics),
       methods: draft.methods,
       pos: draft.pos,
     });

@@ -14,11 +14,14 @@ import type { CallPlan, CallResult, HttpCallOptions, OutgoingCall, PreparedCall 
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
+import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
 import { nextHop, type Hop } from './redirect.js';
 import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 
 export interface HttpCallerOptions {
   logger?: Logger;
+  /** Resolvers for services with `resolver = …` (default: one made here, closed with the caller). */
+  discovery?: Discovery;
   /** Connections per origin (default 64). */
   connections?: number;
 }
@@ -48,9 +51,20 @@ function connectOptions(transport: HttpCallOptions | undefined): Pool.Options['c
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
+/** For a service with `resolver = …`: a function giving the origin of the next call's instance. */
+function discoveredTarget(call: CallPlan, target: UpstreamTarget, discovery: Discovery): ((signal: AbortSignal) => Promise<string>) | undefined {
+  const plan = call.service.discovery;
+  if (!plan) return undefined;
+  const url = new URL(target.origin);
+  const defaultPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  const resolver = discovery.resolver(plan, url.hostname, defaultPort);
+  return async (signal) => `${url.protocol}//${hostPort(await resolver.next(signal))}`;
+}
+
 export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
   const pools = new Map<string, Pool>();
   const connections = options.connections ?? 64;
+  const discovery = options.discovery ?? createDiscovery({ logger: options.logger });
   const poolFor: PoolFor = (origin, transport) => {
     const key = poolKey(origin, transport);
     let pool = pools.get(key);
@@ -64,9 +78,11 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
     prepare(call: CallPlan): PreparedCall {
       const what = `${call.service.fullName}.${call.method.name}`;
       const target = parseUpstreamTarget(call.service.host, call.method.httpPath, what);
-      return prepareCall(call, target, poolFor, what, options.logger);
+      const resolver = discoveredTarget(call, target, discovery);
+      return prepareCall(call, target, poolFor, what, options.logger, resolver);
     },
     async close(): Promise<void> {
+      discovery.close();
       const all = [...pools.values()];
       pools.clear();
       await Promise.all(all.map((pool) => pool.close()));
@@ -74,9 +90,16 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
   };
 }
 
-function prepareCall(call: CallPlan, target: UpstreamTarget, poolFor: PoolFor, what: string, logger: Logger | undefined): PreparedCall {
+function prepareCall(
+  call: CallPlan,
+  target: UpstreamTarget,
+  poolFor: PoolFor,
+  what: string,
+  logger: Logger | undefined,
+  resolver: ((signal: AbortSignal) => Promise<string>) | undefined,
+): PreparedCall {
   const { service, method: methodPlan, timeoutMs } = call;
-  const pool = poolFor(target.origin, call.http);
+  const staticPool = resolver ? undefined : poolFor(target.origin, call.http);
   const followRedirects = call.http?.followRedirects ?? true;
   const codec = service.requestCodec ?? service.codec;
   const answerCodec = service.responseCodec ?? service.codec;
@@ -143,16 +166,19 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, poolFor: PoolFor, w
     const onAbort = (): void => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      // A discovered service's origin is the instance its resolver names for this call.
+      const origin = resolver ? await resolver(controller.signal) : target.origin;
+      const pool = staticPool ?? poolFor(origin, call.http);
       let response = await pool.request({ path, method, headers, body: payload, signal: controller.signal });
       if (followRedirects) {
-        let hop: Hop = { origin: target.origin, path, method, headers, body: payload };
+        let hop: Hop = { origin, path, method, headers, body: payload };
         for (let hops = 0; ; hops++) {
           const location = response.headers.location;
           const next = nextHop(hop, response.statusCode, Array.isArray(location) ? location[0] : location, hops, what);
           if (!next) break;
           await response.body.dump();
           hop = next;
-          const hopPool = hop.origin === target.origin ? pool : poolFor(hop.origin, call.http);
+          const hopPool = hop.origin === origin ? pool : poolFor(hop.origin, call.http);
           response = await hopPool.request({ path: hop.path, method: hop.method as Dispatcher.HttpMethod, headers: hop.headers, body: hop.body, signal: controller.signal });
         }
       }

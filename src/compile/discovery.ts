@@ -1,0 +1,41 @@
+/**
+ * `resolver = "<name>"` on a service (or a `services { select }`): the host's name is
+ * looked up at call time instead of used as written. The name is a `discovery "<name>"`
+ * block (provider consul), or `dns` for SRV/A records. Checked here once, with positions.
+ */
+import { didYouMean, type Diagnostics } from '../errors.js';
+import type { DiscoverySpec, Positioned } from '../spec/types.js';
+import type { DiscoveryPlan } from './plan.js';
+
+const PROVIDERS = new Set(['consul']);
+
+export function compileDiscovery(
+  resolver: Positioned<string> | undefined,
+  blocks: readonly DiscoverySpec[],
+  service: string,
+  transport: string,
+  diagnostics: Diagnostics,
+): DiscoveryPlan | undefined {
+  if (!resolver || resolver.value === '') return undefined;
+  if (transport !== 'http') {
+    diagnostics.warn('MAESTRO_WARN_DISCOVERY', resolver.pos, `service "${service}" uses resolver "${resolver.value}": discovery is served for HTTP services only; the host is used as written`);
+    return undefined;
+  }
+  const block = blocks.find((b) => b.name === resolver.value);
+  if (!block) {
+    if (resolver.value === 'dns') return { provider: 'dns', name: 'dns' };
+    const names = [...blocks.map((b) => b.name), 'dns'];
+    diagnostics.error('MAESTRO_ERR_DISCOVERY', resolver.pos, `service "${service}" uses resolver "${resolver.value}", but no discovery block has that name${didYouMean(resolver.value, names)}`);
+    return undefined;
+  }
+  if (!PROVIDERS.has(block.provider)) {
+    diagnostics.error('MAESTRO_ERR_DISCOVERY', block.pos, `discovery "${block.name}": unknown provider "${block.provider}"${didYouMean(block.provider, PROVIDERS)}`);
+    return undefined;
+  }
+  const address = block.address?.value ?? '';
+  if (!/^https?:\/\/[^/]/.test(address)) {
+    diagnostics.error('MAESTRO_ERR_DISCOVERY', block.address?.pos ?? block.pos, `discovery "${block.name}" needs address = "http://host:port" (got "${address}")`);
+    return undefined;
+  }
+  return { provider: 'consul', name: block.name, address: address.replace(/\/+$/, '') };
+}

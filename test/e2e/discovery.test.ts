@@ -1,0 +1,128 @@
+/**
+ * Service discovery (issue #12): `discovery "consul" { address }` and `resolver = "consul"`
+ * against a stand-in Consul agent on 127.0.0.1 (the same health API, index headers and
+ * blocking queries). Calls go to passing instances only, a catalog change reaches the next
+ * call, an empty or unreachable catalog answers 503 saying which; `resolver = "dns"` uses
+ * the host name's records.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPlan } from '../../src/daemon/load.js';
+import { formatDiagnostic } from '../../src/errors.js';
+import { standInConsul } from '../fixtures/compat/consul.js';
+import { closedPort, configDir, daemon, send, sendJson, upstream, waitFor, type Upstream } from './helpers.js';
+
+function config(resolver: string, host = 'http://dogs'): string {
+  return `
+discovery "consul" {
+  address = "$CONSUL"
+}
+
+service "pets" "Dogs" {
+  transport = "http"
+  host      = "${host}"
+  resolver  = "${resolver}"
+
+  method "List" {
+    options {
+      endpoint = "/dogs"
+      method   = "GET"
+    }
+  }
+}
+
+endpoint "dogs" "http" {
+  endpoint = "/dogs"
+  method   = "GET"
+}
+
+flow "dogs" {
+  resource "list" {
+    request "pets.Dogs" "List" {}
+  }
+
+  output {
+    from = "{{ list:from }}"
+  }
+}
+`;
+}
+
+async function dogs(name: string): Promise<Upstream> {
+  return upstream((_req, res) => sendJson(res, 200, { from: name }));
+}
+
+function portOf(up: Upstream): number {
+  return Number(new URL(up.url).port);
+}
+
+describe('consul discovery', () => {
+  it('calls passing instances only, in turn, and follows catalog changes on the next call', async () => {
+    const consul = await standInConsul();
+    const [a, b, c, sick] = await Promise.all([dogs('a'), dogs('b'), dogs('c'), dogs('sick')]);
+    consul.set('dogs', [
+      { id: 'a', address: '127.0.0.1', port: portOf(a), status: 'passing' },
+      { id: 'sick', address: '127.0.0.1', port: portOf(sick), status: 'critical' },
+      { id: 'b', address: '127.0.0.1', port: portOf(b), status: 'passing' },
+    ]);
+    const dir = configDir({ 'dogs.hcl': config('consul') });
+    const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: consul.url });
+
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await send(`${base}/dogs`)).json<{ from: string }>().from);
+    expect(answers.sort()).toEqual(['a', 'a', 'b', 'b']);
+    expect(sick.seen).toHaveLength(0);
+    expect(consul.queries[0]).toEqual({ service: 'dogs', index: 0, passing: true });
+
+    // The watch now holds a blocking query with the current index; a change answers it.
+    await waitFor(() => consul.held === 1, 'a blocking query to be held');
+    const queriesBefore = consul.queries.length;
+    consul.set('dogs', [{ id: 'c', address: '127.0.0.1', port: portOf(c), status: 'passing' }]);
+    // Maestro has the change once it asks again with the new index.
+    await waitFor(() => consul.queries.length > queriesBefore && consul.held === 1, 'the next blocking query');
+    expect(consul.queries.at(-1)!.index).toBeGreaterThan(consul.queries[0]!.index);
+    const after = await send(`${base}/dogs`);
+    expect(after.json()).toEqual({ from: 'c' });
+    expect(a.seen.length + b.seen.length).toBe(4);
+  });
+
+  it('answers 503 with a clear message when no instance passes', async () => {
+    const consul = await standInConsul();
+    consul.set('dogs', []);
+    const dir = configDir({ 'dogs.hcl': config('consul') });
+    const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: consul.url });
+    const res = await send(`${base}/dogs`);
+    expect(res.status).toBe(503);
+    expect(res.json()).toEqual({ status: 503, message: 'service discovery for "dogs" failed: consul "consul" lists no passing instance' });
+  });
+
+  it('answers 503 with a clear message when consul is unreachable', async () => {
+    const dir = configDir({ 'dogs.hcl': config('consul') });
+    const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: await closedPort() });
+    const res = await send(`${base}/dogs`);
+    expect(res.status).toBe(503);
+    expect(res.json()).toMatchObject({ status: 503, message: expect.stringMatching(/^service discovery for "dogs" failed: consul "consul" is unreachable/) });
+  });
+
+  it('rejects a resolver that names no discovery block, at file:line', async () => {
+    const dir = configDir({ 'dogs.hcl': config('consol') });
+    const file = join(dir, 'dogs.hcl');
+    const { diagnostics } = await loadPlan({ config: [file], env: { CONSUL: 'http://127.0.0.1:8500' } });
+    expect(diagnostics.errors.map(formatDiagnostic)).toEqual([
+      `${file}:9: service "pets.Dogs" uses resolver "consol", but no discovery block has that name — did you mean "consul"?`,
+    ]);
+  });
+});
+
+describe('dns discovery', () => {
+  it('resolves the host name at call time (address records, the URL\'s port)', async () => {
+    const up = await dogs('dns');
+    const dir = configDir({ 'dogs.hcl': config('dns', `http://localhost:${portOf(up)}`) });
+    const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: 'http://127.0.0.1:1' });
+    const res = await send(`${base}/dogs`);
+    expect(res.json()).toEqual({ from: 'dns' });
+    expect(up.seen).toHaveLength(1);
+    // The call went to the address DNS gave, not to the name.
+    expect(up.seen[0]!.headers.host).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);
+  });
+});
