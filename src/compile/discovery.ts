@@ -21,7 +21,9 @@ export function compileDiscovery(
     diagnostics.warn('MAESTRO_WARN_DISCOVERY', resolver.pos, `service "${service}" uses resolver "${resolver.value}": discovery is served for HTTP services only; the host is used as written`);
     return undefined;
   }
-  const block = blocks.find((b) => b.name === resolver.value);
+  // The last block of a name wins, so a file given later (an environment's) can re-point it.
+  let block: DiscoverySpec | undefined;
+  for (const b of blocks) if (b.name === resolver.value) block = b;
   if (!block) {
     if (resolver.value === 'dns') return { provider: 'dns', name: 'dns' };
     const names = [...blocks.map((b) => b.name), 'dns'];
