@@ -278,6 +278,10 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
   if (context.services.missingHost.has(service.fullName)) {
     context.diagnostics.error('MAESTRO_ERR_NO_HOST', flow.forward.pos, `service "${service.fullName}" has no host (forward of proxy "${flow.name}")`);
   }
+  if (service.discovery) {
+    context.diagnostics.warn('MAESTRO_WARN_DISCOVERY', flow.forward.pos,
+      `service "${service.fullName}" uses a resolver, but proxy forwards go to the host as written (discovery applies to resource calls)`);
+  }
   const at = site(scope, ` in the forward of proxy "${flow.name}"`, flow.forward.pos, undefined);
   return { service, header: compileNamed(flow.forward.header, at, 'forward header') };
 }

@@ -213,13 +213,14 @@ describe('Spec: validation errors name the place and hint', () => {
     ]);
   });
 
-  it('accepts any attributes and blocks in an endpoint, and warns about openapi3', async () => {
+  it('accepts any attributes and blocks in an endpoint, and reads openapi3 (now supported) as a path', async () => {
     const dir = tree({
       'main.hcl': 'openapi3 = ["x.yaml"]\nendpoint "f" "http" {\n  random = "v"\n  message "m" {\n    v = 1\n  }\n  extra "e" {}\n}',
     });
     const { spec, errors, warnings } = await load(['main.hcl'], dir);
     expect(errors).toEqual([]);
-    expect(warnings).toHaveLength(1);
+    expect(warnings).toEqual([]);
+    expect(spec.openapi3?.map((p) => p.value)).toEqual([join(dir, 'x.yaml')]);
     expect(names(spec.endpoints[0]!.fields)).toEqual(['message:m', 'message:e']);
   });
 });
