@@ -1,6 +1,7 @@
 /**
  * `resolver = "dns"`: instances from DNS, as Kubernetes headless services publish them.
- * SRV records of the host name first (target and port of each); when there are none, the
+ * SRV records first, of `_<scheme>._tcp.<host>` (as Go's LookupSRV asks) and then of the host
+ * name as written (target and port of each, best priority only); when there are none, the
  * name's addresses with the port the host URL names. Answers are kept for a few seconds,
  * so most calls do not wait on DNS and a change is seen within that time.
  */
@@ -19,6 +20,7 @@ export class DnsResolver implements Resolver {
   constructor(
     private readonly name: string,
     private readonly defaultPort: number,
+    private readonly scheme = 'http',
   ) {}
 
   async next(): Promise<Instance> {
@@ -35,16 +37,10 @@ export class DnsResolver implements Resolver {
 
   private async refresh(): Promise<void> {
     let found: Instance[] = [];
-    try {
-      const records = await dns.resolveSrv(this.name);
-      records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
-      const best = records.filter((r) => r.priority === records[0]?.priority);
-      for (const record of best) {
-        const addresses = await dns.lookup(record.name, { all: true }).catch(() => []);
-        for (const a of addresses) found.push({ host: a.address, port: record.port });
-      }
-    } catch {
-      // No SRV records (or no answer): the name's addresses below.
+    const names = this.name.startsWith('_') ? [this.name] : [`_${this.scheme}._tcp.${this.name}`, this.name];
+    for (const name of names) {
+      found = await this.srv(name);
+      if (found.length > 0) break;
     }
     if (found.length === 0) {
       const addresses = await dns.lookup(this.name, { all: true }).catch(() => []);
@@ -52,5 +48,21 @@ export class DnsResolver implements Resolver {
     }
     this.instances = found;
     this.fetchedAt = Date.now();
+  }
+
+  private async srv(name: string): Promise<Instance[]> {
+    const found: Instance[] = [];
+    try {
+      const records = await dns.resolveSrv(name);
+      records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+      const best = records.filter((r) => r.priority === records[0]?.priority);
+      for (const record of best) {
+        const addresses = await dns.lookup(record.name, { all: true }).catch(() => []);
+        for (const a of addresses) found.push({ host: a.address, port: record.port });
+      }
+    } catch {
+      // No SRV records (or no answer): the caller tries the next name, then addresses.
+    }
+    return found;
   }
 }

@@ -21,7 +21,7 @@ export interface Resolver {
 
 export interface Discovery {
   /** The resolver of `service` (the host name the configuration wrote) under `plan`. */
-  resolver(plan: DiscoveryPlan, service: string, defaultPort: number): Resolver;
+  resolver(plan: DiscoveryPlan, service: string, defaultPort: number, scheme?: string): Resolver;
   close(): void;
 }
 
@@ -33,13 +33,13 @@ export interface DiscoveryOptions {
 export function createDiscovery(options: DiscoveryOptions = {}): Discovery {
   const resolvers = new Map<string, Resolver>();
   return {
-    resolver(plan, service, defaultPort) {
-      const key = plan.provider === 'consul' ? `consul ${plan.address} ${service}` : `dns ${service} ${defaultPort}`;
+    resolver(plan, service, defaultPort, scheme = 'http') {
+      const key = plan.provider === 'consul' ? `consul ${plan.address} ${service}` : `dns ${scheme} ${service} ${defaultPort}`;
       let resolver = resolvers.get(key);
       if (!resolver) {
         resolver = plan.provider === 'consul'
           ? new ConsulResolver(plan.name, plan.address, service, { logger: options.logger, ...options.consul })
-          : new DnsResolver(service, defaultPort);
+          : new DnsResolver(service, defaultPort, scheme);
         resolvers.set(key, resolver);
       }
       return resolver;

@@ -5,12 +5,14 @@
  * call, an empty or unreachable catalog answers 503 saying which; `resolver = "dns"` uses
  * the host name's records.
  */
+import dns from 'node:dns';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
 import { standInConsul } from '../fixtures/compat/consul.js';
-import { closedPort, configDir, daemon, send, sendJson, upstream, waitFor, type Upstream } from './helpers.js';
+import { standInDns } from '../fixtures/compat/dns.js';
+import { cleanup, closedPort, configDir, daemon, send, sendJson, upstream, waitFor, type Upstream } from './helpers.js';
 
 function config(resolver: string, host = 'http://dogs'): string {
   return `
@@ -115,6 +117,29 @@ describe('consul discovery', () => {
 });
 
 describe('dns discovery', () => {
+  it('uses the SRV records of the host name, best priority only, in turn', async () => {
+    const [one, two, backup] = await Promise.all([dogs('one'), dogs('two'), dogs('backup')]);
+    const name = '_http._tcp.dogs.pets.svc.cluster.local';
+    const server = await standInDns({
+      [name]: [
+        { priority: 10, weight: 5, port: portOf(one), target: '127.0.0.1' },
+        { priority: 10, weight: 5, port: portOf(two), target: '127.0.0.1' },
+        { priority: 20, weight: 5, port: portOf(backup), target: '127.0.0.1' },
+      ],
+    });
+    const previous = dns.getServers();
+    dns.setServers([server.address]);
+    cleanup(() => dns.setServers(previous));
+    // The host names the service; its SRV records are asked for as _http._tcp.<host>.
+    const dir = configDir({ 'dogs.hcl': config('dns', 'http://dogs.pets.svc.cluster.local') });
+    const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: 'http://127.0.0.1:1' });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await send(`${base}/dogs`)).json<{ from: string }>().from);
+    expect(answers.sort()).toEqual(['one', 'one', 'two', 'two']);
+    expect(backup.seen).toHaveLength(0);
+    expect(server.questions).toContain(name);
+  });
+
   it('resolves the host name at call time (address records, the URL\'s port)', async () => {
     const up = await dogs('dns');
     const dir = configDir({ 'dogs.hcl': config('dns', `http://localhost:${portOf(up)}`) });

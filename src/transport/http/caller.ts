@@ -57,7 +57,7 @@ function discoveredTarget(call: CallPlan, target: UpstreamTarget, discovery: Dis
   if (!plan) return undefined;
   const url = new URL(target.origin);
   const defaultPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-  const resolver = discovery.resolver(plan, url.hostname, defaultPort);
+  const resolver = discovery.resolver(plan, url.hostname, defaultPort, url.protocol.slice(0, -1));
   return async (signal) => `${url.protocol}//${hostPort(await resolver.next(signal))}`;
 }
 
