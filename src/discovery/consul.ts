@@ -30,6 +30,8 @@ const MAX_ANSWER = 8 * 1024 * 1024;
 export class ConsulResolver implements Resolver {
   private instances: Instance[] = [];
   private failure: string | undefined;
+  /** Set once the first query has an outcome (answer or failure). */
+  private settled = false;
   private turn = 0;
   private index = 0;
   private readonly controller = new AbortController();
@@ -61,8 +63,6 @@ export class ConsulResolver implements Resolver {
     this.controller.abort();
   }
 
-  private settled = false;
-
   private start(): void {
     if (this.started) return;
     this.started = true;
@@ -84,14 +84,21 @@ export class ConsulResolver implements Resolver {
       const url = `${this.address}/v1/health/service/${encodeURIComponent(this.service)}?passing=true&index=${this.index}&wait=${wait}s`;
       try {
         const res = await request(url, { signal, headersTimeout: (wait + 15) * 1000, bodyTimeout: (wait + 15) * 1000 });
-        const text = await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
-        if (text.length > MAX_ANSWER) throw new Error('answer too large');
+        if (res.statusCode !== 200) {
+          await res.body.dump();
+          throw new Error(`answered ${res.statusCode}`);
+        }
+        const text = await boundedText(res.body, MAX_ANSWER);
         this.instances = parseEntries(JSON.parse(text) as unknown);
         this.failure = undefined;
         // A new index means a change; one that goes backwards (agent restart) starts over.
         const index = Number(res.headers['x-consul-index']);
-        this.index = Number.isSafeInteger(index) && index > this.index ? index : index > 0 && index < this.index ? 0 : this.index;
+        const previous = this.index;
+        this.index = Number.isSafeInteger(index) && index > previous ? index : index > 0 && index < previous ? 0 : previous;
+        this.settle();
+        // An answer without a newer index (the wait ran out, or a server that does not
+        // block) is not asked again at once: no busy loop against a misbehaving agent.
+        if (!(this.index > previous)) await pause(this.options.retryMs ?? 1000, signal);
       } catch (error) {
         if (signal.aborted) return;
         this.instances = [];
@@ -100,9 +107,7 @@ export class ConsulResolver implements Resolver {
         this.options.logger?.warn({ discovery: this.label, service: this.service, err: error }, 'consul query failed');
         this.settle();
         await pause(this.options.retryMs ?? 1000, signal);
-        continue;
       }
-      this.settle();
     }
   }
 
@@ -134,4 +139,19 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
+}
+
+/** The body as text, refusing (and dropping the connection) beyond `limit` bytes. */
+async function boundedText(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new Error('answer too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
