@@ -58,6 +58,37 @@ service "compat" "Mixed" {
   }
 }
 
+service "compat.Legacy" "Xml" {
+  transport      = "http"
+  host           = "$UPSTREAM"
+  request_codec  = "xml"
+  response_codec = "form-urlencoded"
+
+  method "Post" {
+    options {
+      endpoint = "/legacy"
+      method   = "POST"
+    }
+  }
+}
+
+endpoint "legacy" "http" {
+  endpoint = "/legacy"
+  method   = "POST"
+}
+
+flow "legacy" {
+  resource "sent" {
+    request "compat.Legacy.Xml" "Post" {
+      name = "{{ input:name }}"
+    }
+  }
+
+  output {
+    got = "{{ sent:got }}"
+  }
+}
+
 services {
   select "compat.Mixed" {
     request_codec  = "form-urlencoded"
@@ -178,6 +209,7 @@ function handler(): Parameters<typeof upstream>[0] {
     if (path === '/save') return void res.writeHead(303, { location: '/saved' }).end();
     if (path === '/saved') return sendJson(res, 200, { method: req.method, body: seen.body });
     if (path === '/form') return sendJson(res, 200, { got: seen.body });
+    if (path === '/legacy') return void res.writeHead(200, { 'content-type': 'application/json' }).end(`got=${encodeURIComponent(seen.body)}`);
     if (path === '/mixed') return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`<root><got>${seen.body}</got></root>`);
     return sendJson(res, 404, { message: 'unexpected call' });
   };
@@ -258,6 +290,14 @@ describe('compatibility with Semaphore: HTTP', () => {
     expect(sent).toMatchObject({ url: '/form', headers: { 'content-type': expect.stringMatching(/x-www-form-urlencoded/) } });
     expect(new URLSearchParams(sent.body).get('name')).toBe('Ann Lee');
     expect(new URLSearchParams(res.text).get('got')).toBe(sent.body);
+  });
+
+  it('honours request_codec and response_codec on a service block', async () => {
+    const res = await postJson(`${base}/legacy`, { name: 'Bo' });
+    expect(res.status).toBe(200);
+    // Sent as XML; the answer read as a form although it claims to be JSON.
+    expect(res.json<{ got: string }>().got).toMatch(/<name>Bo<\/name>/);
+    expect(up.seen.at(-1)).toMatchObject({ url: '/legacy', headers: { 'content-type': expect.stringMatching(/xml/) } });
   });
 
   it('honours request_codec and response_codec on endpoints and services { select }', async () => {
