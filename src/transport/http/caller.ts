@@ -1,11 +1,13 @@
 /**
- * HTTP caller on undici: one keep-alive Pool per upstream origin, shared by every method
- * of every service on that origin. `prepare()` splits the path, resolves the base URL and
- * picks the HTTP method once; a call only joins strings, encodes the body and waits.
+ * HTTP caller on undici: one keep-alive Pool per upstream origin (and TLS options),
+ * shared by every method of every service on that origin. `prepare()` splits the path,
+ * resolves the base URL and picks the HTTP method once; a call only joins strings, encodes
+ * the body and waits.
  *
  *   OutgoingCall ─▶ path (:name from params, else body) + query (other params)
- *                ─▶ body (rest of the message, service codec; none for GET/HEAD/DELETE)
- *                ─▶ pool.request ─▶ CallResult (non-2xx is a result, not a throw)
+ *                ─▶ body (rest of the message, request codec; none for GET/HEAD/DELETE)
+ *                ─▶ origin (as written, or the instance a discovery resolver names)
+ *                ─▶ pool.request ─▶ redirects followed ─▶ CallResult (non-2xx is a result)
  */
 import { readFileSync } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
@@ -13,8 +15,8 @@ import type { Logger } from 'pino';
 import type { CallPlan, CallResult, HttpCallOptions, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
-import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
+import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import { nextHop, type Hop } from './redirect.js';
 import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 
