@@ -36,6 +36,20 @@ export function compileHttpCallOptions(spec: Spec, call: CallSpec, diagnostics: 
   return readHttpCallOptions(merged, diagnostics);
 }
 
+/**
+ * A proxy forward streams through the listener's own agent: the service's transport
+ * options do not apply to it, which is said at file:line rather than left silent.
+ */
+export function warnForwardOptions(spec: Spec, service: string, proxy: string, diagnostics: Diagnostics): void {
+  for (const block of spec.services) {
+    if (block.fullName !== service) continue;
+    for (const name of ['insecure', 'ca_file', 'keep_alive', 'follow_redirects']) {
+      const option = block.options[name];
+      if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, `${name} applies to calls of "${service}", not to the forward of proxy "${proxy}"`);
+    }
+  }
+}
+
 export function readHttpCallOptions(options: Options, diagnostics: Diagnostics): HttpCallOptions {
   const out: HttpCallOptions = { followRedirects: true, insecure: false };
   const flag = (name: string): boolean | undefined => {

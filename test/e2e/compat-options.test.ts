@@ -120,6 +120,15 @@ endpoint "hello" "http" {
     ]));
   });
 
+  it('names file:line for TLS options on a service a proxy forwards to', async () => {
+    const hcl = 'service "hub" "Hub" {\n  host = "https://127.0.0.1:1"\n\n  options {\n    insecure = true\n  }\n}\n\n'
+      + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
+    const dir = configDir({ 'proxy.hcl': hcl });
+    const file = join(dir, 'proxy.hcl');
+    const { diagnostics } = await loadPlan({ config: [file], env: {} });
+    expect(diagnostics.warnings.map(formatDiagnostic)).toContain(`${file}:5: warning: insecure applies to calls of "hub.Hub", not to the forward of proxy "gw"`);
+  });
+
   it('rejects a ca_file that does not exist, with file:line', async () => {
     const dir = configDir({ 'ca.hcl': config('ca_file = "./nowhere.pem"') });
     const file = join(dir, 'ca.hcl');
