@@ -53,7 +53,9 @@ async function validDocument(doc: SourceDocument, diagnostics: Diagnostics): Pro
   for (const error of result.errors) {
     const [summary = 'invalid document', ...frame] = error.message.split('\n');
     const marked = frame.map((l) => /^>\s*(\d+)\s*\|/.exec(l)).find(Boolean);
-    const path = marked ? lines[Number(marked[1]) - 1] ?? [] : [];
+    // Rule errors name the place as a slash path in backticks (`/paths/items/{sku}/put`).
+    const quoted = /`(\/[^`]*)`/.exec(summary)?.[1];
+    const path = marked ? lines[Number(marked[1]) - 1] ?? [] : quoted ? slashPath(value, quoted) : [];
     const hint = frame.map((l) => /\^\s*(.+)$/.exec(l)?.[1]).find(Boolean);
     diagnostics.error('MAESTRO_ERR_OPENAPI', doc.at(path), `invalid OpenAPI document: ${summary.trim()}${hint ? ` (${hint.trim()})` : ''}`);
   }
@@ -95,10 +97,8 @@ class OpenapiConverter {
       methods: [],
       pos,
     };
-    const servers = this.root.servers;
-    if (Array.isArray(servers) && isObject(servers[0]) && typeof servers[0].url === 'string' && /^https?:\/\//.test(servers[0].url)) {
-      service.host = { value: servers[0].url, pos: this.doc.at(['servers', 0, 'url']) };
-    }
+    const host = serverUrl(this.root.servers);
+    if (host) service.host = { value: host, pos: this.doc.at(['servers', 0, 'url']) };
     const paths = isObject(this.root.paths) ? this.root.paths : {};
     for (const [path, item] of Object.entries(paths)) {
       if (!isObject(item)) continue;
@@ -213,6 +213,41 @@ class OpenapiConverter {
     this.diagnostics.error('MAESTRO_ERR_OPENAPI', this.doc.at(at), `${message} (OpenAPI schema)`);
     return undefined;
   }
+}
+
+/**
+ * `/paths/items/{sku}/put` → ['paths', '/items/{sku}', 'put']: keys may hold slashes, so
+ * each level takes the longest key that the rest of the text starts with.
+ */
+function slashPath(root: unknown, text: string): PathSegment[] {
+  const path: PathSegment[] = [];
+  let node = root;
+  let rest = text;
+  while (rest.startsWith('/') && isObject(node)) {
+    const body = rest.slice(1);
+    const key = Object.keys(node)
+      .filter((k) => body === k || body.startsWith(`${k}/`) || (k.startsWith('/') && (rest === k || rest.startsWith(`${k}/`))))
+      .sort((a, b) => b.length - a.length)[0];
+    if (key === undefined) break;
+    path.push(key);
+    node = node[key];
+    rest = key.startsWith('/') && rest.startsWith(key) ? rest.slice(key.length) : body.slice(key.length);
+  }
+  return path;
+}
+
+/**
+ * `servers[0].url` with its variables at their defaults (`http://{host}:8080`), when that
+ * is an absolute http(s) URL; relative ones name no host.
+ */
+function serverUrl(servers: unknown): string | undefined {
+  if (!Array.isArray(servers) || !isObject(servers[0]) || typeof servers[0].url !== 'string') return undefined;
+  const variables = isObject(servers[0].variables) ? servers[0].variables : {};
+  const url = servers[0].url.replace(/\{([^}]+)\}/g, (all, name: string) => {
+    const variable = variables[name];
+    return isObject(variable) && typeof variable.default === 'string' ? variable.default : all;
+  });
+  return /^https?:\/\/[^{}]+$/.test(url) ? url : undefined;
 }
 
 /** The schema of the JSON content of a request body or response (else the first content). */
