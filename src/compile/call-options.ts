@@ -37,17 +37,17 @@ export function compileHttpCallOptions(spec: Spec, call: CallSpec, diagnostics: 
 }
 
 /**
- * A proxy forward streams through the listener's own agent: the service's transport
- * options do not apply to it, which is said at file:line rather than left silent.
+ * The options of the service a proxy forwards to: TLS trust and keep-alive apply to the
+ * forward too; redirects are the client's to follow (a proxy passes them on), said at
+ * file:line rather than left silent.
  */
-export function warnForwardOptions(spec: Spec, service: string, proxy: string, diagnostics: Diagnostics): void {
-  for (const block of spec.services) {
-    if (block.fullName !== service) continue;
-    for (const name of ['insecure', 'ca_file', 'keep_alive', 'follow_redirects']) {
-      const option = block.options[name];
-      if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, `${name} applies to calls of "${service}", not to the forward of proxy "${proxy}"`);
-    }
-  }
+export function compileForwardOptions(spec: Spec, service: string, proxy: string, diagnostics: Diagnostics): HttpCallOptions | undefined {
+  const merged: Options = {};
+  for (const block of spec.services) if (block.fullName === service) Object.assign(merged, block.options);
+  const redirects = merged.follow_redirects;
+  if (redirects) diagnostics.warn('MAESTRO_WARN_IGNORED', redirects.pos, `follow_redirects applies to calls of "${service}"; the forward of proxy "${proxy}" passes redirects to its client`);
+  if (!merged.insecure && !merged.ca_file && !merged.keep_alive) return undefined;
+  return readHttpCallOptions(merged, diagnostics);
 }
 
 export function readHttpCallOptions(options: Options, diagnostics: Diagnostics): HttpCallOptions {

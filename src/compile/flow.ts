@@ -11,7 +11,7 @@ import type { SchemaRegistry } from '../schema/types.js';
 import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec/types.js';
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
-import { compileHttpCallOptions, warnForwardOptions } from './call-options.js';
+import { compileForwardOptions, compileHttpCallOptions } from './call-options.js';
 import { checkDag } from './dag.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
@@ -278,13 +278,13 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
   if (context.services.missingHost.has(service.fullName)) {
     context.diagnostics.error('MAESTRO_ERR_NO_HOST', flow.forward.pos, `service "${service.fullName}" has no host (forward of proxy "${flow.name}")`);
   }
-  warnForwardOptions(context.spec, service.fullName, flow.name, context.diagnostics);
+  const http = compileForwardOptions(context.spec, service.fullName, flow.name, context.diagnostics);
   if (service.discovery) {
     context.diagnostics.warn('MAESTRO_WARN_DISCOVERY', flow.forward.pos,
       `service "${service.fullName}" uses a resolver, but proxy forwards go to the host as written (discovery applies to resource calls)`);
   }
   const at = site(scope, ` in the forward of proxy "${flow.name}"`, flow.forward.pos, undefined);
-  return { service, header: compileNamed(flow.forward.header, at, 'forward header') };
+  return { service, header: compileNamed(flow.forward.header, at, 'forward header'), http };
 }
 
 /**

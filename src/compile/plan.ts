@@ -177,6 +177,8 @@ export interface OutputPlan {
 export interface ForwardPlan {
   service: ServicePlan;
   header: NamedGetters;
+  /** TLS trust and keep-alive from the service's `options { }`, when it sets any. */
+  http?: HttpCallOptions;
 }
 
 export interface RewritePlan {

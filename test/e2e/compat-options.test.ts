@@ -91,6 +91,16 @@ describe('call options: TLS against a self-signed upstream', () => {
     expect(await hello('ca_file = "./ca.pem"')).toEqual({ status: 200, body: { greeting: 'hello over TLS' } });
   });
 
+  it('a proxy forward trusts the ca_file of its service', async () => {
+    const hcl = 'service "hub" "Hub" {\n  host = "$UPSTREAM"\n\n  options {\n    ca_file = "./ca.pem"\n  }\n}\n\n'
+      + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
+    const dir = configDir({ 'proxy.hcl': hcl, 'ca.pem': readFileSync(tls.cert, 'utf8') });
+    const { base } = await daemon([join(dir, 'proxy.hcl')], { UPSTREAM: url });
+    const res = await send(`${base}/anything`);
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ greeting: 'hello over TLS' });
+  });
+
   it('skips verification with insecure = true', async () => {
     expect(await hello('insecure = true\nkeep_alive = "30s"')).toEqual({ status: 200, body: { greeting: 'hello over TLS' } });
   });
@@ -120,13 +130,15 @@ endpoint "hello" "http" {
     ]));
   });
 
-  it('names file:line for TLS options on a service a proxy forwards to', async () => {
-    const hcl = 'service "hub" "Hub" {\n  host = "https://127.0.0.1:1"\n\n  options {\n    insecure = true\n  }\n}\n\n'
+  it('names file:line for follow_redirects on a service a proxy forwards to (the client follows)', async () => {
+    const hcl = 'service "hub" "Hub" {\n  host = "https://127.0.0.1:1"\n\n  options {\n    follow_redirects = false\n  }\n}\n\n'
       + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
     const dir = configDir({ 'proxy.hcl': hcl });
     const file = join(dir, 'proxy.hcl');
     const { diagnostics } = await loadPlan({ config: [file], env: {} });
-    expect(diagnostics.warnings.map(formatDiagnostic)).toContain(`${file}:5: warning: insecure applies to calls of "hub.Hub", not to the forward of proxy "gw"`);
+    expect(diagnostics.warnings.map(formatDiagnostic)).toContain(
+      `${file}:5: warning: follow_redirects applies to calls of "hub.Hub"; the forward of proxy "gw" passes redirects to its client`,
+    );
   });
 
   it('rejects a ca_file that does not exist, with file:line', async () => {

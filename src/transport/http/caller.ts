@@ -9,7 +9,6 @@
  *                ─▶ origin (as written, or the instance a discovery resolver names)
  *                ─▶ pool.request ─▶ redirects followed ─▶ CallResult (non-2xx is a result)
  */
-import { readFileSync } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, HttpCallOptions, OutgoingCall, PreparedCall } from '../../compile/plan.js';
@@ -18,6 +17,7 @@ import type { Caller } from '../caller.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import { nextHop, type Hop } from './redirect.js';
+import { connectOptions } from './tls-options.js';
 import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 
 export interface HttpCallerOptions {
@@ -38,19 +38,6 @@ type PoolFor = (origin: string, transport: HttpCallOptions | undefined) => Pool;
 function poolKey(origin: string, transport: HttpCallOptions | undefined): string {
   if (!transport) return origin;
   return `${origin}|${transport.insecure ? 1 : 0}|${transport.caFile ?? ''}|${transport.keepAliveMs ?? ''}`;
-}
-
-/** Socket options for `insecure`, `ca_file` and `keep_alive`; the file was checked by compile. */
-function connectOptions(transport: HttpCallOptions | undefined): Pool.Options['connect'] {
-  if (!transport) return undefined;
-  const out: Record<string, unknown> = {};
-  if (transport.insecure) out.rejectUnauthorized = false;
-  if (transport.caFile) out.ca = readFileSync(transport.caFile, 'utf8');
-  if (transport.keepAliveMs !== undefined) {
-    out.keepAlive = true;
-    out.keepAliveInitialDelay = transport.keepAliveMs;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 /** For a service with `resolver = …`: a function giving the origin of the next call's instance. */

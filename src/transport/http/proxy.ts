@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
 import { transportError } from './call-result.js';
@@ -17,6 +17,7 @@ import { clientSignal, hasEmptyParam, requestParams } from './flow-route.js';
 import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import { sendError, sendFailure } from './reply.js';
 import type { RoutePath } from './routes.js';
+import { connectOptions } from './tls-options.js';
 import { parseUpstreamTarget } from './upstream-url.js';
 
 /** Where a proxy forwards to, resolved once at registration. */
@@ -48,7 +49,14 @@ export function registerProxyRoute(
   logger: Logger,
 ): void {
   const target = forwardTarget(endpoint);
-  const handler = createProxyHandler(endpoint, route, target, executor, dispatcher, logger);
+  // A forward with its own TLS trust or keep-alive gets an agent of its own.
+  const http = endpoint.flow.forward?.http;
+  let own: Agent | undefined;
+  if (http) {
+    own = new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0, connect: connectOptions(http) });
+    app.addHook('onClose', async () => own?.close());
+  }
+  const handler = createProxyHandler(endpoint, route, target, executor, own ?? dispatcher, logger);
   const method = endpoint.method === '*' ? ALL_METHODS : endpoint.method;
   void app.register(async (child) => {
     child.removeAllContentTypeParsers();
