@@ -8,6 +8,7 @@ import type { Plan } from '../compile/plan.js';
 import { ConfigError } from '../errors.js';
 import { Executor } from '../flow/executor.js';
 import type { Caller } from '../transport/caller.js';
+import { createDiscovery } from '../discovery/resolver.js';
 import { createHttpCaller } from '../transport/http/caller.js';
 import { createHttpListener } from '../transport/http/listener.js';
 import { createGrpcCaller } from '../transport/grpc/caller.js';
@@ -51,7 +52,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = new Metrics();
   const render = () => metrics.render();
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
+  // One set of discovery resolvers for calls and proxy forwards; the HTTP caller closes it.
+  const discovery = createDiscovery({ logger });
+  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger, discovery })], ['grpc', createGrpcCaller({ logger })]]);
   bindCallers(plan, callers, logger, metrics);
   const flowErrors: FlowErrorCounters = new Map();
 
@@ -62,7 +65,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, discovery })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {

@@ -88,6 +88,22 @@ describe('consul discovery', () => {
     expect(a.seen.length + b.seen.length).toBe(4);
   });
 
+  it('sends a proxy\'s forwarded requests to the instance Consul names', async () => {
+    const consul = await standInConsul();
+    const hub = await upstream((_req, res, seen) => sendJson(res, 200, { hub: seen.url }));
+    consul.set('hub', [{ id: 'hub-1', address: '127.0.0.1', port: portOf(hub), status: 'passing' }]);
+    const hcl = `discovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Hub" {\n  host     = "http://hub"\n  resolver = "consul"\n}\n\n`
+      + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "pets.Hub" {}\n}\n';
+    const dir = configDir({ 'gw.hcl': hcl });
+    const { base } = await daemon([join(dir, 'gw.hcl')], { CONSUL: consul.url });
+    const res = await send(`${base}/v1/dogs?x=1`);
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ hub: '/v1/dogs?x=1' });
+
+    consul.set('hub', []);
+    await waitFor(async () => (await send(`${base}/v1/dogs`)).status === 503, 'the emptied catalog to reach the proxy');
+  });
+
   it('answers 503 with a clear message when no instance passes', async () => {
     const consul = await standInConsul();
     consul.set('dogs', []);

@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
+import type { Discovery } from '../../discovery/resolver.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import { formatBoundAddress, parseListenAddress } from './address.js';
 import { createCorsHook } from './cors.js';
@@ -30,6 +31,8 @@ export interface HttpListenerOptions {
   ready?: () => boolean;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
   metrics?: () => string;
+  /** Resolvers for proxy forwards to services with `resolver = …` (shared with the caller). */
+  discovery?: Discovery;
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -141,7 +144,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
-      registerProxyRoute(app, endpoint, route, executor, agent, logger);
+      registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery);
       websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
     } else {
       app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });

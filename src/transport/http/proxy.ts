@@ -17,6 +17,7 @@ import { clientSignal, hasEmptyParam, requestParams } from './flow-route.js';
 import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import { sendError, sendFailure } from './reply.js';
 import type { RoutePath } from './routes.js';
+import { hostPort, type Discovery } from '../../discovery/resolver.js';
 import { connectOptions } from './tls-options.js';
 import { parseUpstreamTarget } from './upstream-url.js';
 
@@ -28,6 +29,8 @@ export interface ForwardTarget {
   authorization: string | undefined;
   /** `service` name, for messages (never the URL). */
   name: string;
+  /** For a service with `resolver = …`: the origin of the instance for this request. */
+  resolve?: (signal: AbortSignal) => Promise<string>;
 }
 
 export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
@@ -47,8 +50,15 @@ export function registerProxyRoute(
   executor: FlowRunner,
   dispatcher: Dispatcher,
   logger: Logger,
+  discovery?: Discovery,
 ): void {
   const target = forwardTarget(endpoint);
+  const plan = endpoint.flow.forward?.service.discovery;
+  if (plan && discovery) {
+    const url = new URL(target.origin);
+    const resolver = discovery.resolver(plan, url.hostname, Number(url.port) || (url.protocol === 'https:' ? 443 : 80), url.protocol.slice(0, -1));
+    target.resolve = async (signal) => `${url.protocol}//${hostPort(await resolver.next(signal))}`;
+  }
   // A forward with its own TLS trust or keep-alive gets an agent of its own.
   const http = endpoint.flow.forward?.http;
   let own: Agent | undefined;
@@ -122,7 +132,7 @@ function createProxyHandler(
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await dispatcher.request({
-        origin: target.origin,
+        origin: target.resolve ? await target.resolve(signal) : target.origin,
         path: target.prefix + path + (q < 0 ? '' : url.slice(q)),
         method: method as Dispatcher.HttpMethod,
         headers,
