@@ -9,15 +9,15 @@
  *                ─▶ origin (as written, or the instance a discovery resolver names)
  *                ─▶ pool.request ─▶ redirects followed ─▶ CallResult (non-2xx is a result)
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { CallPlan, CallResult, HttpCallOptions, OutgoingCall, PreparedCall } from '../../compile/plan.js';
+import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import { nextHop, type Hop } from './redirect.js';
-import { connectOptions } from './tls-options.js';
+import { PoolSet } from './pools.js';
 import { paramText, parseUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 
 export interface HttpCallerOptions {
@@ -32,14 +32,6 @@ const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
 // A flow may not set framing headers: undici rejects some and others would corrupt the stream.
 const RESERVED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer']);
 
-/** One pool per origin and transport options (TLS trust, keep-alive), shared by every call with both. */
-type PoolFor = (origin: string, transport: HttpCallOptions | undefined) => Pool;
-
-function poolKey(origin: string, transport: HttpCallOptions | undefined): string {
-  if (!transport) return origin;
-  return `${origin}|${transport.insecure ? 1 : 0}|${transport.caFile ?? ''}|${transport.keepAliveMs ?? ''}`;
-}
-
 /** For a service with `resolver = …`: a function giving the origin of the next call's instance. */
 function discoveredTarget(call: CallPlan, target: UpstreamTarget, discovery: Discovery): ((signal: AbortSignal) => Promise<string>) | undefined {
   const plan = call.service.discovery;
@@ -51,30 +43,18 @@ function discoveredTarget(call: CallPlan, target: UpstreamTarget, discovery: Dis
 }
 
 export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
-  const pools = new Map<string, Pool>();
-  const connections = options.connections ?? 64;
+  const pools = new PoolSet(options.connections ?? 64);
   const discovery = options.discovery ?? createDiscovery({ logger: options.logger });
-  const poolFor: PoolFor = (origin, transport) => {
-    const key = poolKey(origin, transport);
-    let pool = pools.get(key);
-    if (!pool) {
-      pool = new Pool(origin, { connections, pipelining: 1, connect: connectOptions(transport) });
-      pools.set(key, pool);
-    }
-    return pool;
-  };
   return {
     prepare(call: CallPlan): PreparedCall {
       const what = `${call.service.fullName}.${call.method.name}`;
       const target = parseUpstreamTarget(call.service.host, call.method.httpPath, what);
       const resolver = discoveredTarget(call, target, discovery);
-      return prepareCall(call, target, poolFor, what, options.logger, resolver);
+      return prepareCall(call, target, pools, what, options.logger, resolver);
     },
     async close(): Promise<void> {
       discovery.close();
-      const all = [...pools.values()];
-      pools.clear();
-      await Promise.all(all.map((pool) => pool.close()));
+      await pools.close();
     },
   };
 }
@@ -82,13 +62,13 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
 function prepareCall(
   call: CallPlan,
   target: UpstreamTarget,
-  poolFor: PoolFor,
+  pools: PoolSet,
   what: string,
   logger: Logger | undefined,
   resolver: ((signal: AbortSignal) => Promise<string>) | undefined,
 ): PreparedCall {
   const { service, method: methodPlan, timeoutMs } = call;
-  const staticPool = resolver ? undefined : poolFor(target.origin, call.http);
+  const staticPool = resolver ? undefined : pools.fixed(target.origin, call.http);
   const followRedirects = call.http?.followRedirects ?? true;
   const codec = service.requestCodec ?? service.codec;
   const answerCodec = service.responseCodec ?? service.codec;
@@ -157,7 +137,7 @@ function prepareCall(
     try {
       // A discovered service's origin is the instance its resolver names for this call.
       const origin = resolver ? await resolver(controller.signal) : target.origin;
-      const pool = staticPool ?? poolFor(origin, call.http);
+      const pool = staticPool ?? pools.transient(origin, call.http);
       let response = await pool.request({ path, method, headers, body: payload, signal: controller.signal });
       if (followRedirects) {
         let hop: Hop = { origin, path, method, headers, body: payload };
@@ -167,7 +147,7 @@ function prepareCall(
           if (!next) break;
           await response.body.dump();
           hop = next;
-          const hopPool = hop.origin === origin ? pool : poolFor(hop.origin, call.http);
+          const hopPool = hop.origin === origin ? pool : pools.transient(hop.origin, call.http);
           response = await hopPool.request({ path: hop.path, method: hop.method as Dispatcher.HttpMethod, headers: hop.headers, body: hop.body, signal: controller.signal });
         }
       }
