@@ -17,8 +17,8 @@ export function compileDiscovery(
   diagnostics: Diagnostics,
 ): DiscoveryPlan | undefined {
   if (!resolver || resolver.value === '') return undefined;
-  if (transport !== 'http') {
-    diagnostics.warn('MAESTRO_WARN_DISCOVERY', resolver.pos, `service "${service}" uses resolver "${resolver.value}": discovery is served for HTTP services only; the host is used as written`);
+  if (transport !== 'http' && transport !== 'grpc') {
+    diagnostics.warn('MAESTRO_WARN_DISCOVERY', resolver.pos, `service "${service}" uses resolver "${resolver.value}": discovery is served for HTTP and gRPC services only; the host is used as written`);
     return undefined;
   }
   // The last block of a name wins, so a file given later (an environment's) can re-point it.

@@ -52,9 +52,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = new Metrics();
   const render = () => metrics.render();
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
-  // One set of discovery resolvers for calls and proxy forwards; the HTTP caller closes it.
+  // One set of discovery resolvers for calls and proxy forwards; the callers close it.
   const discovery = createDiscovery({ logger });
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger, discovery })], ['grpc', createGrpcCaller({ logger })]]);
+  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger, discovery })], ['grpc', createGrpcCaller({ logger, discovery })]]);
   bindCallers(plan, callers, logger, metrics);
   const flowErrors: FlowErrorCounters = new Map();
 

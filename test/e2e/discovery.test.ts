@@ -7,11 +7,13 @@
  */
 import dns from 'node:dns';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
 import { standInConsul } from '../fixtures/compat/consul.js';
 import { standInDns } from '../fixtures/compat/dns.js';
+import { loadProto, serviceConstructor, startGrpcServer } from '../fixtures/grpc/helpers.js';
 import { cleanup, closedPort, configDir, daemon, send, sendJson, upstream, waitFor, type Upstream } from './helpers.js';
 
 function config(resolver: string, host = 'http://dogs'): string {
@@ -129,6 +131,38 @@ describe('consul discovery', () => {
     expect(diagnostics.errors.map(formatDiagnostic)).toEqual([
       `${file}:9: service "pets.Dogs" uses resolver "consol", but no discovery block has that name — did you mean "consul"?`,
     ]);
+  });
+});
+
+describe('consul discovery of a gRPC service', () => {
+  it('dials the passing instances Consul names, in turn', async () => {
+    const proto = 'syntax = "proto3";\npackage pets;\nservice Dogs {\n  rpc Bark (Req) returns (Res);\n}\nmessage Req {\n  string name = 1;\n}\nmessage Res {\n  string from = 1;\n}\n';
+    const hcl = 'protobuffers = ["./dogs.proto"]\n\ndiscovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Dogs" {\n  transport = "grpc"\n  host      = "dogs:50051"\n  resolver  = "consul"\n}\n\n'
+      + 'endpoint "bark" "http" {\n  endpoint = "/bark"\n  method   = "GET"\n}\n\nflow "bark" {\n  resource "bark" {\n    request "pets.Dogs" "Bark" {\n      name = "rex"\n    }\n  }\n\n  output {\n    from = "{{ bark:from }}"\n  }\n}\n';
+    const dir = configDir({ 'dogs.proto': proto, 'dogs.hcl': hcl });
+    const dogsProto = loadProto(join(dir, 'dogs.proto'));
+    const barked: string[] = [];
+    const instance = (name: string) => startGrpcServer((server) => {
+      server.addService(serviceConstructor(dogsProto, 'pets.Dogs').service, {
+        Bark: (call: grpc.ServerUnaryCall<{ name: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          barked.push(`${name}:${call.request.name}`);
+          callback(null, { from: name });
+        },
+      });
+    });
+    const [one, two] = await Promise.all([instance('one'), instance('two')]);
+    cleanup(() => Promise.all([one.close(), two.close()]));
+    const consul = await standInConsul();
+    const port = (address: string) => Number(address.split(':').pop());
+    consul.set('dogs', [
+      { id: 'one', address: '127.0.0.1', port: port(one.address), status: 'passing' },
+      { id: 'two', address: '127.0.0.1', port: port(two.address), status: 'passing' },
+    ]);
+    const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: consul.url });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await send(`${base}/bark`)).json<{ from: string }>().from);
+    expect(answers.sort()).toEqual(['one', 'one', 'two', 'two']);
+    expect(barked.sort()).toEqual(['one:rex', 'one:rex', 'two:rex', 'two:rex']);
   });
 });
 
