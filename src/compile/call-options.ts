@@ -10,7 +10,7 @@
  *   keep_alive        duration: TCP keep-alive probes on upstream connections
  *   max_idle_conns, flush_interval: warned about (see the messages)
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostics } from '../errors.js';
 import type { CallSpec, HclValue, Positioned, Spec } from '../spec/types.js';
@@ -66,8 +66,8 @@ export function readHttpCallOptions(options: Options, diagnostics: Diagnostics):
   const ca = options.ca_file;
   if (ca && ca.value !== '') {
     const file = isAbsolute(String(ca.value)) ? String(ca.value) : resolve(dirname(ca.pos.file), String(ca.value));
-    if (existsSync(file)) out.caFile = file;
-    else diagnostics.error('MAESTRO_ERR_OPTION', ca.pos, `ca_file "${String(ca.value)}" does not exist`);
+    if (readableFile(file)) out.caFile = file;
+    else diagnostics.error('MAESTRO_ERR_OPTION', ca.pos, `ca_file "${String(ca.value)}" does not exist or is not a readable file`);
   }
   const keepAlive = options.keep_alive;
   if (keepAlive) {
@@ -80,4 +80,14 @@ export function readHttpCallOptions(options: Options, diagnostics: Diagnostics):
     if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, IGNORED[name]!);
   }
   return out;
+}
+
+/** What the daemon will read at start: checked here so that validate refuses it first. */
+function readableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -145,6 +145,6 @@ endpoint "hello" "http" {
     const dir = configDir({ 'ca.hcl': config('ca_file = "./nowhere.pem"') });
     const file = join(dir, 'ca.hcl');
     const { diagnostics } = await loadPlan({ config: [file], env: { UPSTREAM: 'https://127.0.0.1:1' } });
-    expect(diagnostics.errors.map(formatDiagnostic)).toEqual([`${file}:10: ca_file "./nowhere.pem" does not exist`]);
+    expect(diagnostics.errors.map(formatDiagnostic)).toEqual([`${file}:10: ca_file "./nowhere.pem" does not exist or is not a readable file`]);
   });
 });
