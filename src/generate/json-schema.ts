@@ -43,7 +43,7 @@ export class SchemaComponents {
 /** Any JSON object: what an untyped input or output carries. */
 export const ANY_OBJECT: JsonSchema = { type: 'object', additionalProperties: true };
 
-function scalarSchema(scalar: ScalarKind): JsonSchema {
+export function scalarSchema(scalar: ScalarKind): JsonSchema {
   switch (scalar) {
     case 'double':
       return { type: 'number', format: 'double' };

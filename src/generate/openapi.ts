@@ -5,7 +5,7 @@
  * method with a body, its output the 200 answer; failures are `{status, message}`.
  */
 import type { HttpEndpointPlan, Plan } from '../compile/plan.js';
-import { ANY_OBJECT, SchemaComponents, type JsonSchema } from './json-schema.js';
+import { ANY_OBJECT, scalarSchema, SchemaComponents, type JsonSchema } from './json-schema.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
 const BODYLESS = new Set(['get', 'head', 'delete', 'options']);
@@ -46,7 +46,7 @@ function operation(endpoint: HttpEndpointPlan, method: string, names: string[], 
   const op: Record<string, unknown> = {
     operationId,
     summary: `${flow.kind} ${flow.name}`,
-    parameters: names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    parameters: [...names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })), ...queryParameters(endpoint, method, names)],
     responses: {
       [String(endpoint.status || 200)]: { description: 'the flow\'s output', content: { [codec.contentType]: { schema: output } } },
       default: { description: 'a failure: the error object', content: { 'application/json': { schema: { $ref: '#/components/schemas/maestro.Error' } } } },
@@ -72,4 +72,16 @@ export function openapiPath(path: string): { template: string; names: string[] }
     return `{${name}}`;
   });
   return { template, names };
+}
+
+/**
+ * A bodiless method's typed input is read from the query string (Semaphore's rule: a
+ * parameter fills the input field of its name): its scalar fields are query parameters.
+ */
+function queryParameters(endpoint: HttpEndpointPlan, method: string, pathNames: string[]): Record<string, unknown>[] {
+  const type = endpoint.flow.input.type;
+  if (!type || !BODYLESS.has(method) || endpoint.flow.kind !== 'flow') return [];
+  return type.fieldList
+    .filter((field) => !pathNames.includes(field.name) && !field.repeated && (field.kind === 'scalar' || field.kind === 'enum'))
+    .map((field) => ({ name: field.name, in: 'query', required: false, schema: field.enum ? { type: 'string', enum: [...field.enum.values.keys()] } : scalarSchema(field.scalar ?? 'string') }));
 }
