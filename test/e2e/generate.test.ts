@@ -40,6 +40,13 @@ describe('maestro generate', () => {
       'DELETE /files/{path} files_delete',
     ]));
     expect(stdout).toContain('"#/components/schemas/compat.shop.Order"');
+    // A GET's typed input is read from the query: its scalar and enum fields are parameters.
+    const search = (document.paths['/search']!.get as unknown as { parameters: Array<{ name: string; in: string; schema: unknown }> }).parameters;
+    expect(search).toEqual([
+      { name: 'id', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'total', in: 'query', required: false, schema: { type: 'integer', format: 'int64' } },
+      { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['UNKNOWN', 'OPEN', 'SHIPPED'] } },
+    ]);
   });
 
   it('graphql: an SDL graphql-js builds, with every GraphQL endpoint', async () => {
