@@ -122,15 +122,24 @@ class OpenapiConverter {
       },
       pos,
     };
-    const body = isObject(operation.requestBody) ? jsonSchemaOf(operation.requestBody) : undefined;
+    const body = jsonSchemaOf(this.local(operation.requestBody));
     const request = body && this.typeName(body, `${this.serviceName}.${name}Request`, [...at, 'requestBody']);
     if (request) method.request = request;
     const responses = isObject(operation.responses) ? operation.responses : {};
     const key = Object.keys(responses).find((k) => /^2(\d\d|XX)$/.test(k)) ?? ('default' in responses ? 'default' : undefined);
-    const answer = key && isObject(responses[key]) ? jsonSchemaOf(responses[key]) : undefined;
+    const answer = key ? jsonSchemaOf(this.local(responses[key])) : undefined;
     const response = answer && this.typeName(answer, `${this.serviceName}.${name}Response`, [...at, 'responses', key!]);
     if (response) method.response = response;
     return method;
+  }
+
+  /** A request body or response, through a local `$ref` (`#/components/responses/Pet`) if it is one. */
+  private local(value: unknown): Json | undefined {
+    if (!isObject(value)) return undefined;
+    if (typeof value.$ref !== 'string' || !value.$ref.startsWith('#/')) return value;
+    let node: unknown = this.root;
+    for (const part of value.$ref.slice(2).split('/')) node = isObject(node) ? node[decodeURIComponent(part.replace(/~1/g, '/').replace(/~0/g, '~'))] : undefined;
+    return isObject(node) ? node : undefined;
   }
 
   /** The message a body schema names or defines; undefined (untyped) for other shapes. */
@@ -251,8 +260,8 @@ function serverUrl(servers: unknown): string | undefined {
 }
 
 /** The schema of the JSON content of a request body or response (else the first content). */
-function jsonSchemaOf(holder: Json): Json | undefined {
-  if (!isObject(holder.content)) return undefined;
+function jsonSchemaOf(holder: Json | undefined): Json | undefined {
+  if (!holder || !isObject(holder.content)) return undefined;
   const content = holder.content['application/json'] ?? Object.values(holder.content)[0];
   return isObject(content) && isObject(content.schema) ? content.schema : undefined;
 }

@@ -49,7 +49,29 @@ paths:
       responses:
         default:
           description: ok
+  /items:
+    post:
+      operationId: addItem
+      requestBody:
+        $ref: "#/components/requestBodies/NewItem"
+      responses:
+        "201":
+          $ref: "#/components/responses/Saved"
 components:
+  requestBodies:
+    NewItem:
+      content:
+        application/json:
+          schema:
+            $ref: "#/components/schemas/Item"
+  responses:
+    Saved:
+      description: saved
+      content:
+        application/json:
+          schema:
+            $ref: "#/components/schemas/Item"
+
   schemas:
     Item:
       type: object
@@ -83,6 +105,8 @@ describe('OpenAPI documents as schemas', () => {
     expect(put).toMatchObject({ httpMethod: 'PUT', httpPath: '/items/:sku' });
     expect(put.requestType!.fullName).toBe('Item');
     expect(put.responseType!.fullName).toBe('InventoryService.putItemResponse');
+    const add = service.methods.get('addItem')!;
+    expect([add.httpMethod, add.requestType?.fullName, add.responseType?.fullName]).toEqual(['POST', 'Item', 'Item']);
     expect(service.methods.get('getHealth')).toMatchObject({ httpMethod: 'GET', httpPath: '/health', requestType: undefined, responseType: undefined });
 
     const item = plan!.schemas.messages.get('Item')!;
