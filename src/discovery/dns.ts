@@ -10,12 +10,15 @@ import { CallError } from '../errors.js';
 import type { Instance, Resolver } from './resolver.js';
 
 const FRESH_MS = 5_000;
+/** SRV queries give up after 2 s × 2 tries, so a call never waits long on a silent server. */
+const QUERY = { timeout: 2_000, tries: 2 };
 
 export class DnsResolver implements Resolver {
   private instances: Instance[] = [];
   private fetchedAt = 0;
   private pending: Promise<void> | undefined;
   private turn = 0;
+  private readonly srvResolver = new dns.Resolver(QUERY);
 
   constructor(
     private readonly name: string,
@@ -37,6 +40,8 @@ export class DnsResolver implements Resolver {
 
   private async refresh(): Promise<void> {
     let found: Instance[] = [];
+    // The process's servers, as `dns.setServers` (or /etc/resolv.conf) last set them.
+    this.srvResolver.setServers(dns.getServers());
     const names = this.name.startsWith('_') ? [this.name] : [`_${this.scheme}._tcp.${this.name}`, this.name];
     for (const name of names) {
       found = await this.srv(name);
@@ -53,7 +58,7 @@ export class DnsResolver implements Resolver {
   private async srv(name: string): Promise<Instance[]> {
     const found: Instance[] = [];
     try {
-      const records = await dns.resolveSrv(name);
+      const records = await this.srvResolver.resolveSrv(name);
       records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
       const best = records.filter((r) => r.priority === records[0]?.priority);
       for (const record of best) {
