@@ -279,10 +279,6 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
     context.diagnostics.error('MAESTRO_ERR_NO_HOST', flow.forward.pos, `service "${service.fullName}" has no host (forward of proxy "${flow.name}")`);
   }
   const http = compileForwardOptions(context.spec, service.fullName, flow.name, context.diagnostics);
-  if (service.discovery) {
-    context.diagnostics.warn('MAESTRO_WARN_DISCOVERY', flow.forward.pos,
-      `service "${service.fullName}" uses a resolver: proxied requests follow it, websocket upgrades go to the host as written`);
-  }
   const at = site(scope, ` in the forward of proxy "${flow.name}"`, flow.forward.pos, undefined);
   return { service, header: compileNamed(flow.forward.header, at, 'forward header'), http };
 }

@@ -8,6 +8,7 @@
 import dns from 'node:dns';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { WebSocket, WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
@@ -92,7 +93,13 @@ describe('consul discovery', () => {
 
   it('sends a proxy\'s forwarded requests to the instance Consul names', async () => {
     const consul = await standInConsul();
-    const hub = await upstream((_req, res, seen) => sendJson(res, 200, { hub: seen.url }));
+    const hub = await upstream((_req, res, seen) => sendJson(res, 200, { hub: seen.url }), {
+      attach: (server) => {
+        const wss = new WebSocketServer({ server });
+        wss.on('connection', (socket) => socket.on('message', (data) => socket.send(String(data))));
+        return () => wss.close();
+      },
+    });
     consul.set('hub', [{ id: 'hub-1', address: '127.0.0.1', port: portOf(hub), status: 'passing' }]);
     const hcl = `discovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Hub" {\n  host     = "http://hub"\n  resolver = "consul"\n}\n\n`
       + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "pets.Hub" {}\n}\n';
@@ -101,6 +108,16 @@ describe('consul discovery', () => {
     const res = await send(`${base}/v1/dogs?x=1`);
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ hub: '/v1/dogs?x=1' });
+
+    // A websocket upgrade goes to the same instance.
+    const ws = new WebSocket(`${base.replace('http:', 'ws:')}/v1/echo`);
+    cleanup(() => ws.terminate());
+    const echoed = new Promise<string>((resolve, reject) => {
+      ws.once('message', (data) => resolve(String(data)));
+      ws.once('error', reject);
+    });
+    ws.once('open', () => ws.send('woof'));
+    expect(await echoed).toBe('woof');
 
     consul.set('hub', []);
     await waitFor(async () => (await send(`${base}/v1/dogs`)).status === 503, 'the emptied catalog to reach the proxy');

@@ -17,7 +17,7 @@ import { createCorsHook } from './cors.js';
 import { createFlowHandler } from './flow-route.js';
 import { createAllowedMethods } from './method-not-allowed.js';
 import { requestIdOf } from './forward-headers.js';
-import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
+import { ALL_METHODS, registerProxyRoute } from './proxy.js';
 import { errorJson, sendError } from './reply.js';
 import { compileRoutePath } from './routes.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
@@ -144,8 +144,8 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
-      registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery);
-      websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
+      const target = registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery);
+      websocketRoutes.push({ endpoint, route, target });
     } else {
       app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
     }

@@ -31,6 +31,8 @@ export interface ForwardTarget {
   name: string;
   /** For a service with `resolver = …`: the origin of the instance for this request. */
   resolve?: (signal: AbortSignal) => Promise<string>;
+  /** Socket options from the service's `options { }` (TLS trust, keep-alive), for websocket dials. */
+  connect?: Record<string, unknown>;
 }
 
 export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
@@ -42,7 +44,10 @@ export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
   return { origin: target.origin, prefix, authorization: target.authorization, name };
 }
 
-/** Registers the proxy route in an encapsulated context so its body is never parsed. */
+/**
+ * Registers the proxy route in an encapsulated context so its body is never parsed, and
+ * returns the forward target (with its resolver and socket options) for websocket upgrades.
+ */
 export function registerProxyRoute(
   app: FastifyInstance,
   endpoint: HttpEndpointPlan,
@@ -51,7 +56,7 @@ export function registerProxyRoute(
   dispatcher: Dispatcher,
   logger: Logger,
   discovery?: Discovery,
-): void {
+): ForwardTarget {
   const target = forwardTarget(endpoint);
   const plan = endpoint.flow.forward?.service.discovery;
   if (plan && discovery) {
@@ -63,6 +68,7 @@ export function registerProxyRoute(
   const http = endpoint.flow.forward?.http;
   let own: Agent | undefined;
   if (http) {
+    target.connect = connectOptions(http) as Record<string, unknown> | undefined;
     own = new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0, connect: connectOptions(http) });
     app.addHook('onClose', async () => own?.close());
   }
@@ -74,6 +80,7 @@ export function registerProxyRoute(
     child.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     child.route({ method, url: route.fastify, handler });
   });
+  return target;
 }
 
 export const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
