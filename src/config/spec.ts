@@ -46,7 +46,8 @@ export class SpecBuilder {
       protobuffers: (a) => spec.protobuffers.push(...paths(a)),
       functions: (a) => spec.functions.push(...paths(a)),
       include: (a) => includes.push(...stringList(a, TOP, ctx)),
-      openapi3: (a) => ctx.diagnostics.warn('MAESTRO_WARN_UNSUPPORTED', a.pos, 'openapi3 is not supported yet; ignored'),
+      openapi3: (a) => (spec.openapi3 ??= []).push(...paths(a)),
+      avro: (a) => (spec.avro ??= []).push(...paths(a)),
     };
   }
 

@@ -11,6 +11,7 @@ import { ConfigError, type Diagnostics } from '../errors.js';
 import { bind } from '../flow/bind.js';
 import { Executor } from '../flow/executor.js';
 import type { Caller } from '../transport/caller.js';
+import { createDiscovery } from '../discovery/resolver.js';
 import { createHttpCaller } from '../transport/http/caller.js';
 import { createHttpListener } from '../transport/http/listener.js';
 import { createGrpcCaller } from '../transport/grpc/caller.js';
@@ -60,7 +61,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = new Metrics();
   const trafficMetrics = new TrafficMetrics();
   const render = () => metrics.render() + trafficMetrics.render();
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
+  // One set of discovery resolvers for calls and proxy forwards; the callers close it.
+  const discovery = createDiscovery({ logger });
+  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger, discovery })], ['grpc', createGrpcCaller({ logger, discovery })]]);
   const meters: UpstreamMeters = new Map();
   // Rate limits, service limits and response caches (issue 14), around the bound calls.
   const traffic = createTraffic(plan, logger, trafficMetrics);
@@ -87,7 +90,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (httpAddress !== undefined) {
     const config = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
     const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH], discovery })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
