@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
  * The command line: `maestro daemon` serves flows, `maestro validate` checks them,
- * `maestro graph` draws them.
+ * `maestro graph` draws them, `maestro generate` prints OpenAPI, GraphQL SDL or .proto
+ * documents of them.
  * Everything else lives in src/.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../src/errors.js';
 import { GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
 import { isWorker, parseWorkers, runPrimary, signalReady } from '../src/daemon/workers.js';
+import { GENERATE_KINDS, type GenerateKind } from '../src/generate/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -102,6 +104,30 @@ program
     } catch (error) {
       process.stderr.write(`graph: ${(error as Error).message}\n`);
       process.exitCode = 1;
+    }
+  });
+
+program
+  .command('generate')
+  .description('print a document of what the configuration exposes: openapi3 (HTTP endpoints), graphql (SDL) or protobuf (.proto of the gRPC endpoints)')
+  .addArgument(new Argument('<kind>', 'document to print').choices(GENERATE_KINDS))
+  .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
+  .option('--proto <file|glob...>', 'extra .proto files or globs')
+  .action(async (kind: GenerateKind, opts: { config: string[]; proto?: string[] }) => {
+    const [{ loadPlan }, { generate }] = await Promise.all([import('../src/daemon/load.js'), import('../src/generate/index.js')]);
+    const { plan, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
+    for (const d of diagnostics.items) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!plan) {
+      process.stderr.write(`generate: ${diagnostics.errors.length} error(s)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    try {
+      const generated = generate(kind, plan);
+      for (const note of generated.notes) process.stderr.write(`generate: ${note}\n`);
+      process.stdout.write(generated.text);
+    } catch (error) {
+      fail(error);
     }
   });
 

@@ -15,7 +15,7 @@ import { parseRoute, routeShape, type Route } from './route.js';
 import { loadTls } from './tls.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
-import { compileServices } from './services.js';
+import { compileServices, namedCodec } from './services.js';
 import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
 import { checkStreamEndpoints } from './stream.js';
 import { applyServiceResilience, compileJournal, globalFlowTimeout } from './resilience.js';
@@ -134,6 +134,11 @@ function option(e: EndpointSpec, name: string): HclValue | undefined {
   return e.options[name]?.value;
 }
 
+function positionedString(e: EndpointSpec, name: string): Positioned<string> | undefined {
+  const found = e.options[name];
+  return found === undefined ? undefined : { value: String(found.value), pos: found.pos };
+}
+
 function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, parsed: Map<EndpointSpec, Route>, diagnostics: Diagnostics): EndpointPlan[] {
   const out: EndpointPlan[] = [];
   const routes = new Map<string, EndpointSpec>();
@@ -171,7 +176,13 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, p
       if (!Number.isInteger(status) || status < 100 || status > 599) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
       }
-      out.push({ protocol: 'http', flow, path, route, method, codec: codec ?? codecs.get('json')!, status, pos: e.pos });
+      for (const name of ['read_timeout', 'write_timeout']) {
+        const option = e.options[name];
+        if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, `${name} on an endpoint is not applied; set it on the http block, where it bounds every request`);
+      }
+      const requestCodec = namedCodec(positionedString(e, 'request_codec'), 'request_codec', `endpoint "${e.flow}"`, diagnostics);
+      const responseCodec = namedCodec(positionedString(e, 'response_codec'), 'response_codec', `endpoint "${e.flow}"`, diagnostics);
+      out.push({ protocol: 'http', flow, path, route, method, codec: codec ?? codecs.get('json')!, requestCodec, responseCodec, status, pos: e.pos });
     } else if (e.protocol === 'graphql') {
       const path = String(option(e, 'path') ?? e.flow);
       const base = String(option(e, 'base') ?? 'query').toLowerCase();

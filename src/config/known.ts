@@ -54,12 +54,13 @@ export const KNOWN = {
   select: names(['host', 'transport', 'codec', 'resolver', 'request_codec', 'response_codec']),
   discovery: names(['provider', 'address']),
   jwt: names(['secret', 'public_key', 'public_key_file', 'algorithms', 'issuer', 'audience', 'jwks_url', 'jwks_file']),
-  /** `options { }` of an HCL service method: how the HTTP caller reaches it. */
-  method_options: names(['endpoint', 'method', 'timeout', 'max_response_size', 'follow_redirects']),
+  /** `options { }` of an HCL service method: how the HTTP caller reaches it (and the transport options of call_options). */
+  method_options: names(['endpoint', 'method', 'timeout', 'max_response_size', 'follow_redirects', 'insecure', 'ca_file', 'max_idle_conns', 'flush_interval', 'keep_alive']),
   /** `options { }` of a request or rollback: per-call transport settings. */
   call_options: names(['timeout', 'max_response_size', 'follow_redirects', 'insecure', 'ca_file', 'max_idle_conns', 'flush_interval', 'keep_alive']),
-  /** `options { }` of a service and of a flow input: no protocol reads any yet. */
-  service_options: names([]),
+  /** `options { }` of a service: the HTTP transport options its calls and forwards inherit (compile/call-options.ts). */
+  service_options: names(['follow_redirects', 'insecure', 'ca_file', 'max_idle_conns', 'flush_interval', 'keep_alive']),
+  /** `options { }` of a flow input: no protocol reads any yet. */
   input_options: names([]),
   flow: names(['timeout'], ['input', 'output', 'before', 'resource', 'resources', 'if', 'error', 'on_error', 'forward', 'rewrite']),
   resource: names(['depends_on', 'expect_status', 'for_each', 'max_concurrency'], ['request', 'rollback', 'error', 'on_error', 'cache', 'retry']),

@@ -85,7 +85,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
   return method;
 }
 
-/** `services { select "pattern" { host transport codec resolver } }`. */
+/** `services { select "pattern" { host transport codec resolver request_codec response_codec } }`. */
 export function buildSelects(block: HclBlock, ctx: BuildContext): SelectSpec[] {
   const selects: SelectSpec[] = [];
   labels(block, [], 0, ctx);
@@ -94,7 +94,14 @@ export function buildSelects(block: HclBlock, ctx: BuildContext): SelectSpec[] {
     if (pattern === undefined) return;
     const spec: SelectSpec = { pattern, pos: b.pos };
     const where = `in select "${pattern}"`;
-    const keys = { host: 'host', transport: 'transport', codec: 'codec', resolver: 'resolver' } as const;
+    const keys = {
+      host: 'host',
+      transport: 'transport',
+      codec: 'codec',
+      resolver: 'resolver',
+      request_codec: 'requestCodec',
+      response_codec: 'responseCodec',
+    } as const;
     dispatch(b.body, { attributes: stringSetters(spec, keys, where, ctx) }, where, ctx);
     selects.push(spec);
   };

@@ -51,7 +51,8 @@ export class SpecBuilder {
         const timeout = stringValue(a, TOP, ctx);
         if (timeout && firstOnly(spec.flowTimeout, 'flow_timeout', a.pos, TOP, ctx)) spec.flowTimeout = timeout;
       },
-      openapi3: (a) => ctx.diagnostics.warn('MAESTRO_WARN_UNSUPPORTED', a.pos, 'openapi3 is not supported yet; ignored'),
+      openapi3: (a) => (spec.openapi3 ??= []).push(...paths(a)),
+      avro: (a) => (spec.avro ??= []).push(...paths(a)),
     };
   }
 

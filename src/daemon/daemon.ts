@@ -10,6 +10,7 @@ import type { ListenAddress } from '../compile/plan.js';
 import { ConfigError, type Diagnostics } from '../errors.js';
 import { bind } from '../flow/bind.js';
 import { Executor } from '../flow/executor.js';
+import { createDiscovery } from '../discovery/resolver.js';
 import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
@@ -59,7 +60,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const trafficMetrics = new TrafficMetrics();
   const render = () => metrics.render() + trafficMetrics.render();
   const hooks = rollbackHooks(plan.flows, metrics);
-  const callers = await loadCallers(plan, logger);
+  // One set of discovery resolvers for calls and proxy forwards; the callers close it.
+  const discovery = createDiscovery({ logger });
+  const callers = await loadCallers(plan, logger, discovery);
   const meters: UpstreamMeters = new Map();
   // Retries and circuit breakers (issue 10), around each attempt's metered call.
   const breakers = new Breakers(logger);
@@ -96,7 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
     // Listener modules are imported only when a listener is configured (start-up, memory).
     const { createHttpListener } = await import('../transport/http/listener.js');
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
+    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH], discovery })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {

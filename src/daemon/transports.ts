@@ -6,19 +6,21 @@
  */
 import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
+import type { Discovery } from '../discovery/resolver.js';
 import type { Caller } from '../transport/caller.js';
 
-type CallerFactory = (logger: Logger) => Promise<Caller>;
+type CallerFactory = (logger: Logger, discovery: Discovery) => Promise<Caller>;
 
 /** Transport name → how to build its caller; a transport not listed is not served yet. */
 const CALLERS: ReadonlyMap<string, CallerFactory> = new Map<string, CallerFactory>([
-  ['http', async (logger) => (await import('../transport/http/caller.js')).createHttpCaller({ logger })],
-  // node:http2 rather than grpc-js: half the CPU per call (notes/perf.md).
-  ['grpc', async (logger) => (await import('../transport/grpc/h2-caller.js')).createH2GrpcCaller({ logger })],
+  ['http', async (logger, discovery) => (await import('../transport/http/caller.js')).createHttpCaller({ logger, discovery })],
+  // node:http2 rather than grpc-js: half the CPU per call (notes/perf.md); services found
+  // through discovery, and resolver targets, go through grpc-js.
+  ['grpc', async (logger, discovery) => (await import('../transport/grpc/h2-caller.js')).createH2GrpcCaller({ logger, discovery })],
 ]);
 
 /** The callers of every transport some call or rollback of the plan uses, and only those. */
-export async function loadCallers(plan: Plan, logger: Logger): Promise<Map<string, Caller>> {
+export async function loadCallers(plan: Plan, logger: Logger, discovery: Discovery): Promise<Map<string, Caller>> {
   const used = new Set<string>();
   for (const flow of plan.flows) {
     for (const node of flow.nodes) {
@@ -29,7 +31,7 @@ export async function loadCallers(plan: Plan, logger: Logger): Promise<Map<strin
   const callers = new Map<string, Caller>();
   await Promise.all([...used].map(async (transport) => {
     const factory = CALLERS.get(transport);
-    if (factory) callers.set(transport, await factory(logger));
+    if (factory) callers.set(transport, await factory(logger, discovery));
   }));
   return callers;
 }

@@ -8,6 +8,7 @@
  *   completed: reservation ─▶ charge ─▶ (shipment fails)
  *   rollbacks:                 refund ─▶ release
  */
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { CodecError } from '../codec/codec.js';
 import { CallError } from '../errors.js';
@@ -227,7 +228,7 @@ class FlowRun {
     if (!expected) {
       this.ctx.upstreamErrors[node.index] = result.body;
       this.ctx.responseHeaders[node.index] = result.headers;
-      const message = upstreamMessage(result.body, call.service.fullName, call.method.name, result.status);
+      const message = upstreamMessage(result.status);
       const status = result.status >= 400 ? result.status : 502;
       // An upstream 4xx is an ordinary answer: it fails the flow without an exception and
       // its stack trace per request. A 5xx keeps its CallError, which the log line carries.
@@ -281,9 +282,11 @@ function toFailure(error: unknown, node: NodePlan | undefined): Failure {
   return { node, status: 500, message: 'internal error', cause: error };
 }
 
-function upstreamMessage(body: unknown, service: string, method: string, status: number): string {
-  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
-    return (body as { message: string }).message;
-  }
-  return `${service}.${method} answered ${status}`;
+/**
+ * The message of an unexpected upstream answer is its status text ("Internal Server
+ * Error"), as Semaphore wrote it: upstream text reaches a client only when a flow maps it
+ * on purpose (`{{ resource.error:message }}`).
+ */
+function upstreamMessage(status: number): string {
+  return STATUS_CODES[status] ?? `upstream answered ${status}`;
 }

@@ -66,6 +66,9 @@ export interface Spec {
   logLevel?: Positioned<string>;
   /** Proto globs, already made absolute against the file that named them. */
   protobuffers: Positioned<string>[];
+  /** `openapi3 = [...]` and `avro = [...]` schema files (globs), already absolute. */
+  openapi3?: Positioned<string>[];
+  avro?: Positioned<string>[];
   /** JavaScript modules that add template functions, absolute paths. */
   functions: Positioned<string>[];
   http?: HttpListenerSpec;
@@ -206,6 +209,8 @@ export interface SelectSpec {
   transport?: Positioned<string>;
   codec?: Positioned<string>;
   resolver?: Positioned<string>;
+  requestCodec?: Positioned<string>;
+  responseCodec?: Positioned<string>;
   pos: Pos;
 }
 

@@ -47,6 +47,9 @@ export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlL
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
     forceCloseConnections: 'idle' as const,
   });
+  // Semaphore read a JSON body whatever the Content-Type said (`curl -d '{"query":…}'` sends
+  // form-urlencoded): every non-JSON body is kept as text and the handler tries it as JSON.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   const handler = createGraphqlHandler(schema, logger);
   for (const url of PATHS) {
     app.route({ method: ['GET', 'POST'], url, handler: graphiql ? withGraphiql(handler, graphiql) : handler });

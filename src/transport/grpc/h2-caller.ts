@@ -12,6 +12,7 @@ import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../com
 import { CallError } from '../../errors.js';
 import { watchAbort } from '../abort-watch.js';
 import type { Caller } from '../caller.js';
+import type { Discovery } from '../../discovery/resolver.js';
 import { Code } from './codes.js';
 import { H2Session, type UnaryOutcome } from './h2-session.js';
 import { messageCodec } from './message.js';
@@ -21,6 +22,8 @@ import { needsResolver, type GrpcTarget } from './target.js';
 
 export interface H2GrpcCallerOptions {
   logger?: Logger;
+  /** Resolvers for services found through discovery (those calls go through grpc-js). */
+  discovery?: Discovery;
   /** TLS settings for `https://`/`grpcs://` hosts (a private CA in tests); default: system roots. */
   tls?: SecureClientSessionOptions;
 }
@@ -30,7 +33,7 @@ export function createH2GrpcCaller(options: H2GrpcCallerOptions = {}): Caller {
   // Resolver targets (dns:///, unix:///) go through grpc-js, imported only if one is used.
   let resolving: Promise<Caller> | undefined;
   const viaGrpcJs = (call: CallPlan): PreparedCall => {
-    resolving ??= import('./caller.js').then((m) => m.createGrpcCaller({ logger: options.logger }));
+    resolving ??= import('./caller.js').then((m) => m.createGrpcCaller({ logger: options.logger, ...(options.discovery ? { discovery: options.discovery } : {}) }));
     const prepared = resolving.then((caller) => caller.prepare(call));
     return async (out, signal) => (await prepared)(out, signal);
   };
@@ -51,7 +54,7 @@ export function createH2GrpcCaller(options: H2GrpcCallerOptions = {}): Caller {
       if (!target || target.target === '') {
         return () => Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
       }
-      if (needsResolver(target.target)) return viaGrpcJs(call);
+      if (needsResolver(target.target) || call.service.discovery) return viaGrpcJs(call);
       for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
         if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
       }

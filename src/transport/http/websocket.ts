@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
+import { CallError } from '../../errors.js';
 import type { FlowRunner } from '../listener.js';
 import { requestIdOf } from '../shared/request-id.js';
 import { forwardRequestHeaders, rewritePath } from './forward-headers.js';
@@ -90,7 +91,17 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
     const { ws: wsModule, wss: server } = await loadWs();
     if (controller.signal.aborted) return;
 
-    const target = `${websocketOrigin(entry.target.origin)}${entry.target.prefix}${rewritePath(pathname, entry.endpoint.flow.rewrites)}${q < 0 ? '' : url.slice(q)}`;
+    let origin = entry.target.origin;
+    if (entry.target.resolve) {
+      try {
+        origin = await entry.target.resolve(controller.signal);
+      } catch (error) {
+        const status = error instanceof CallError ? error.status : 502;
+        refuse(socket, status, errorJson(status, error instanceof CallError ? error.message : `websocket target ${entry.target.name} unreachable`), 'application/json', requestId);
+        return;
+      }
+    }
+    const target = `${websocketOrigin(origin)}${entry.target.prefix}${rewritePath(pathname, entry.endpoint.flow.rewrites)}${q < 0 ? '' : url.slice(q)}`;
     const headers = forwardRequestHeaders(req.headers, {
       remoteAddress: req.socket.remoteAddress,
       protocol: options.protocol,
@@ -99,7 +110,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
       authorization: entry.target.authorization,
     }, HANDSHAKE);
     const offered = req.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()).filter((p) => p !== '') ?? [];
-    const upstream = new wsModule.WebSocket(target, offered, { headers: headers as Record<string, string>, perMessageDeflate: false });
+    const upstream = new wsModule.WebSocket(target, offered, { ...entry.target.connect, headers: headers as Record<string, string>, perMessageDeflate: false });
     const early: Array<[RawData, boolean]> = [];
     let client: WebSocket | undefined;
     upstream.on('message', (data, isBinary) => {
