@@ -79,15 +79,16 @@ export class ProtobufCodec implements Codec {
   decode(body: Uint8Array, type?: MessageType): Record<string, unknown> {
     if (body.byteLength === 0) return {};
     if (!type) throw new CodecError('the proto codec needs a message type');
-    let message: protobuf.Message;
     try {
       // protobufjs reads a Node Buffer with a reader that cuts a truncated string short
       // instead of failing; a plain Uint8Array view gets the bounds-checked reader.
-      message = type.proto.decode(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
+      const message = type.proto.decode(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
+      // Inside the try: a recursive type nested thousands deep overflows the stack here.
+      return fromMessage(message, type);
     } catch (error) {
-      throw new CodecError(`malformed protobuf body for ${type.fullName}: ${(error as Error).message}`, undefined, { cause: error });
+      const detail = error instanceof RangeError ? 'nested too deeply' : (error as Error).message;
+      throw new CodecError(`malformed protobuf body for ${type.fullName}: ${detail}`, undefined, { cause: error });
     }
-    return fromMessage(message, type);
   }
 
   encode(value: unknown, type?: MessageType): Uint8Array {

@@ -12,7 +12,7 @@ import type { CallSpec, FlowSpec, OutputSpec, ResourceSpec, Spec } from '../spec
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
 import { checkDag } from './dag.js';
-import { parseDuration } from './duration.js';
+import { resolveCallLimits, type UpstreamDefaults } from './limits.js';
 import { compileErrorHandling } from './errors.js';
 import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, NodePlan, OutputPlan, RewritePlan } from './plan.js';
 import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Site } from './references.js';
@@ -28,6 +28,8 @@ export interface FlowContext {
   diagnostics: Diagnostics;
   /** Path parameter names of the flow's HTTP endpoints. */
   endpointParams: Set<string>;
+  /** `upstream { }` defaults, compiled once (issue #8); built-in defaults when absent. */
+  upstream?: UpstreamDefaults;
 }
 
 export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
@@ -208,11 +210,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     context.diagnostics.error('MAESTRO_ERR_NO_HOST', call.pos,
       `service "${service.fullName}" has no host${at.where}; set it in a service block, a services { select } block or the proto option`);
   }
-  const timeout = call.options.timeout ?? undefined;
-  const timeoutMs = timeout ? parseDuration(timeout.value) : parseDuration(method.options.timeout);
-  if (timeout && timeoutMs === undefined) {
-    context.diagnostics.error('MAESTRO_ERR_DURATION', timeout.pos, `invalid timeout "${String(timeout.value)}"; write e.g. "2s" or "500ms"`);
-  }
+  const { timeoutMs, maxResponseBytes } = resolveCallLimits(call, method, service, context.upstream, context.diagnostics);
   return {
     service,
     method,
@@ -220,6 +218,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     header: compileNamed(call.header, callSite, 'header'),
     params: compileNamed(call.params, callSite, 'params'),
     timeoutMs,
+    maxResponseBytes,
     invoke: undefined,
     pos: call.pos,
   };

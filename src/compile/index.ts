@@ -9,6 +9,7 @@ import type { SchemaRegistry } from '../schema/types.js';
 import type { EndpointSpec, FlowSpec, HclValue, Positioned, Spec } from '../spec/types.js';
 import { parseDuration, parseSize } from './duration.js';
 import { compileFlow } from './flow.js';
+import { compileListenerLimits, compileUpstreamDefaults } from './limits.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices } from './services.js';
 
@@ -33,6 +34,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     specs.set(flow.name, flow);
   }
 
+  const upstream = compileUpstreamDefaults(spec.upstream, diagnostics);
   const flows = new Map<string, FlowPlan>();
   for (const flow of specs.values()) {
     const endpointParams = new Set<string>();
@@ -40,7 +42,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
       if (e.flow !== flow.name || e.protocol !== 'http') continue;
       for (const name of pathParams(String(e.options.endpoint?.value ?? ''))) endpointParams.add(name);
     }
-    flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams }));
+    flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams, upstream }));
   }
 
   const endpoints = compileEndpoints(spec.endpoints, flows, diagnostics);
@@ -166,5 +168,6 @@ function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {
     readTimeoutMs: duration(http.readTimeout),
     writeTimeoutMs: duration(http.writeTimeout),
     bodyLimit,
+    ...compileListenerLimits(http, diagnostics),
   };
 }

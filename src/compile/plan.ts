@@ -7,6 +7,7 @@
  *   Spec + SchemaRegistry ──compile──▶ Plan ──▶ executeFlow(flow, request)
  */
 import type { Codec } from '../codec/codec.js';
+import type { DecodeLimits } from '../codec/limits.js';
 import type { Diagnostic } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Pos } from '../spec/types.js';
@@ -51,6 +52,9 @@ export interface ServicePlan {
   host: string;
   methods: Map<string, MethodPlan>;
   pos?: Pos;
+  /** `timeout` / `max_response_size` of the service block, when set (issue #8). */
+  timeoutMs?: number;
+  maxResponseBytes?: number;
 }
 
 export interface MethodPlan {
@@ -94,6 +98,11 @@ export interface CallPlan {
   header: NamedGetters;
   params: NamedGetters;
   timeoutMs: number | undefined;
+  /**
+   * Largest answer body read from the upstream; past it the call fails with 502 and the
+   * rest is not read. Always set by compile (compile/limits.ts); proxies are exempt.
+   */
+  maxResponseBytes?: number;
   /** Set by the daemon when it binds callers; undefined after compile alone. */
   invoke: PreparedCall | undefined;
   pos: Pos;
@@ -223,6 +232,10 @@ export interface HttpListenerPlan {
   readTimeoutMs: number | undefined;
   writeTimeoutMs: number | undefined;
   bodyLimit: number | undefined;
+  /** Hardening (issue #8); absent means the default of transport/http/timeouts.ts and codec/limits.ts. */
+  headerTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  limits?: DecodeLimits;
 }
 
 export interface Plan {

@@ -7,6 +7,7 @@ import { codecs } from '../codec/index.js';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
+import { positiveDuration, positiveSize } from './limits.js';
 import type { MethodPlan, ServicePlan } from './plan.js';
 
 const TRANSPORTS = new Set(['http', 'grpc', 'graphql']);
@@ -17,6 +18,8 @@ interface ServiceDraft {
   codec?: Positioned<string> | string;
   host?: Positioned<string> | string;
   resolver?: Positioned<string>;
+  timeout?: Positioned<string>;
+  maxResponseSize?: Positioned<string | number>;
   methods: Map<string, MethodPlan>;
   pos?: Pos;
 }
@@ -60,9 +63,14 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
     if (block.codec) draft.codec = block.codec;
     if (block.host) draft.host = block.host;
     if (block.resolver) draft.resolver = block.resolver;
+    if (block.timeout) draft.timeout = block.timeout;
+    if (block.maxResponseSize) draft.maxResponseSize = block.maxResponseSize;
     for (const method of block.methods) {
       const existing = draft.methods.get(method.name);
       const options = Object.fromEntries(Object.entries(method.options).map(([k, v]) => [k, v.value]));
+      // Checked here, where the position is known; calls read the plain value.
+      positiveDuration(method.options.timeout, 'timeout', diagnostics);
+      positiveSize(method.options.max_response_size, 'max_response_size', diagnostics);
       const endpoint = typeof options.endpoint === 'string' ? options.endpoint : existing?.httpPath;
       const verb = typeof options.method === 'string' ? options.method.toUpperCase() : existing?.httpMethod;
       draft.methods.set(method.name, {
@@ -105,6 +113,8 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       host,
       methods: draft.methods,
       pos: draft.pos,
+      timeoutMs: positiveDuration(draft.timeout, 'timeout', diagnostics),
+      maxResponseBytes: positiveSize(draft.maxResponseSize, 'max_response_size', diagnostics),
     });
   }
   return { services, missingHost };

@@ -6,7 +6,7 @@
 import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, SelectSpec, ServiceSpec } from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
-import { absolute, dispatch, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
+import { absolute, dispatch, inside, labels, optionsRecord, positioned, stringValue, typeError, type BuildContext } from './read.js';
 
 type StringKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Positioned<string> ? K : never }[keyof T];
 
@@ -40,11 +40,16 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
     resolver: 'resolver',
     request_codec: 'requestCodec',
     response_codec: 'responseCodec',
+    timeout: 'timeout',
   } as const;
+  const sized = (a: HclAttribute): void => {
+    if (typeof a.value === 'string' || typeof a.value === 'number') service.maxResponseSize = { value: a.value, pos: a.valuePos };
+    else typeError(a, 'a size ("10MB") or a number of bytes', where, ctx);
+  };
   dispatch(
     block.body,
     {
-      attributes: stringSetters(service, keys, where, ctx),
+      attributes: { ...stringSetters(service, keys, where, ctx), max_response_size: sized },
       blocks: {
         options: (b) => (service.options = optionsRecord(b, where, ctx)),
         method: (b) => {

@@ -18,6 +18,9 @@ import { requestIdOf } from './forward-headers.js';
 import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
 import { errorJson, sendError } from './reply.js';
 import { compileRoutePath } from './routes.js';
+import { boundedQueryParser, queryLimitHook } from './query.js';
+import { listenerTimeouts, serverFactory, writeDeadlineHook } from './timeouts.js';
+import { DEFAULT_LIMITS } from '../../codec/limits.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
 
 export interface HttpListenerOptions {
@@ -71,18 +74,19 @@ interface BuiltServer {
 
 function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
+  const timeouts = listenerTimeouts(config);
+  const limits = config.limits ?? DEFAULT_LIMITS;
   const base = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
     bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    // Go's ReadTimeout bounds reading the whole request; Node's requestTimeout is the same idea.
-    requestTimeout: config.readTimeoutMs ?? 0,
-    // Node has no write deadline: an idle socket for this long is closed instead.
-    connectionTimeout: config.writeTimeoutMs ?? 0,
+    // Header, request (Go's ReadTimeout) and idle timeouts go into the node server's
+    // options when it is created; write_timeout is a per-answer deadline (timeouts.ts).
+    serverFactory: serverFactory(timeouts, tls),
     return503OnClosing: true,
     forceCloseConnections: 'idle' as const,
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: 2048, querystringParser: boundedQueryParser(limits.maxFields) },
     clientErrorHandler,
     // The router answers a bad `%` escape or an over-long parameter itself, in fastify's
     // shape and before any hook runs, unless handed over here.
@@ -91,12 +95,14 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
       return sendError(reply, error.statusCode ?? 400, error.message);
     },
   };
-  const app = (tls ? Fastify({ ...base, https: tls }) : Fastify(base)) as unknown as FastifyInstance;
+  const app = Fastify(base) as unknown as FastifyInstance;
   const protocol = tls ? 'https' : 'http';
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', queryLimitHook(limits.maxFields));
+  if (timeouts.writeTimeout > 0) app.addHook('onRequest', writeDeadlineHook(timeouts.writeTimeout));
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
   app.addHook('onResponse', (request, reply, done) => {
@@ -136,7 +142,12 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
       registerProxyRoute(app, endpoint, route, executor, agent, logger);
       websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
     } else {
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
+      app.route({
+        method: endpoint.method === '*' ? ALL_METHODS : endpoint.method,
+        url: route.fastify,
+        config: { flow: true },
+        handler: createFlowHandler(endpoint, route, executor, limits),
+      });
     }
   }
 
