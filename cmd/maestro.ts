@@ -9,6 +9,7 @@ import { ConfigError, formatDiagnostic } from '../src/errors.js';
 import { loadPlan } from '../src/daemon/load.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { summarize } from '../src/daemon/summary.js';
+import { parseDuration } from '../src/compile/duration.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,16 +28,23 @@ program
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
+  .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long in-flight flows may finish before their calls are aborted', '30s')
+  .option('--shutdown-rollback-timeout <duration>', 'then how long pending rollbacks may run before they are cut short', '10s')
+  .action(async (opts: {
+    config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string;
+    shutdownTimeout: string; shutdownRollbackTimeout: string;
+  }) => {
     try {
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
+        shutdownTimeoutMs: durationFlag('--shutdown-timeout', opts.shutdownTimeout),
+        rollbackTimeoutMs: durationFlag('--shutdown-rollback-timeout', opts.shutdownRollbackTimeout),
       });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks');
+        daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks (bounded by --shutdown-timeout and --shutdown-rollback-timeout)');
         // Ending with process.exit() can lose or reorder the last log lines (pino writes
         // asynchronously and only flushes what is not already in flight), so the process
         // ends when its loop drains; the timer only bounds a handle left open by mistake.
@@ -68,6 +76,13 @@ program
     }
     process.stdout.write(`${summarize(plan)}\n`);
   });
+
+/** A duration flag ("30s", "500ms"): a bad one stops the daemon before it starts. */
+function durationFlag(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`${flag}: invalid duration "${value}"; write e.g. "30s" or "500ms"`);
+  return ms;
+}
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {

@@ -18,6 +18,7 @@ import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type Upst
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
+import { DEFAULT_ROLLBACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, Shutdown } from './shutdown.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -28,6 +29,10 @@ export interface DaemonOptions extends LoadPlanOptions {
   metrics?: string;
   logLevel?: string;
   logger?: Logger;
+  /** How long SIGTERM waits for in-flight flows before aborting them (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** How long it then waits for pending rollbacks (default 10 s). */
+  rollbackTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -53,6 +58,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   bindCallers(plan, callers, logger, metrics);
+  // Bounded shutdown (shutdown.ts): flows are tracked through the runner, rollback calls here.
+  const shutdown = new Shutdown(logger);
+  trackRollbacks(plan, shutdown);
+  const tracked = shutdown.track(executor);
   const flowErrors: FlowErrorCounters = new Map();
 
   const listeners: Array<[string, Listener]> = [];
@@ -61,18 +70,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let ready = false;
   if (httpAddress !== undefined) {
     const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
+    const runner = meterFlows(tracked, metrics, 'http', httpEndpoints, flowErrors);
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
     const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), logger })]);
+    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: meterFlows(tracked, metrics, 'grpc', grpcEndpoints, flowErrors), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
+    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(tracked, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
   }
   const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
   if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
@@ -95,10 +104,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     close() {
       closing ??= (async () => {
         ready = false;
-        await Promise.allSettled(listeners.map(([, l]) => l.close()));
-        await executor.drain();
+        const listenersClosed = Promise.allSettled(listeners.map(([, l]) => l.close()));
+        const graceMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        if (!(await shutdown.waitForFlows(listenersClosed, graceMs))) await shutdown.abortFlows(graceMs);
+        await shutdown.boundRollbacks(() => executor.drain(), options.rollbackTimeoutMs ?? DEFAULT_ROLLBACK_TIMEOUT_MS);
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
-        logger.info('maestro stopped');
+        const cutShort = shutdown.summary();
+        if (cutShort === 'maestro stopped') logger.info(cutShort);
+        else logger.warn({ cutShort: shutdown.cutShort }, cutShort);
       })();
       return closing;
     },
@@ -120,4 +133,14 @@ function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, m
     }
   }
   for (const name of unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+}
+
+/** Wraps every bound rollback call so that the shutdown's rollback bound can abort it. */
+function trackRollbacks(plan: Plan, shutdown: Shutdown): void {
+  for (const flow of plan.flows) {
+    for (const node of flow.nodes) {
+      const rollback = node.rollback;
+      if (rollback?.invoke) rollback.invoke = shutdown.trackRollback(flow.name, node.name, rollback.invoke);
+    }
+  }
 }
