@@ -3,7 +3,7 @@
  * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
  * rollbacks, then closes the upstream pools.
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
 import { ConfigError } from '../errors.js';
 import { Executor } from '../flow/executor.js';
@@ -17,6 +17,7 @@ import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
+import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_ROLLBACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, Shutdown } from './shutdown.js';
 
@@ -49,7 +50,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { plan, diagnostics } = await loadPlan(options);
   const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
   const level = LEVELS.has(configured) ? configured : 'info';
-  const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
+  const logger = options.logger ?? createLogger(level);
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan) throw new ConfigError(diagnostics.items);
 
