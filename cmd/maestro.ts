@@ -44,7 +44,8 @@ program
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks (bounded by --shutdown-timeout and --shutdown-rollback-timeout)');
+        daemon.logger.info({ signal, shutdownTimeout: opts.shutdownTimeout, shutdownRollbackTimeout: opts.shutdownRollbackTimeout },
+          'shutting down: finishing in-flight flows and pending rollbacks');
         // Ending with process.exit() can lose or reorder the last log lines (pino writes
         // asynchronously and only flushes what is not already in flight), so the process
         // ends when its loop drains; the timer only bounds a handle left open by mistake.
