@@ -5,7 +5,7 @@
  *
  *   connection ──headers──▶ (header_timeout, 10 s) ──body──▶ (read_timeout, 30 s, whole request)
  *              ──handler──▶ answer written (write_timeout, none by default; flows only)
- *              ──idle──▶ next request (idle_timeout, 5 s) or closed
+ *              ──idle──▶ next request (idle_timeout, 72 s) or closed
  *
  * A request whose headers or body are late gets 408 and the connection is closed (the
  * listener's clientError handler writes it). Node checks the header and request timers
@@ -19,7 +19,8 @@ import type { HttpListenerPlan } from '../../compile/plan.js';
 
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 30_000;
-export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+/** Fastify's default: above the 60 s idle timeout of common load balancers, so they close first. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 72_000;
 
 export interface ListenerTimeouts {
   headersTimeout: number;
@@ -30,7 +31,8 @@ export interface ListenerTimeouts {
   writeTimeout: number;
 }
 
-export function listenerTimeouts(config: HttpListenerPlan): ListenerTimeouts {
+/** The timeouts of `http { }`; a listener without settings (GraphQL) passes `{}` for the defaults. */
+export function listenerTimeouts(config: Partial<Pick<HttpListenerPlan, 'readTimeoutMs' | 'writeTimeoutMs' | 'headerTimeoutMs' | 'idleTimeoutMs'>>): ListenerTimeouts {
   const requestTimeout = config.readTimeoutMs || DEFAULT_READ_TIMEOUT_MS;
   // Node refuses a header timeout above the request timeout: the headers are part of it.
   const headersTimeout = Math.min(config.headerTimeoutMs || DEFAULT_HEADER_TIMEOUT_MS, requestTimeout);
