@@ -114,6 +114,14 @@ describe('decoder limits', () => {
     expect(echo.seen).toHaveLength(1);
   });
 
+  it('answers a body over body_limit with 413 naming it', async () => {
+    const { base, echo } = await echoDaemon('http {\n  body_limit = "1KB"\n}');
+    const res = await send(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(2_000) }) });
+    expect(res.status).toBe(413);
+    expect(res.json()).toEqual({ status: 413, message: 'request body is larger than 1 KB (limit body_limit = 1024 in http { })' });
+    expect(echo.seen).toHaveLength(0);
+  });
+
   it('answers a query string over max_fields with 413 before the flow runs', async () => {
     const { base, echo } = await echoDaemon('http {\n  max_fields = 50\n}');
     const query = Array.from({ length: 51 }, (_, i) => `q${i}=${i}`).join('&');

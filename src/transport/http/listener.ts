@@ -21,6 +21,7 @@ import { compileRoutePath } from './routes.js';
 import { boundedQueryParser, queryLimitHook } from './query.js';
 import { listenerTimeouts, serverFactory, writeDeadlineHook } from './timeouts.js';
 import { DEFAULT_LIMITS } from '../../codec/limits.js';
+import { formatBytes } from './read-capped.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
 
 export interface HttpListenerOptions {
@@ -75,12 +76,14 @@ interface BuiltServer {
 function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
   const timeouts = listenerTimeouts(config);
+  const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const bodyTooLarge = `request body is larger than ${formatBytes(bodyLimit)} (limit body_limit = ${bodyLimit} in http { })`;
   const limits = config.limits ?? DEFAULT_LIMITS;
   const base = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
-    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     // Header, request (Go's ReadTimeout) and idle timeouts go into the node server's
     // options when it is created; write_timeout is a per-answer deadline (timeouts.ts).
     serverFactory: serverFactory(timeouts, tls),
@@ -122,6 +125,8 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
       request.log.error({ err: error }, 'request failed');
       return sendError(reply, 500, 'internal error');
     }
+    // Name the limit, as the decoders do (codec/limits.ts).
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, bodyTooLarge);
     return sendError(reply, status, error.message);
   });
   app.setNotFoundHandler((request, reply) => {
