@@ -35,7 +35,8 @@ const PARSER_OPTIONS = {
 
 /**
  * One parser per depth limit (a listener has one; the default is shared): the parser
- * counts open elements itself and stops past `maxNestedTags`. Entities declared in a
+ * counts open elements itself and stops past `maxNestedTags`. The root element does not
+ * count, as it is not part of the decoded value. Entities declared in a
  * DOCTYPE are bounded by the parser's own entity limits.
  */
 const parsers = new Map<number, XMLParser>();
