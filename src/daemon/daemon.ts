@@ -1,7 +1,7 @@
 /**
  * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, and a
  * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
- * rollbacks, then closes the upstream pools.
+ * rollbacks, then closes the upstream pools — each wait bounded (shutdown.ts).
  */
 import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';

@@ -2,7 +2,8 @@
  * The HTTP listener on fastify: one route per endpoint (flows parse their body into a
  * Buffer for our codecs; proxies never read it), websocket upgrades for proxies, CORS,
  * health probes, /metrics when the daemon hands it a renderer, and one error handler so that no input can crash the daemon or leak a
- * stack trace. Every answer carries `x-request-id`.
+ * stack trace. Every answer carries `x-request-id`. Timeouts (timeouts.ts) and decoder
+ * limits (codec/limits.ts, query.ts) bound every request.
  */
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
