@@ -85,8 +85,9 @@ describe('upstream error bodies in the log', () => {
     }
     expect(statuses).toEqual([500, 401, 502, 503]);
     expect(echo.seen).toHaveLength(4);
-    // Every request's completion is logged: the failure lines came before.
-    await waitFor(() => proc.logs.filter((l) => l.msg === 'request completed').length === 4, 'four request lines');
+    // Each request's completion line comes after its failure line.
+    const completed = (id: string) => proc.logs.some((l) => l.msg === 'request completed' && l.requestId === id);
+    await waitFor(() => ['json', 'text', 'garbled', 'huge'].every((mode) => completed(`leak-${mode}`)), 'the four request lines');
 
     const lines = proc.logs.map((l) => JSON.stringify(l));
     for (const line of lines) {

@@ -54,7 +54,16 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
     },
     async close(): Promise<void> {
       closeWebsockets?.();
-      await app?.close();
+      // A keep-alive connection whose request was in flight when closing began becomes
+      // idle only later; Node closes idle ones once, at close(). Sweep until all are gone,
+      // so shutdown does not wait for idle_timeout (shutdown.ts bounds it anyway).
+      const server = app?.server;
+      const sweep = server ? setInterval(() => server.closeIdleConnections(), 100) : undefined;
+      try {
+        await app?.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await agent?.close();
     },
   };
