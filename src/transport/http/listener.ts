@@ -42,13 +42,14 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   let app: FastifyInstance | undefined;
   let agent: Agent | undefined;
   let closeWebsockets: (() => void) | undefined;
+  let unfinished: Set<Socket> | undefined;
   return {
     async listen(): Promise<string> {
       if (app) throw new Error('the HTTP listener is already listening');
       const { host, port } = parseListenAddress(options.config.address);
       const tls = await readTls(options.config);
       const built = buildServer(options, tls);
-      ({ app, agent, closeWebsockets } = built);
+      ({ app, agent, closeWebsockets, unfinished } = built);
       await built.app.listen({ host, port });
       return formatBoundAddress(built.app.server.address());
     },
@@ -59,8 +60,10 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
       // so shutdown does not wait for idle_timeout (shutdown.ts bounds it anyway).
       const server = app?.server;
       const sweep = server ? setInterval(() => server.closeIdleConnections(), 100) : undefined;
+      const closed = app?.close();
+      for (const socket of unfinished ?? []) socket.destroy();
       try {
-        await app?.close();
+        await closed;
       } finally {
         clearInterval(sweep);
       }
@@ -81,6 +84,8 @@ interface BuiltServer {
   /** The proxies' connection pools, when there are proxy endpoints. */
   agent: Agent | undefined;
   closeWebsockets: () => void;
+  /** Connections whose last answer went out before their request body was all read. */
+  unfinished: Set<Socket>;
 }
 
 function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
@@ -111,6 +116,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   const app = Fastify(base) as unknown as FastifyInstance;
   const protocol = tls ? 'https' : 'http';
 
+  const unfinished = new Set<Socket>();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -120,6 +126,13 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   // instances of a chain gateway → hub can be followed by the id they share.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    // Answered before its body was all read (a proxied upload the upstream refused): the
+    // connection can serve nothing more, yet is never idle. Shutdown closes it.
+    if (!request.raw.complete) {
+      const socket = request.raw.socket;
+      unfinished.add(socket);
+      socket.once('close', () => unfinished.delete(socket));
+    }
     done();
   });
   const cors = createCorsHook(config.origin);
@@ -180,7 +193,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
   }
 
   const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
-  return { app, agent, closeWebsockets };
+  return { app, agent, closeWebsockets, unfinished };
 }
 
 /** A request the HTTP parser rejected: a JSON 4xx on the raw socket, never a crash. */
