@@ -19,12 +19,13 @@ export function boundedQueryParser(maxFields: number): (text: string) => Record<
   };
 }
 
-/** onRequest hook: 413 for a query string the parser refused. */
+/** onRequest hook: 413 for a query string the parser refused. Callback style: no promise per request. */
 export function queryLimitHook(maxFields: number) {
   const message = new LimitError('maxFields', maxFields, `query string has more than ${maxFields} fields`).message;
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const query = request.query as Record<string | symbol, unknown> | undefined;
-    if (query && query[OVER_LIMIT] === true) return sendError(reply, 413, message);
-    return undefined;
+    // Answering early from a callback hook: send, and do not call done().
+    if (query && query[OVER_LIMIT] === true) void sendError(reply, 413, message);
+    else done();
   };
 }
