@@ -11,6 +11,7 @@ import { loadPlan } from '../src/daemon/load.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { summarize } from '../src/daemon/summary.js';
 import { drawPlan, GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
+import { parseDuration } from '../src/compile/duration.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -29,16 +30,24 @@ program
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
+  .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long in-flight flows may finish before their calls are aborted', '30s')
+  .option('--shutdown-rollback-timeout <duration>', 'then how long pending rollbacks may run before they are cut short', '10s')
+  .action(async (opts: {
+    config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string;
+    shutdownTimeout: string; shutdownRollbackTimeout: string;
+  }) => {
     try {
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
+        shutdownTimeoutMs: durationFlag('--shutdown-timeout', opts.shutdownTimeout),
+        rollbackTimeoutMs: durationFlag('--shutdown-rollback-timeout', opts.shutdownRollbackTimeout),
       });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks');
+        daemon.logger.info({ signal, shutdownTimeout: opts.shutdownTimeout, shutdownRollbackTimeout: opts.shutdownRollbackTimeout },
+          'shutting down: finishing in-flight flows and pending rollbacks');
         // Ending with process.exit() can lose or reorder the last log lines (pino writes
         // asynchronously and only flushes what is not already in flight), so the process
         // ends when its loop drains; the timer only bounds a handle left open by mistake.
@@ -93,6 +102,13 @@ program
       process.exitCode = 1;
     }
   });
+
+/** A duration flag ("30s", "500ms"): a bad one stops the daemon before it starts. */
+function durationFlag(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`${flag}: invalid duration "${value}"; write e.g. "30s" or "500ms"`);
+  return ms;
+}
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {

@@ -1,9 +1,9 @@
 /**
  * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, and a
  * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
- * rollbacks, then closes the upstream pools.
+ * rollbacks, then closes the upstream pools — each wait bounded (shutdown.ts).
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
 import { listenAddress } from '../compile/index.js';
 import type { ListenAddress } from '../compile/plan.js';
@@ -21,11 +21,13 @@ import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
+import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createTraffic } from '../traffic/index.js';
 import { TrafficMetrics } from './traffic-metrics.js';
 import { FlowStats } from './flow-stats.js';
 import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
+import { DEFAULT_ROLLBACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, Shutdown } from './shutdown.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -36,6 +38,10 @@ export interface DaemonOptions extends LoadPlanOptions {
   metrics?: string;
   logLevel?: string;
   logger?: Logger;
+  /** How long SIGTERM waits for in-flight flows before aborting them (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** How long it then waits for pending rollbacks (default 10 s). */
+  rollbackTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -53,7 +59,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const flags = flagAddresses(options, diagnostics);
   const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
   const level = LEVELS.has(configured) ? configured : 'info';
-  const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
+  const logger = options.logger ?? createLogger(level);
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan || !flags) throw new ConfigError(diagnostics.items);
 
@@ -70,13 +76,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   flowStats.instrument(plan);
   // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
   const streamCaller = createGrpcStreamCaller();
+  // Bounded shutdown (shutdown.ts, #8): flows are tracked through the runner, rollback
+  // calls by the outermost bind wrapper, so the rollback bound can abort them.
+  const shutdown = new Shutdown(logger);
   const runnable = bind(plan, callers, {
-    wrap: [(call, invoke) => meterCall(call, invoke, metrics, meters), traffic.wrapCall, flowStats.wrapCall],
+    wrap: [(call, invoke) => meterCall(call, invoke, metrics, meters), traffic.wrapCall, flowStats.wrapCall, shutdown.wrapCall],
     streams: streamCaller,
   });
   for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
   await traffic.start();
   const executor = new Executor({ logger, plan: runnable, ...rollbackHooks(plan.flows, metrics) });
+  const tracked = shutdown.track(executor);
   const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
 
@@ -86,18 +96,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let ready = false;
   if (httpAddress !== undefined) {
     const config = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
+    const runner = traffic.limitFlows(meterFlows(tracked, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH] })]);
   }
   const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
   if (grpcEndpoints.length > 0) {
     const address = flags.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
+    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(tracked, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = flags.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
+    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(tracked, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
   }
   const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
   if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
@@ -121,11 +131,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     close() {
       closing ??= (async () => {
         ready = false;
-        await Promise.allSettled(listeners.map(([, l]) => l.close()));
-        await executor.drain();
+        const listenersClosed = Promise.allSettled(listeners.map(([, l]) => l.close()));
+        const graceMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        if (!(await shutdown.waitForFlows(listenersClosed, graceMs))) await shutdown.abortFlows(graceMs);
+        await shutdown.boundRollbacks(() => executor.drain(), options.rollbackTimeoutMs ?? DEFAULT_ROLLBACK_TIMEOUT_MS);
         await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
         await traffic.close();
-        logger.info('maestro stopped');
+        const cutShort = shutdown.summary();
+        if (cutShort === 'maestro stopped') logger.info(cutShort);
+        else logger.warn({ cutShort: shutdown.cutShort }, cutShort);
       })();
       return closing;
     },
@@ -153,3 +167,4 @@ function flagAddresses(options: DaemonOptions, diagnostics: Diagnostics): FlagAd
   }
   return ok ? out : undefined;
 }
+

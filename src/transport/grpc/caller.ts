@@ -16,6 +16,8 @@ import type { Logger } from 'pino';
 import type { CallPlan, CallResult, GrpcHost, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
+import { tooLarge } from '../http/read-capped.js';
 import { messageCodec, type MessageCodec } from './message.js';
 import { metadataToHeaders, setMetadata } from './metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
@@ -28,16 +30,21 @@ export interface GrpcCallerOptions {
 // their failures become precise CallErrors instead of a generic INTERNAL status.
 const passThrough = (value: Buffer): Buffer => value;
 
+const TOO_LARGE = /Received message larger than max/i;
+
 // grpc-js fires its deadline timer at the deadline; the margin absorbs clock rounding.
 const DEADLINE_MARGIN_MS = 5;
 
 export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
   const clients = new Map<string, Client>();
-  const clientFor = ({ target, secure }: GrpcHost): Client => {
-    const key = `${secure ? 's' : ''}|${target}`;
+  // The answer size cap is a channel option: one channel per target and cap.
+  const clientFor = ({ target, secure }: GrpcHost, maxResponseBytes: number): Client => {
+    const key = `${secure ? 's' : ''}|${target}|${maxResponseBytes}`;
     let client = clients.get(key);
     if (!client) {
-      client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure());
+      client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure(), {
+        'grpc.max_receive_message_length': maxResponseBytes,
+      });
       clients.set(key, client);
     }
     return client;
@@ -53,7 +60,7 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
       for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
         if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
       }
-      return prepareCall(call, clientFor(target), what, options.logger);
+      return prepareCall(call, clientFor(target, call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), what, options.logger);
     },
     async close(): Promise<void> {
       // Client.close lets calls in flight finish and refuses new ones.
@@ -67,7 +74,8 @@ function prepareCall(call: CallPlan, client: Client, what: string, logger: Logge
   const path = `/${call.service.fullName}/${call.method.name}`;
   const request: MessageCodec = messageCodec(call.method.requestType);
   const response: MessageCodec = messageCodec(call.method.responseType);
-  const { timeoutMs } = call;
+  const timeoutMs = call.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   return function invokeGrpc(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
     if (signal.aborted) return Promise.reject(aborted(what, undefined));
@@ -79,7 +87,7 @@ function prepareCall(call: CallPlan, client: Client, what: string, logger: Logge
     }
     const metadata = setMetadata(new Metadata(), out.headers);
     metadata.set('x-request-id', out.requestId);
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs;
 
     return new Promise<CallResult>((resolve, reject) => {
       let headers: Record<string, string> = {};
@@ -122,6 +130,8 @@ function prepareCall(call: CallPlan, client: Client, what: string, logger: Logge
     if (status.code === Code.DEADLINE_EXCEEDED && deadline !== undefined && Date.now() >= deadline - DEADLINE_MARGIN_MS) {
       throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(status) });
     }
+    // grpc-js refused an answer over grpc.max_receive_message_length: our cap, not the upstream's.
+    if (status.code === Code.RESOURCE_EXHAUSTED && TOO_LARGE.test(status.details)) throw tooLarge(what, maxResponseBytes);
     const code = status.code === Code.OK ? Code.UNIMPLEMENTED : status.code; // OK without a message
     return { status: grpcToHttp(code), headers, body: { message: status.details || grpcCodeName(code), code } };
   }

@@ -14,8 +14,10 @@ import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../com
 import { CallError } from '../../errors.js';
 import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { Caller } from '../caller.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import type { UpstreamTarget } from '../../compile/plan.js';
+import { readCapped } from './read-capped.js';
 import { paramText } from './upstream-url.js';
 
 export interface HttpCallerOptions {
@@ -55,7 +57,10 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
 }
 
 function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: string, logger: Logger | undefined): PreparedCall {
-  const { service, method: methodPlan, timeoutMs } = call;
+  const { service, method: methodPlan } = call;
+  // Compile always sets both; the fallbacks only serve plans built by hand (tests).
+  const timeoutMs = call.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const codec = service.codec;
   const method = methodPlan.httpMethod?.toUpperCase()
     || (methodPlan.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
@@ -113,7 +118,7 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
     // is cleared as soon as the answer is in (AbortSignal.timeout would linger).
     const controller = new AbortController();
     let timedOut = false;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
@@ -121,8 +126,8 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await pool.request({ path, method, headers, body: payload, signal: controller.signal });
-      const bytes = await response.body.bytes();
       const responseHeaders = flattenHeaders(response.headers);
+      const bytes = await readCapped(response.body, responseHeaders['content-length'], maxResponseBytes, what);
       return {
         status: response.statusCode,
         headers: responseHeaders,
@@ -133,7 +138,7 @@ function prepareCall(call: CallPlan, target: UpstreamTarget, pool: Pool, what: s
       logger?.debug({ err: error, call: what, requestId: out.requestId, status: failure.status }, 'upstream call failed');
       throw failure;
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }
   };
