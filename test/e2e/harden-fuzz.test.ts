@@ -20,6 +20,11 @@ import { cleanup, configDir, daemon, FLOW_FIXTURES, shared } from './helpers.js'
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const RATIO = 8;
+/**
+ * Per codec: about 2–5 s alone here, but CI runs it beside the other test files on two
+ * cores; the bound scales with FUZZ_RUNS so that more cases never time out either.
+ */
+const CASE_TIMEOUT = { timeout: Math.max(120_000, RUNS * 120) };
 const SLACK = 256;
 const PROTO = join(FLOW_FIXTURES, 'proto', 'people.proto');
 
@@ -113,7 +118,7 @@ const manyPairs = fc.tuple(fc.integer({ min: 1, max: 3_000 }), fc.nat({ max: 20_
   Array.from({ length: n }, (_, i) => `k${i}[${index}]=1`).join('&'));
 
 describe('fuzz: every codec through the real listener', () => {
-  it(`JSON: ${RUNS} cases`, async () => {
+  it(`JSON: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const bodies = fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify({ v })),
       fc.json(),
@@ -128,7 +133,7 @@ describe('fuzz: every codec through the real listener', () => {
     await run(fc.asyncProperty(bodies, (body) => check('POST', '/echo', 'application/json', body)));
   });
 
-  it(`form: ${RUNS} cases`, async () => {
+  it(`form: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const bodies = fc.oneof(
       fc.array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
       fc.array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
@@ -139,7 +144,7 @@ describe('fuzz: every codec through the real listener', () => {
     await run(fc.asyncProperty(bodies, (body) => check('POST', '/echo', 'application/x-www-form-urlencoded', body)));
   });
 
-  it(`XML: ${RUNS} cases`, async () => {
+  it(`XML: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const name = fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/);
     const { tree } = fc.letrec<{ tree: string; node: string }>((tie) => ({
       node: fc.oneof(
@@ -163,7 +168,7 @@ describe('fuzz: every codec through the real listener', () => {
     await run(fc.asyncProperty(bodies, (body) => check('POST', '/echo', 'application/xml', body)));
   });
 
-  it(`protobuf: ${RUNS} cases`, async () => {
+  it(`protobuf: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const { Person } = target();
     type P = { name?: string; age?: number; id?: string; tags?: string[]; active?: boolean; role?: number; friend?: P };
     const { person } = fc.letrec<{ person: P }>((tie) => ({
@@ -205,7 +210,7 @@ describe('fuzz: every codec through the real listener', () => {
     await run(fc.asyncProperty(bodies, (body) => check('POST', '/person', 'application/x-protobuf', body)));
   });
 
-  it(`query string: ${RUNS} cases`, async () => {
+  it(`query string: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const queries = fc.oneof(
       fc.array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
       fc.integer({ min: 1, max: 3_000 }).map((n) => Array.from({ length: n }, (_, i) => `q${i % 50}=${i}`).join('&')),
