@@ -171,7 +171,7 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
       websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
     } else if (endpoint.flow.stream) {
       // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger) });
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger, limits) });
       streamRoutes.push({ endpoint, route });
     } else {
       app.route({
