@@ -11,6 +11,7 @@ import { ConfigError, formatDiagnostic } from '../src/errors.js';
 import { GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
 import { isWorker, parseWorkers, runPrimary, signalReady } from '../src/daemon/workers.js';
 import { GENERATE_KINDS, type GenerateKind } from '../src/generate/index.js';
+import { parseDuration } from '../src/compile/duration.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -31,7 +32,12 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
   .option('--journal <memory|sqlite:PATH|postgres://…>', 'rollback journal (overrides journal { }); default sqlite:./maestro-data/journal.db for flows with rollbacks')
   .option('--workers <n|auto>', 'serve from N processes sharing the ports (node:cluster); auto = one per core', '1')
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string; journal?: string; workers: string }) => {
+  .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long in-flight flows may finish before their calls are aborted', '30s')
+  .option('--shutdown-rollback-timeout <duration>', 'then how long pending rollbacks may run before they are cut short', '10s')
+  .action(async (opts: {
+    config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string;
+    journal?: string; workers: string; shutdownTimeout: string; shutdownRollbackTimeout: string;
+  }) => {
     try {
       const workers = isWorker() ? 1 : parseWorkers(opts.workers);
       if (workers > 1) {
@@ -43,12 +49,15 @@ program
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
         journal: opts.journal,
+        shutdownTimeoutMs: durationFlag('--shutdown-timeout', opts.shutdownTimeout),
+        rollbackTimeoutMs: durationFlag('--shutdown-rollback-timeout', opts.shutdownRollbackTimeout),
       });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        daemon.logger.info({ signal }, 'shutting down: finishing in-flight flows and pending rollbacks');
+        daemon.logger.info({ signal, shutdownTimeout: opts.shutdownTimeout, shutdownRollbackTimeout: opts.shutdownRollbackTimeout },
+          'shutting down: finishing in-flight flows and pending rollbacks');
         // Ending with process.exit() can lose or reorder the last log lines (pino writes
         // asynchronously and only flushes what is not already in flight), so the process
         // ends when its loop drains; the timer only bounds a handle left open by mistake.
@@ -155,6 +164,13 @@ journalOptions(journal.command('list').description('show the open records: compe
       fail(error);
     }
   });
+
+/** A duration flag ("30s", "500ms"): a bad one stops the daemon before it starts. */
+function durationFlag(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`${flag}: invalid duration "${value}"; write e.g. "30s" or "500ms"`);
+  return ms;
+}
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {

@@ -7,6 +7,7 @@
  */
 import type { MessageType } from '../schema/types.js';
 import { MaestroError } from '../errors.js';
+import type { DecodeLimits } from './limits.js';
 
 export interface Codec {
   /** Registry key: json, proto, form, xml. */
@@ -16,9 +17,10 @@ export interface Codec {
   /**
    * Decodes a body. With a type, the value is checked and normalised against it
    * (unknown fields dropped, enums as names, int64 exact); a bad body throws CodecError.
-   * An empty body decodes to an empty object.
+   * An empty body decodes to an empty object. `limits` bound what the body may decode
+   * into (DEFAULT_LIMITS when absent); a body over one throws LimitError.
    */
-  decode(body: Uint8Array, type?: MessageType): Record<string, unknown>;
+  decode(body: Uint8Array, type?: MessageType, limits?: DecodeLimits): Record<string, unknown>;
   /** Encodes a value, typed when a type is given (absent fields omitted). */
   encode(value: unknown, type?: MessageType): Uint8Array | string;
 }

@@ -7,18 +7,23 @@ import type { MessageType } from '../schema/types.js';
 import { CodecError, type Codec } from './codec.js';
 import { JsonSyntaxError, parseJsonExact } from './json-parse.js';
 import { jsonText } from '../shared/values.js';
+import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from './limits.js';
 import { describeValue } from './scalars.js';
-import { bodyText, isBlank, isPlainObject, MAX_DEPTH } from './values.js';
+import { bodyText, isBlank, isPlainObject } from './values.js';
 import { DECODE_JSON, ENCODE_JSON, normalize } from './typed.js';
 
 /** A run of 16+ digits may be an integer JSON.parse would round. */
 const LONG_DIGITS = /\d{16}/;
 
-/** Parses JSON text; integers beyond 2^53 stay exact. Throws CodecError. */
-export function parseJson(text: string): unknown {
+/**
+ * Parses JSON text; integers beyond 2^53 stay exact. Throws CodecError, LimitError when
+ * nested deeper than `maxDepth`. A JSON value is never much larger in memory than its
+ * text (every element takes a character or more), so depth is the only bound needed.
+ */
+export function parseJson(text: string, maxDepth: number = DEFAULT_LIMITS.maxDepth): unknown {
   // Each level takes two characters at least: shorter texts cannot be too deep.
-  if (text.length > 2 * MAX_DEPTH && nestsDeeper(text, MAX_DEPTH)) {
-    throw new CodecError(`malformed JSON: nested more than ${MAX_DEPTH} levels deep`);
+  if (text.length > 2 * maxDepth && nestsDeeper(text, maxDepth)) {
+    throw new LimitError('maxDepth', maxDepth, `malformed JSON: nested more than ${maxDepth} levels deep`);
   }
   if (!LONG_DIGITS.test(text)) {
     try {
@@ -64,10 +69,10 @@ export class JsonCodec implements Codec {
   readonly name = 'json';
   readonly contentType = 'application/json';
 
-  decode(body: Uint8Array, type?: MessageType): Record<string, unknown> {
+  decode(body: Uint8Array, type?: MessageType, limits?: DecodeLimits): Record<string, unknown> {
     const text = bodyText(body);
     if (isBlank(text)) return {};
-    const value = parseJson(text);
+    const value = parseJson(text, limits?.maxDepth);
     if (type) return normalize(value, type, DECODE_JSON);
     if (!isPlainObject(value)) throw new CodecError(`expected a JSON object, got ${describeValue(value)}`);
     return value;

@@ -7,6 +7,7 @@
 import protobuf from 'protobufjs';
 import type { FieldType, MessageType, ScalarKind } from '../schema/types.js';
 import { CodecError, type Codec } from './codec.js';
+import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from './limits.js';
 import { isWide, plainBytes } from './scalars.js';
 import { defineKey } from './values.js';
 import { ENCODE_PROTO, normalize } from './typed.js';
@@ -36,15 +37,20 @@ function mapKey(key: string, kind: ScalarKind | undefined): string {
   return protobuf.util.LongBits.fromHash(key).toLong(kind === 'uint64' || kind === 'fixed64').toString();
 }
 
-function element(value: unknown, field: FieldType): unknown {
-  if (field.message) return fromMessage(value as protobuf.Message, field.message);
+function element(value: unknown, field: FieldType, depth: number, maxDepth: number): unknown {
+  if (field.message) return fromMessage(value as protobuf.Message, field.message, maxDepth, depth + 1);
   if (field.enum) return field.enum.names.get(value as number) ?? value;
   if (field.scalar && isWide(field.scalar)) return fromLong(value);
   return value instanceof Uint8Array ? plainBytes(value) : value;
 }
 
-/** A decoded protobufjs message to runtime values. */
-function fromMessage(message: protobuf.Message, type: MessageType): Record<string, unknown> {
+/**
+ * A decoded protobufjs message to runtime values. `depth` counts nested messages: a
+ * recursive type nested past `maxDepth` is refused, as deep JSON is, because what walks
+ * the value later (templates, encoders) recurses too.
+ */
+function fromMessage(message: protobuf.Message, type: MessageType, maxDepth: number, depth = 1): Record<string, unknown> {
+  if (depth > maxDepth) throw new LimitError('maxDepth', maxDepth, `protobuf body for ${type.fullName} nested more than ${maxDepth} levels deep`);
   const out: Record<string, unknown> = {};
   const source = message as unknown as Record<string, unknown>;
   for (const field of type.fieldList) {
@@ -57,16 +63,16 @@ function fromMessage(message: protobuf.Message, type: MessageType): Record<strin
       const keys = Object.keys(entries);
       if (keys.length === 0) continue;
       const map: Record<string, unknown> = {};
-      for (const key of keys) defineKey(map, mapKey(key, field.mapKey), element(entries[key], field));
+      for (const key of keys) defineKey(map, mapKey(key, field.mapKey), element(entries[key], field, depth, maxDepth));
       out[field.name] = map;
     } else if (field.repeated) {
       const items = value as unknown[];
       if (items.length === 0) continue;
       const list: unknown[] = new Array(items.length);
-      for (let i = 0; i < items.length; i++) list[i] = element(items[i], field);
+      for (let i = 0; i < items.length; i++) list[i] = element(items[i], field, depth, maxDepth);
       out[field.name] = list;
     } else {
-      out[field.name] = element(value, field);
+      out[field.name] = element(value, field, depth, maxDepth);
     }
   }
   return out;
@@ -76,18 +82,20 @@ export class ProtobufCodec implements Codec {
   readonly name = 'proto';
   readonly contentType = 'application/x-protobuf';
 
-  decode(body: Uint8Array, type?: MessageType): Record<string, unknown> {
+  decode(body: Uint8Array, type?: MessageType, limits?: DecodeLimits): Record<string, unknown> {
     if (body.byteLength === 0) return {};
     if (!type) throw new CodecError('the proto codec needs a message type');
-    let message: protobuf.Message;
     try {
       // protobufjs reads a Node Buffer with a reader that cuts a truncated string short
       // instead of failing; a plain Uint8Array view gets the bounds-checked reader.
-      message = type.proto.decode(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
+      const message = type.proto.decode(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
+      // Inside the try: a recursive type nested thousands deep overflows the stack here.
+      return fromMessage(message, type, limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
     } catch (error) {
-      throw new CodecError(`malformed protobuf body for ${type.fullName}: ${(error as Error).message}`, undefined, { cause: error });
+      if (error instanceof LimitError) throw error;
+      const detail = error instanceof RangeError ? 'nested too deeply' : (error as Error).message;
+      throw new CodecError(`malformed protobuf body for ${type.fullName}: ${detail}`, undefined, { cause: error });
     }
-    return fromMessage(message, type);
   }
 
   encode(value: unknown, type?: MessageType): Uint8Array {

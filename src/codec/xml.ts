@@ -19,18 +19,37 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { MessageType } from '../schema/types.js';
 import { CodecError, type Codec } from './codec.js';
+import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from './limits.js';
 import { describeValue } from './scalars.js';
 import { DECODE_TEXT, ENCODE_JSON, normalize } from './typed.js';
 import { bodyText, isBlank, isPlainObject } from './values.js';
 
-const parser = new XMLParser({
+const PARSER_OPTIONS = {
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-});
+} as const;
+
+/**
+ * One parser per depth limit (a listener has one; the default is shared): the parser
+ * counts open elements itself and stops past `maxNestedTags`. The root element does not
+ * count, as it is not part of the decoded value. Entities declared in a
+ * DOCTYPE are bounded by the parser's own entity limits.
+ */
+const parsers = new Map<number, XMLParser>();
+
+function parserFor(maxDepth: number): XMLParser {
+  let parser = parsers.get(maxDepth);
+  if (!parser) {
+    parser = new XMLParser({ ...PARSER_OPTIONS, maxNestedTags: maxDepth });
+    parsers.set(maxDepth, parser);
+  }
+  return parser;
+}
+const NESTED = /nested tags/i;
 
 const builder = new XMLBuilder({ ignoreAttributes: true, suppressEmptyNode: false });
 
@@ -47,14 +66,16 @@ function rootName(type: MessageType | undefined): string {
   return name;
 }
 
-/** Parses an XML document into its root element's content. Throws CodecError. */
-export function parseXml(text: string): Record<string, unknown> {
+/** Parses an XML document into its root element's content. Throws CodecError (LimitError past `maxDepth`). */
+export function parseXml(text: string, maxDepth: number = DEFAULT_LIMITS.maxDepth): Record<string, unknown> {
   let document: Record<string, unknown>;
   try {
     // `true` validates first: without it an unclosed tag decodes silently.
-    document = parser.parse(text, true) as Record<string, unknown>;
+    document = parserFor(maxDepth).parse(text, true) as Record<string, unknown>;
   } catch (error) {
-    throw new CodecError(`malformed XML: ${(error as Error).message}`, undefined, { cause: error });
+    const message = (error as Error).message;
+    if (NESTED.test(message)) throw new LimitError('maxDepth', maxDepth, `malformed XML: elements nested more than ${maxDepth} levels deep`);
+    throw new CodecError(`malformed XML: ${message}`, undefined, { cause: error });
   }
   let root: unknown;
   let roots = 0;
@@ -115,10 +136,10 @@ export class XmlCodec implements Codec {
   readonly name = 'xml';
   readonly contentType = 'application/xml';
 
-  decode(body: Uint8Array, type?: MessageType): Record<string, unknown> {
+  decode(body: Uint8Array, type?: MessageType, limits?: DecodeLimits): Record<string, unknown> {
     const text = bodyText(body);
     if (isBlank(text)) return {};
-    const content = parseXml(text);
+    const content = parseXml(text, limits?.maxDepth);
     return type ? normalize(content, type, DECODE_TEXT) : content;
   }
 

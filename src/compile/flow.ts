@@ -15,7 +15,7 @@ import { compileForwardOptions, compileHttpCallOptions } from './call-options.js
 import { checkDag } from './dag.js';
 import { compileForEach, listOf } from './for-each.js';
 import { compileStream } from './stream.js';
-import { parseDuration } from './duration.js';
+import { resolveCallLimits, type UpstreamDefaults } from './limits.js';
 import { compileErrorHandling } from './errors.js';
 import { isHeaderName } from './http-names.js';
 import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RetryPlan, RewritePlan, ServicePlan } from './plan.js';
@@ -35,6 +35,8 @@ export interface FlowContext {
   diagnostics: Diagnostics;
   /** Path parameter names of the flow's HTTP endpoints. */
   endpointParams: Set<string>;
+  /** `upstream { }` defaults, compiled once (issue #8); built-in defaults when absent. */
+  upstream?: UpstreamDefaults;
 }
 
 export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
@@ -256,11 +258,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     context.diagnostics.error('MAESTRO_ERR_NO_HOST', call.pos,
       `service "${service.fullName}" has no host${at.where}; set it in a service block, a services { select } block or the proto option`);
   }
-  const timeout = call.options.timeout ?? undefined;
-  const timeoutMs = timeout ? parseDuration(timeout.value) : method.timeoutMs;
-  if (timeout && timeoutMs === undefined) {
-    context.diagnostics.error('MAESTRO_ERR_DURATION', timeout.pos, `invalid timeout "${String(timeout.value)}"; write e.g. "2s" or "500ms"`);
-  }
+  const { timeoutMs, maxResponseBytes } = resolveCallLimits(call, method, service, context.upstream, context.diagnostics);
   checkHeaderNames(call.header, callSite);
   return {
     service,
@@ -269,6 +267,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     header: compileNamed(call.header, callSite, 'header'),
     params: compileNamed(call.params, callSite, 'params'),
     timeoutMs,
+    maxResponseBytes,
     http: callTarget(service, method, call.pos, context.diagnostics),
     httpOptions: service.transport === 'http' ? compileHttpCallOptions(context.spec, call, context.diagnostics) : undefined,
     pos: call.pos,

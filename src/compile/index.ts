@@ -14,6 +14,7 @@ import { LISTENER_METHODS } from './http-names.js';
 import { parseRoute, routeShape, type Route } from './route.js';
 import { loadTls } from './tls.js';
 import { compileFlow } from './flow.js';
+import { compileListenerLimits, compileUpstreamDefaults } from './limits.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices, namedCodec } from './services.js';
 import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
@@ -43,6 +44,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     specs.set(flow.name, flow);
   }
 
+  const upstream = compileUpstreamDefaults(spec.upstream, diagnostics);
   const flows = new Map<string, FlowPlan>();
   const routes = parseRoutes(spec.endpoints, diagnostics);
   for (const flow of specs.values()) {
@@ -51,7 +53,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
       if (e.flow !== flow.name || e.protocol !== 'http') continue;
       for (const name of routes.get(e)?.params ?? []) endpointParams.add(name);
     }
-    flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams }));
+    flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams, upstream }));
   }
 
   const endpoints = compileEndpoints(spec.endpoints, flows, routes, diagnostics);
@@ -243,5 +245,6 @@ function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {
     readTimeoutMs: duration(http.readTimeout),
     writeTimeoutMs: duration(http.writeTimeout),
     bodyLimit,
+    ...compileListenerLimits(http, diagnostics),
   };
 }

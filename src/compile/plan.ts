@@ -7,6 +7,7 @@
  *   Spec + SchemaRegistry ──compile──▶ Plan ──▶ executeFlow(flow, request)
  */
 import type { Codec } from '../codec/codec.js';
+import type { DecodeLimits } from '../codec/limits.js';
 import type { Diagnostic } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Pos } from '../spec/types.js';
@@ -82,6 +83,9 @@ export interface ServicePlan {
   readonly retry?: RetryPlan;
   /** `breaker { }` of the service: one circuit breaker shared by all its calls. */
   readonly breaker?: BreakerPlan;
+  /** `timeout` / `max_response_size` of the service block, when set (issue #8). */
+  readonly timeoutMs?: number;
+  readonly maxResponseBytes?: number;
 }
 
 /**
@@ -230,6 +234,11 @@ export interface CallPlan {
   readonly header: NamedGetters;
   readonly params: NamedGetters;
   readonly timeoutMs: number | undefined;
+  /**
+   * Largest answer body read from the upstream; past it the call fails with 502 and the
+   * rest is not read. Always set by compile (compile/limits.ts); proxies are exempt.
+   */
+  readonly maxResponseBytes?: number;
   /** Service host + method path, parsed, when the service is called over HTTP with a host. */
   readonly http: UpstreamTarget | undefined;
   /** HTTP transport options from `options { }` (redirects, TLS, keep-alive); absent means the defaults. */
@@ -426,6 +435,10 @@ export interface HttpListenerPlan {
   readonly readTimeoutMs: number | undefined;
   readonly writeTimeoutMs: number | undefined;
   readonly bodyLimit: number | undefined;
+  /** Hardening (issue #8); absent means the default of transport/http/timeouts.ts and codec/limits.ts. */
+  readonly headerTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly limits?: DecodeLimits;
 }
 
 export interface Plan {

@@ -7,9 +7,9 @@ import { codecs, type Codec } from '../codec/index.js';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
-import { parseDuration } from './duration.js';
 import { isMethodToken } from './http-names.js';
 import { compileDiscovery, discoveryPlan } from './discovery.js';
+import { positiveDuration, positiveSize } from './limits.js';
 import type { MethodPlan, ServicePlan } from './plan.js';
 import { parseGrpcHost, parseHttpHost, type GrpcHost, type HttpHost } from './upstream.js';
 
@@ -23,6 +23,8 @@ interface ServiceDraft {
   resolver?: Positioned<string>;
   requestCodec?: Positioned<string>;
   responseCodec?: Positioned<string>;
+  timeout?: Positioned<string>;
+  maxResponseSize?: Positioned<string | number>;
   methods: Map<string, MethodPlan>;
   pos?: Pos;
 }
@@ -72,19 +74,20 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
     if (block.resolver) draft.resolver = block.resolver;
     if (block.requestCodec) draft.requestCodec = block.requestCodec;
     if (block.responseCodec) draft.responseCodec = block.responseCodec;
+    if (block.timeout) draft.timeout = block.timeout;
+    if (block.maxResponseSize) draft.maxResponseSize = block.maxResponseSize;
     for (const method of block.methods) {
       const existing = draft.methods.get(method.name);
       const options = Object.fromEntries(Object.entries(method.options).map(([k, v]) => [k, v.value]));
+      // Checked here, where the position is known; calls read the plain value (size) or timeoutMs.
+      positiveSize(method.options.max_response_size, 'max_response_size', diagnostics);
       const endpoint = typeof options.endpoint === 'string' ? options.endpoint : existing?.httpPath;
       const verb = typeof options.method === 'string' ? options.method.toUpperCase() : existing?.httpMethod;
       if (verb !== undefined && !isMethodToken(verb)) {
         diagnostics.error('MAESTRO_ERR_METHOD', method.options.method?.pos ?? method.pos, `method "${String(options.method)}" of ${block.fullName}.${method.name} is not an HTTP method`);
       }
       const timeout = method.options.timeout;
-      const timeoutMs = timeout ? parseDuration(timeout.value) : existing?.timeoutMs;
-      if (timeout && timeoutMs === undefined) {
-        diagnostics.error('MAESTRO_ERR_DURATION', timeout.pos, `invalid timeout "${String(timeout.value)}"; write e.g. "2s" or "500ms"`);
-      }
+      const timeoutMs = timeout ? positiveDuration(timeout, 'timeout', diagnostics) : existing?.timeoutMs;
       draft.methods.set(method.name, {
         name: method.name,
         httpMethod: verb,
@@ -130,6 +133,8 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       discovery: discoveryPlan(compileDiscovery(draft.resolver, spec.discovery, draft.fullName, transport, diagnostics), parsed.http, parsed.grpc),
       methods: draft.methods,
       pos: draft.pos,
+      timeoutMs: positiveDuration(draft.timeout, 'timeout', diagnostics),
+      maxResponseBytes: positiveSize(draft.maxResponseSize, 'max_response_size', diagnostics),
     });
   }
   return { services, missingHost };

@@ -35,9 +35,12 @@ export const KNOWN = {
   top: names(
     ['log_level', 'protobuffers', 'functions', 'include', 'openapi3', 'avro', 'flow_timeout'],
     ['http', 'grpc', 'graphql', 'prometheus', 'admin', 'service', 'services', 'discovery', 'error', 'on_error', 'endpoint', 'flow', 'proxy', 'jwt',
-      'journal', 'telemetry', 'log', 'rate_limit_store', 'cache'],
+      'journal', 'telemetry', 'log', 'rate_limit_store', 'cache', 'upstream'],
   ),
-  http: names(['address', 'origin', 'cert_file', 'key_file', 'read_timeout', 'write_timeout', 'body_limit', 'header_timeout', 'idle_timeout', 'max_header_size']),
+  http: names(['address', 'origin', 'cert_file', 'key_file', 'read_timeout', 'write_timeout', 'body_limit', 'header_timeout', 'idle_timeout', 'max_header_size',
+    'max_fields', 'max_array_index', 'max_depth']),
+  /** `upstream { }`: defaults of every upstream call (issue #8). */
+  upstream: names(['timeout', 'max_response_size']),
   listener: names(['address']),
   journal: names(['path', 'postgres', 'schema', 'lease']),
   telemetry: names(['otlp']),

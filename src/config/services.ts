@@ -7,7 +7,7 @@ import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, S
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
 import { warnEndpointAttribute, warnEndpointBlock } from './unknown-names.js';
-import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
+import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, typeError, type BuildContext } from './read.js';
 import { buildRateLimit, cacheRule, serviceTrafficRules } from './traffic.js';
 import { buildBreaker, retryHandler } from './resilience.js';
 
@@ -44,11 +44,16 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
     resolver: 'resolver',
     request_codec: 'requestCodec',
     response_codec: 'responseCodec',
+    timeout: 'timeout',
   } as const;
+  const sized = (a: HclAttribute): void => {
+    if (typeof a.value === 'string' || typeof a.value === 'number') service.maxResponseSize = { value: a.value, pos: a.valuePos };
+    else typeError(a, 'a size ("10MB") or a number of bytes', where, ctx);
+  };
   dispatch(
     block.body,
     {
-      attributes: { ...stringSetters(service, keys, where, ctx), ...traffic.attributes },
+      attributes: { ...stringSetters(service, keys, where, ctx), ...traffic.attributes, max_response_size: sized },
       blocks: {
         ...traffic.blocks,
         options: (b) => (service.options = optionsRecord(b, where, ctx, 'service_options')),

@@ -4,7 +4,7 @@
  * error naming both places, even across files.
  */
 import type { Diagnostics } from '../errors.js';
-import type { HttpListenerSpec, JwtKeySpec, ListenerSpec, Positioned, Spec } from '../spec/types.js';
+import type { HttpListenerSpec, JwtKeySpec, ListenerSpec, Positioned, Spec, UpstreamSpec } from '../spec/types.js';
 import type { HclAttribute, HclBlock, HclBody } from './ast.js';
 import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
@@ -68,6 +68,9 @@ export class SpecBuilder {
       http: (b) => {
         if (firstOnly(spec.http, 'http block', b.pos, TOP, ctx)) spec.http = buildHttp(b, ctx);
       },
+      upstream: (b) => {
+        if (firstOnly(spec.upstream, 'upstream block', b.pos, TOP, ctx)) spec.upstream = buildUpstream(b, ctx);
+      },
       grpc: listener('grpc'),
       graphql: listener('graphql'),
       prometheus: listener('prometheus'),
@@ -123,6 +126,25 @@ function buildListener(block: HclBlock, ctx: BuildContext): ListenerSpec {
   return listener;
 }
 
+/** `upstream { timeout = "30s"  max_response_size = "10MB" }` (checked by compile). */
+function buildUpstream(block: HclBlock, ctx: BuildContext): UpstreamSpec {
+  labels(block, [], 0, ctx);
+  const upstream: UpstreamSpec = { pos: block.pos };
+  const where = 'in upstream';
+  dispatch(
+    block.body,
+    {
+      attributes: {
+        timeout: (a) => setString(a, where, ctx, (v) => (upstream.timeout = v)),
+        max_response_size: (a) => setCount(a, where, ctx, (v) => (upstream.maxResponseSize = v)),
+      },
+    },
+    where,
+    ctx,
+  );
+  return upstream;
+}
+
 function buildHttp(block: HclBlock, ctx: BuildContext): HttpListenerSpec {
   labels(block, [], 0, ctx);
   const http: HttpListenerSpec = { address: { value: '', pos: block.pos }, origin: [], pos: block.pos };
@@ -142,12 +164,23 @@ function buildHttp(block: HclBlock, ctx: BuildContext): HttpListenerSpec {
           if (typeof a.value === 'string' || typeof a.value === 'number') http.bodyLimit = { value: a.value, pos: a.valuePos };
           else typeError(a, 'a size ("10MB") or a number of bytes', where, ctx);
         },
+        header_timeout: (a) => setString(a, where, ctx, (v) => (http.headerTimeout = v)),
+        idle_timeout: (a) => setString(a, where, ctx, (v) => (http.idleTimeout = v)),
+        max_fields: (a) => setCount(a, where, ctx, (v) => (http.maxFields = v)),
+        max_array_index: (a) => setCount(a, where, ctx, (v) => (http.maxArrayIndex = v)),
+        max_depth: (a) => setCount(a, where, ctx, (v) => (http.maxDepth = v)),
       },
     },
     where,
     ctx,
   );
   return http;
+}
+
+/** A whole number (checked by compile, with the position kept here). */
+function setCount(a: HclAttribute, where: string, ctx: BuildContext, set: (value: Positioned<string | number>) => void): void {
+  if (typeof a.value === 'string' || typeof a.value === 'number') set({ value: a.value, pos: a.valuePos });
+  else typeError(a, 'a whole number', where, ctx);
 }
 
 function setString(a: HclAttribute, where: string, ctx: BuildContext, set: (value: Positioned<string>) => void): void {

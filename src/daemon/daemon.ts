@@ -1,9 +1,9 @@
 /**
  * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, and a
  * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
- * rollbacks, then closes the upstream pools.
+ * rollbacks, then closes the upstream pools — each wait bounded (shutdown.ts).
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
 import { listenAddress } from '../compile/index.js';
 import type { ListenAddress } from '../compile/plan.js';
@@ -15,6 +15,7 @@ import type { Listener } from '../transport/listener.js';
 import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
+import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createTraffic } from '../traffic/index.js';
 import { TrafficMetrics } from './traffic-metrics.js';
@@ -23,6 +24,7 @@ import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
 import { Breakers, withPolicies } from '../resilience/policies.js';
 import { openJournal, resilienceGauges } from './resilience.js';
 import { loadCallers } from './transports.js';
+import { DEFAULT_ROLLBACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, Shutdown } from './shutdown.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -35,6 +37,10 @@ export interface DaemonOptions extends LoadPlanOptions {
   logger?: Logger;
   /** `--journal`: memory, sqlite:PATH or a postgres:// URL (overrides journal { }). */
   journal?: string;
+  /** How long SIGTERM waits for in-flight flows before aborting them (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** How long it then waits for pending rollbacks (default 10 s). */
+  rollbackTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -52,7 +58,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const flags = flagAddresses(options, diagnostics);
   const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
   const level = LEVELS.has(configured) ? configured : 'info';
-  const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
+  const logger = options.logger ?? createLogger(level);
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan || !flags) throw new ConfigError(diagnostics.items);
 
@@ -74,11 +80,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   flowStats.instrument(plan);
   // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
   const streamCaller = plan.flows.some((f) => f.stream) ? (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller() : undefined;
+  // Bounded shutdown (shutdown.ts, #8): flows are tracked through the runner, rollback
+  // calls by the outermost bind wrapper, so the rollback bound can abort them.
+  const shutdown = new Shutdown(logger);
   const runnable = bind(plan, callers, {
     wrap: [
       (call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters), breakers),
       traffic.wrapCall,
       flowStats.wrapCall,
+      shutdown.wrapCall,
     ],
     ...(streamCaller ? { streams: streamCaller } : {}),
   });
@@ -87,6 +97,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   resilienceGauges(metrics, journaling.journal, breakers);
   await traffic.start();
   const executor = new Executor({ logger, plan: runnable, ...hooks, journal: journaling.journal });
+  const tracked = shutdown.track(executor);
   const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
 
@@ -96,7 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let ready = false;
   if (httpAddress !== undefined) {
     const config = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    const runner = traffic.limitFlows(meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
+    const runner = traffic.limitFlows(meterFlows(tracked, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
     // Listener modules are imported only when a listener is configured (start-up, memory).
     const { createHttpListener } = await import('../transport/http/listener.js');
     listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH], discovery })]);
@@ -105,13 +116,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (grpcEndpoints.length > 0) {
     const address = flags.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
     const { createGrpcListener } = await import('../transport/grpc/listener.js');
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
+    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(tracked, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
   }
   const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (graphqlEndpoints.length > 0) {
     const address = flags.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
     const { createGraphqlListener } = await import('../transport/graphql/listener.js');
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
+    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(tracked, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
   }
   const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
   if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
@@ -137,13 +148,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     close() {
       closing ??= (async () => {
         ready = false;
-        await Promise.allSettled(listeners.map(([, l]) => l.close()));
-        await executor.drain();
+        const listenersClosed = Promise.allSettled(listeners.map(([, l]) => l.close()));
+        const graceMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        if (!(await shutdown.waitForFlows(listenersClosed, graceMs))) await shutdown.abortFlows(graceMs);
+        await shutdown.boundRollbacks(() => executor.drain(), options.rollbackTimeoutMs ?? DEFAULT_ROLLBACK_TIMEOUT_MS);
         // After the rollbacks: what is still open stays in the journal for the next start.
         await journaling.close().catch((error: unknown) => logger.error({ err: error }, 'journal did not close cleanly'));
         await Promise.allSettled([...callers.values(), ...(streamCaller ? [streamCaller] : [])].map((c) => c.close()));
         await traffic.close();
-        logger.info('maestro stopped');
+        const cutShort = shutdown.summary();
+        if (cutShort === 'maestro stopped') logger.info(cutShort);
+        else logger.warn({ cutShort: shutdown.cutShort }, cutShort);
       })();
       return closing;
     },
@@ -171,3 +186,4 @@ function flagAddresses(options: DaemonOptions, diagnostics: Diagnostics): FlagAd
   }
   return ok ? out : undefined;
 }
+

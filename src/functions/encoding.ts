@@ -1,5 +1,7 @@
 /** Encodings: base64_encode, base64_decode, json_encode, json_decode. */
 import { encodeBase64 as bytesToBase64, jsonText, renderText } from '../shared/values.js';
+import { parseJson } from '../codec/json.js';
+import { LimitError } from '../codec/limits.js';
 import { FunctionError, type TemplateFunction } from './function.js';
 
 /** Standard or URL-safe alphabet, padding optional; Buffer.from alone skips bad characters silently. */
@@ -53,8 +55,10 @@ export const jsonDecode: TemplateFunction = {
     const text = value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
     if (typeof text !== 'string') throw new FunctionError('json_decode: expected a string', 400);
     try {
-      return JSON.parse(text) as unknown;
+      // The codec's parser: bounded nesting (a deep text once answered 500) and exact int64.
+      return parseJson(text);
     } catch (error) {
+      if (error instanceof LimitError) throw new FunctionError(`json_decode: ${error.message}`, 400, { cause: error });
       throw new FunctionError('json_decode: invalid JSON', 400, { cause: error });
     }
   },

@@ -72,6 +72,8 @@ export interface Spec {
   /** JavaScript modules that add template functions, absolute paths. */
   functions: Positioned<string>[];
   http?: HttpListenerSpec;
+  /** `upstream { timeout  max_response_size }`: defaults of every upstream call (issue #8). */
+  upstream?: UpstreamSpec;
   grpc?: ListenerSpec;
   graphql?: ListenerSpec;
   prometheus?: ListenerSpec;
@@ -166,6 +168,18 @@ export interface HttpListenerSpec extends ListenerSpec {
   readTimeout?: Positioned<string>;
   writeTimeout?: Positioned<string>;
   bodyLimit?: Positioned<string | number>;
+  /** Hardening (issue #8): listener timeouts and decoder limits, see codec/limits.ts. */
+  headerTimeout?: Positioned<string>;
+  idleTimeout?: Positioned<string>;
+  maxFields?: Positioned<string | number>;
+  maxArrayIndex?: Positioned<string | number>;
+  maxDepth?: Positioned<string | number>;
+}
+
+export interface UpstreamSpec {
+  timeout?: Positioned<string>;
+  maxResponseSize?: Positioned<string | number>;
+  pos: Pos;
 }
 
 export interface ServiceSpec {
@@ -180,6 +194,9 @@ export interface ServiceSpec {
   resolver?: Positioned<string>;
   requestCodec?: Positioned<string>;
   responseCodec?: Positioned<string>;
+  /** Every call of the service, unless the call or method sets its own (issue #8). */
+  timeout?: Positioned<string>;
+  maxResponseSize?: Positioned<string | number>;
   options: Record<string, Positioned<HclValue>>;
   methods: MethodSpec[];
   /** Traffic control (issue 14): calls per time, concurrent calls, how long a call may wait. */

@@ -101,12 +101,12 @@ describe('gRPC caller on node:http2', () => {
     rmSync(socketDir, { recursive: true, force: true });
   });
 
-  const prepare = (caller: Caller, host: string, timeoutMs?: number): PreparedCall => {
+  const prepare = (caller: Caller, host: string, timeoutMs?: number, maxResponseBytes?: number): PreparedCall => {
     const service = schemas.services.get('maestro.catalog.Inventory')!;
     const plan: CallPlan = {
       service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host, http: undefined, grpc: parseGrpcHost(host) as GrpcHost, methods: new Map() },
       method: { name: 'Lookup', requestType: schemas.messages.get('maestro.catalog.LookupRequest'), responseType: schemas.messages.get('maestro.catalog.Item'), options: {} },
-      body: undefined, header: [], params: [], timeoutMs, http: undefined, pos,
+      body: undefined, header: [], params: [], timeoutMs, http: undefined, pos, ...(maxResponseBytes ? { maxResponseBytes } : {}),
     };
     return caller.prepare(plan);
   };
@@ -160,12 +160,14 @@ describe('gRPC caller on node:http2', () => {
     expect(notGrpc.body).toMatchObject({ code: grpc.status.UNIMPLEMENTED });
   });
 
-  it('refuses an answer above 4 MiB as RESOURCE_EXHAUSTED (429), as grpc-js does', async () => {
+  it('refuses an answer above max_response_size with 502 naming the limit, as the grpc-js caller does', async () => {
     const caller = createH2GrpcCaller();
     closers.push(() => caller.close());
-    const result = await prepare(caller, plain)(out('huge'), signal());
-    expect(result.status).toBe(429);
-    expect(result.body).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    // 5 MB answer, 4 MB cap (the call's max_response_size).
+    await expect(prepare(caller, plain, undefined, 4 * 1024 * 1024)(out('huge'), signal())).rejects.toMatchObject({
+      status: 502,
+      message: expect.stringContaining('limit max_response_size'),
+    });
     // The connection is still usable afterwards.
     expect((await prepare(caller, plain)(out('after'), signal())).status).toBe(200);
   });

@@ -4,6 +4,7 @@
  * GraphiQL's static files. The schema is built here once; a plan that cannot be turned
  * into a schema fails at start with a ConfigError.
  */
+import { listenerTimeouts, serverFactory } from '../http/timeouts.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -46,6 +47,8 @@ export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlL
     // Same rule as the HTTP listener: a sane incoming x-request-id is kept, else a new one.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
     forceCloseConnections: 'idle' as const,
+    // The HTTP listener's default header, request and idle timeouts (issue #8).
+    serverFactory: serverFactory(listenerTimeouts({}), undefined),
   });
   // Semaphore read a JSON body whatever the Content-Type said (`curl -d '{"query":…}'` sends
   // form-urlencoded): every non-JSON body is kept as text and the handler tries it as JSON.

@@ -17,6 +17,8 @@ import type { CallPlan, CallResult, GrpcHost, OutgoingCall, PreparedCall } from 
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
+import { tooLarge } from '../http/read-capped.js';
 import { messageCodec, type MessageCodec } from './message.js';
 import { metadataToHeaders, setMetadata } from './metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
@@ -34,6 +36,8 @@ const MAX_DISCOVERED = 64;
 // their failures become precise CallErrors instead of a generic INTERNAL status.
 const passThrough = (value: Buffer): Buffer => value;
 
+const TOO_LARGE = /Received message larger than max/i;
+
 // grpc-js fires its deadline timer at the deadline; the margin absorbs clock rounding.
 const DEADLINE_MARGIN_MS = 5;
 
@@ -41,12 +45,15 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
   const clients = new Map<string, Client>();
   const discovered = new Map<string, Client>();
   const discovery = options.discovery ?? createDiscovery({ logger: options.logger });
-  const clientFor = ({ target, secure }: GrpcHost, transient = false): Client => {
-    const key = `${secure ? 's' : ''}|${target}`;
+  // The answer size cap is a channel option: one channel per target and cap.
+  const clientFor = ({ target, secure }: GrpcHost, maxResponseBytes: number, transient = false): Client => {
+    const key = `${secure ? 's' : ''}|${target}|${maxResponseBytes}`;
     let client = clients.get(key) ?? discovered.get(key);
     if (transient && client && discovered.delete(key)) discovered.set(key, client); // most recent last
     if (!client) {
-      client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure());
+      client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure(), {
+        'grpc.max_receive_message_length': maxResponseBytes,
+      });
       if (!transient) clients.set(key, client);
       else {
         if (discovered.size >= MAX_DISCOVERED) {
@@ -70,14 +77,15 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
       for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
         if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
       }
+      const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       const plan = call.service.discovery;
       if (plan) {
         // The configured host names the service (compile split it); each call dials the instance its resolver names.
         const { name, defaultPort, scheme } = plan.lookup;
         const resolver = discovery.resolver(plan, name, defaultPort, scheme);
-        return prepareCall(call, async (signal) => clientFor({ target: hostPort(await resolver.next(signal)), secure: target.secure }, true), what, options.logger);
+        return prepareCall(call, async (signal) => clientFor({ target: hostPort(await resolver.next(signal)), secure: target.secure }, maxResponseBytes, true), what, options.logger);
       }
-      const client = clientFor(target);
+      const client = clientFor(target, maxResponseBytes);
       return prepareCall(call, () => client, what, options.logger);
     },
     async close(): Promise<void> {
@@ -96,7 +104,8 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
   const path = `/${call.service.fullName}/${call.method.name}`;
   const request: MessageCodec = messageCodec(call.method.requestType);
   const response: MessageCodec = messageCodec(call.method.responseType);
-  const { timeoutMs } = call;
+  const timeoutMs = call.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   return function invokeGrpc(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
     if (signal.aborted) return Promise.reject(aborted(what, undefined));
@@ -114,7 +123,7 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
     }
     const metadata = setMetadata(new Metadata(), out.headers);
     metadata.set('x-request-id', out.requestId);
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs;
 
     return new Promise<CallResult>((resolve, reject) => {
       let headers: Record<string, string> = {};
@@ -157,6 +166,8 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
     if (status.code === Code.DEADLINE_EXCEEDED && deadline !== undefined && Date.now() >= deadline - DEADLINE_MARGIN_MS) {
       throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(status) });
     }
+    // grpc-js refused an answer over grpc.max_receive_message_length: our cap, not the upstream's.
+    if (status.code === Code.RESOURCE_EXHAUSTED && TOO_LARGE.test(status.details)) throw tooLarge(what, maxResponseBytes);
     const code = status.code === Code.OK ? Code.UNIMPLEMENTED : status.code; // OK without a message
     return { status: grpcToHttp(code), headers, body: { message: status.details || grpcCodeName(code), code } };
   }

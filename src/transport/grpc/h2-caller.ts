@@ -9,7 +9,9 @@
 import { constants, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
 import { CallError } from '../../errors.js';
+import { tooLarge } from '../http/read-capped.js';
 import { watchAbort } from '../abort-watch.js';
 import type { Caller } from '../caller.js';
 import type { Discovery } from '../../discovery/resolver.js';
@@ -72,7 +74,9 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
   const path = `/${call.service.fullName}/${call.method.name}`;
   const request = messageCodec(call.method.requestType);
   const response = messageCodec(call.method.responseType);
-  const { timeoutMs } = call;
+  // Compile always sets both; the fallbacks only serve plans built by hand (tests).
+  const timeoutMs = call.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   return async function invokeGrpc(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
     if (signal.aborted) throw aborted(what, undefined);
@@ -87,7 +91,7 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
 
     let timedOut = false;
     let cancel: (() => void) | undefined;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    const timer = setTimeout(() => {
       timedOut = true;
       cancel?.();
     }, timeoutMs);
@@ -96,13 +100,14 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
     try {
       outcome = await session.unary(path, headers, payload, timeoutMs, (stream) => {
         cancel = () => stream.close(constants.NGHTTP2_CANCEL);
-      });
+      }, maxResponseBytes);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       unwatch();
     }
     if (timedOut) throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(outcome) });
     if (signal.aborted) throw aborted(what, outcome);
+    if (outcome.tooLarge) throw tooLarge(what, maxResponseBytes);
     if (outcome.code === Code.OK && outcome.message !== undefined) {
       try {
         return { status: 200, headers: outcome.headers, body: response.decode(outcome.message) };

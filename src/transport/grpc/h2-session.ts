@@ -22,6 +22,8 @@ export interface UnaryOutcome {
   /** Response headers then trailers, reserved and pseudo-headers left out. */
   headers: Record<string, string>;
   message: Buffer | undefined;
+  /** The answer passed the size cap and was not read further. */
+  tooLarge?: boolean;
 }
 
 export interface H2SessionOptions {
@@ -33,6 +35,7 @@ export interface H2SessionOptions {
 }
 
 /** The largest answer accepted, as grpc-js's default grpc.max_receive_message_length. */
+/** The answer cap when a call sets none (compile always sets `max_response_size`, 10 MB by default). */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 // Answer headers grpc-js does not expose as metadata; the rest reaches the flow.
@@ -68,7 +71,14 @@ export class H2Session {
    * grpc-timeout (the local timer is the caller's). `onStream` receives the stream so the
    * caller can cancel it.
    */
-  unary(path: string, headers: OutgoingHttpHeaders, payload: Buffer, timeoutMs: number | undefined, onStream: (stream: ClientHttp2Stream) => void): Promise<UnaryOutcome> {
+  unary(
+    path: string,
+    headers: OutgoingHttpHeaders,
+    payload: Buffer,
+    timeoutMs: number | undefined,
+    onStream: (stream: ClientHttp2Stream) => void,
+    maxBytes: number = MAX_MESSAGE_BYTES,
+  ): Promise<UnaryOutcome> {
     if (this.closed) return Promise.resolve(failed(Code.UNAVAILABLE, 'the gRPC client is closed'));
     const session = this.connected();
     headers[':method'] = 'POST';
@@ -98,7 +108,7 @@ export class H2Session {
       frame.writeUInt32BE(payload.length, 1);
       payload.copy(frame, 5);
       stream.end(frame);
-      readAnswer(stream, resolve);
+      readAnswer(stream, resolve, maxBytes);
     });
   }
 
@@ -133,7 +143,7 @@ function failed(code: number, details: string): UnaryOutcome {
 }
 
 /** Collects the answer: headers, the one message (frames reassembled), trailers. */
-function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) => void): void {
+function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) => void, maxBytes: number): void {
   const headers: Record<string, string> = {};
   let httpStatus = 0;
   let statusHeaders: IncomingHttpHeaders | undefined;
@@ -154,8 +164,8 @@ function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) 
   });
   stream.on('data', (chunk: Buffer) => {
     received += chunk.length;
-    if (received > MAX_MESSAGE_BYTES + 5) {
-      // Bounded as grpc-js bounds it (4 MiB by default): stop reading, answer RESOURCE_EXHAUSTED.
+    if (received > maxBytes + 5) {
+      // Bounded (max_response_size): stop reading; the caller answers 502 naming the limit.
       tooLarge = true;
       chunks.length = 0;
       stream.close(constants.NGHTTP2_CANCEL);
@@ -167,7 +177,7 @@ function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) 
     error = e;
   });
   stream.on('close', () => {
-    if (tooLarge) return resolve({ code: Code.RESOURCE_EXHAUSTED, details: `received a message larger than ${MAX_MESSAGE_BYTES} bytes`, headers, message: undefined });
+    if (tooLarge) return resolve({ code: Code.RESOURCE_EXHAUSTED, details: `received a message larger than ${maxBytes} bytes`, headers, message: undefined, tooLarge: true });
     if (statusHeaders !== undefined) {
       const code = Number(statusHeaders['grpc-status']);
       const details = decodeMessage(statusHeaders['grpc-message']);

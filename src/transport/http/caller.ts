@@ -16,11 +16,13 @@ import { CallError } from '../../errors.js';
 import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { Caller } from '../caller.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
 import { decodeUpstreamBody, flattenHeaders, transportError } from './call-result.js';
 import { nextHop, type Hop } from './redirect.js';
 import { PoolSet } from './pools.js';
 import type { UpstreamTarget } from '../../compile/plan.js';
 import { dispatchRequest, DispatchTimeout } from './dispatch.js';
+import { tooLarge } from './read-capped.js';
 import { paramText } from './upstream-url.js';
 
 export interface HttpCallerOptions {
@@ -71,7 +73,11 @@ function prepareCall(
   logger: Logger | undefined,
   resolver: ((signal: AbortSignal) => Promise<string>) | undefined,
 ): PreparedCall {
-  const { service, method: methodPlan, timeoutMs } = call;
+  const { service, method: methodPlan } = call;
+  // Compile always sets both; the fallbacks only serve plans built by hand (tests).
+  const timeoutMs = call.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const cap = { bytes: maxResponseBytes, error: () => tooLarge(what, maxResponseBytes) };
   const staticPool = resolver ? undefined : pools.fixed(target.origin, call.httpOptions);
   const followRedirects = call.httpOptions?.followRedirects ?? true;
   const codec = service.requestCodec ?? service.codec;
@@ -134,7 +140,7 @@ function prepareCall(
       // A discovered service's origin is the instance its resolver names for this call.
       const origin = resolver ? await resolver(signal) : target.origin;
       const pool = staticPool ?? pools.transient(origin, call.httpOptions);
-      let response = await dispatchRequest(pool, { path, method, headers, body: payload }, signal, timeoutMs);
+      let response = await dispatchRequest(pool, { path, method, headers, body: payload }, signal, timeoutMs, cap);
       if (followRedirects) {
         let hop: Hop = { origin, path, method, headers, body: payload };
         for (let hops = 0; ; hops++) {
@@ -143,7 +149,7 @@ function prepareCall(
           if (!next) break;
           hop = next;
           const hopPool = hop.origin === origin ? pool : pools.transient(hop.origin, call.httpOptions);
-          response = await dispatchRequest(hopPool, { path: hop.path, method: hop.method, headers: hop.headers, body: hop.body }, signal, timeoutMs);
+          response = await dispatchRequest(hopPool, { path: hop.path, method: hop.method, headers: hop.headers, body: hop.body }, signal, timeoutMs, cap);
         }
       }
       const responseHeaders = flattenHeaders(response.headers);

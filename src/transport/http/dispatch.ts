@@ -54,6 +54,8 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   constructor(
     signal: AbortSignal,
     timeoutMs: number | undefined,
+    /** The answer size cap (`max_response_size`) and the error that says it was passed. */
+    private readonly cap: { bytes: number; error: () => Error } | undefined,
     private readonly resolve: (answer: DispatchAnswer) => void,
     private readonly reject: (error: Error) => void,
   ) {
@@ -71,15 +73,29 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: the final answer follows
     this.status = statusCode;
     this.headers = headers;
+    // A declared length over the cap is refused before a byte of the body is read.
+    const declared = headers['content-length'];
+    if (this.cap && typeof declared === 'string' && Number(declared) > this.cap.bytes) this.stop(this.cap.error());
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (this.stopped) return;
     this.length += chunk.length;
+    // Past the cap the exchange is aborted: the connection is dropped, nothing more is read.
+    if (this.cap && this.length > this.cap.bytes) {
+      this.chunks.length = 0;
+      this.stop(this.cap.error());
+      return;
+    }
+    this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
     this.cleanUp();
+    if (this.stopped) {
+      this.reject(this.stopped);
+      return;
+    }
     const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
     this.resolve({ status: this.status, headers: this.headers, bytes });
   }
@@ -102,10 +118,16 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
 }
 
 /** Sends one request on `dispatcher` and collects the whole answer. */
-export function dispatchRequest(dispatcher: Dispatcher, options: DispatchOptions, signal: AbortSignal, timeoutMs: number | undefined): Promise<DispatchAnswer> {
+export function dispatchRequest(
+  dispatcher: Dispatcher,
+  options: DispatchOptions,
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+  cap?: { bytes: number; error: () => Error },
+): Promise<DispatchAnswer> {
   if (signal.aborted) return Promise.reject(new DispatchAborted());
   return new Promise((resolve, reject) => {
-    const handler = new CollectingHandler(signal, timeoutMs, resolve, reject);
+    const handler = new CollectingHandler(signal, timeoutMs, cap, resolve, reject);
     dispatcher.dispatch({ path: options.path, method: options.method as Dispatcher.HttpMethod, headers: options.headers, body: options.body ?? null }, handler);
   });
 }

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Codec } from '../../codec/codec.js';
 import { CodecError } from '../../codec/codec.js';
 import { codecForContentType } from '../../codec/index.js';
+import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from '../../codec/limits.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
 import { BODYLESS_METHODS } from '../../shared/http.js';
@@ -17,7 +18,7 @@ import { sendFailure, toPayload } from './reply.js';
 import { routeParams, type RoutePath } from './routes.js';
 
 
-export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner): RouteHandlerMethod {
+export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner, limits: DecodeLimits = DEFAULT_LIMITS): RouteHandlerMethod {
   const { flow } = endpoint;
   const codec = endpoint.responseCodec ?? endpoint.codec;
   const requestCodec = endpoint.requestCodec;
@@ -33,19 +34,22 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
     }
     let input: Record<string, unknown> = {};
     let invalid: string | undefined;
+    let invalidStatus = 400;
     if (!BODYLESS_METHODS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       const bodyCodec = requestCodec ?? pickCodec(request.headers['content-type'], endpoint.codec);
       try {
-        input = bodyCodec.decode(request.body, inputType);
+        input = bodyCodec.decode(request.body, inputType, limits);
       } catch (error) {
         invalid = badBodyMessage(error, bodyCodec);
+        // Over a decoder limit: 413 for a count, 400 for a shape (codec/limits.ts).
+        if (error instanceof LimitError) invalidStatus = error.status;
       }
     }
 
     const params = requestParams(request, wildcard);
     const signal = clientSignal(reply.raw);
     const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal, remoteAddress: request.ip, endpoint };
-    const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, 400, invalid);
+    const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, invalidStatus, invalid);
     if (!result.ok) return sendFailure(reply, result, codec);
 
     // Encoded before anything is set, so an output that does not fit its type is a clean 500.

@@ -2,7 +2,8 @@
  * The HTTP listener on fastify: one route per endpoint (flows parse their body into a
  * Buffer for our codecs; proxies never read it), websocket upgrades for proxies, CORS,
  * health probes, /metrics when the daemon hands it a renderer, and one error handler so that no input can crash the daemon or leak a
- * stack trace. Every answer carries `x-request-id`.
+ * stack trace. Every answer carries `x-request-id`. Timeouts (timeouts.ts) and decoder
+ * limits (codec/limits.ts, query.ts) bound every request.
  */
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -22,6 +23,10 @@ import { ALL_METHODS, registerProxyRoute } from './proxy.js';
 import { sendError } from './reply.js';
 import { routePath, type RoutePath } from './routes.js';
 import { createStreamHandler, createStreamUpgrades } from './stream-route.js';
+import { boundedQueryParser, queryLimitHook } from './query.js';
+import { listenerTimeouts, serverFactory, writeDeadlineHook } from './timeouts.js';
+import { DEFAULT_LIMITS } from '../../codec/limits.js';
+import { formatBytes } from './read-capped.js';
 import { attachWebsocketProxy, type WebsocketRoute } from './websocket.js';
 
 export interface HttpListenerOptions {
@@ -48,18 +53,30 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   let app: FastifyInstance | undefined;
   let agent: Agent | undefined;
   let closeWebsockets: (() => void) | undefined;
+  let unfinished: Set<Socket> | undefined;
   return {
     async listen(): Promise<string> {
       if (app) throw new Error('the HTTP listener is already listening');
       const { host, port } = options.config.address;
       const built = buildServer(options, options.config.tls);
-      ({ app, agent, closeWebsockets } = built);
+      ({ app, agent, closeWebsockets, unfinished } = built);
       await built.app.listen({ host, port });
       return formatBoundAddress(built.app.server.address());
     },
     async close(): Promise<void> {
       closeWebsockets?.();
-      await app?.close();
+      // A keep-alive connection whose request was in flight when closing began becomes
+      // idle only later; Node closes idle ones once, at close(). Sweep until all are gone,
+      // so shutdown does not wait for idle_timeout (shutdown.ts bounds it anyway).
+      const server = app?.server;
+      const sweep = server ? setInterval(() => server.closeIdleConnections(), 100) : undefined;
+      const closed = app?.close();
+      for (const socket of unfinished ?? []) socket.destroy();
+      try {
+        await closed;
+      } finally {
+        clearInterval(sweep);
+      }
       await agent?.close();
     },
   };
@@ -70,22 +87,27 @@ interface BuiltServer {
   /** The proxies' connection pools, when there are proxy endpoints. */
   agent: Agent | undefined;
   closeWebsockets: () => void;
+  /** Connections whose last answer went out before their request body was all read. */
+  unfinished: Set<Socket>;
 }
 
 function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
+  const timeouts = listenerTimeouts(config);
+  const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const bodyTooLarge = `request body is larger than ${formatBytes(bodyLimit)} (limit body_limit = ${bodyLimit} in http { })`;
+  const limits = config.limits ?? DEFAULT_LIMITS;
   const base = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
-    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    // Go's ReadTimeout bounds reading the whole request; Node's requestTimeout is the same idea.
-    requestTimeout: config.readTimeoutMs ?? 0,
-    // Node has no write deadline: an idle socket for this long is closed instead.
-    connectionTimeout: config.writeTimeoutMs ?? 0,
+    bodyLimit,
+    // Header, request (Go's ReadTimeout) and idle timeouts go into the node server's
+    // options when it is created; write_timeout is a per-answer deadline (timeouts.ts).
+    serverFactory: serverFactory(timeouts, tls),
     return503OnClosing: true,
     forceCloseConnections: 'idle' as const,
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: 2048, querystringParser: boundedQueryParser(limits.maxFields) },
     clientErrorHandler,
     // The router answers a bad `%` escape or an over-long parameter itself, in fastify's
     // shape and before any hook runs, unless handed over here.
@@ -94,21 +116,30 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
       return sendError(reply, error.statusCode ?? 400, error.message);
     },
   };
-  const app = (tls ? Fastify({ ...base, https: tls }) : Fastify(base)) as unknown as FastifyInstance;
+  const app = Fastify(base) as unknown as FastifyInstance;
   const protocol = tls ? 'https' : 'http';
 
+  const unfinished = new Set<Socket>();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', queryLimitHook(limits.maxFields));
+  if (timeouts.writeTimeout > 0) app.addHook('onRequest', writeDeadlineHook(timeouts.writeTimeout));
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
-  // Hooked only when info is on: below it, the line's object would be built for nothing.
-  if (logger.isLevelEnabled('info')) {
-    app.addHook('onResponse', (request, reply, done) => {
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
-      done();
-    });
-  }
+  const logRequests = logger.isLevelEnabled('info');
+  app.addHook('onResponse', (request, reply, done) => {
+    // Below info the line's object would be built for nothing.
+    if (logRequests) request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    // Answered before its body was all read (a proxied upload the upstream refused): the
+    // connection can serve nothing more, yet is never idle. Shutdown closes it.
+    if (!request.raw.complete) {
+      const socket = request.raw.socket;
+      unfinished.add(socket);
+      socket.once('close', () => unfinished.delete(socket));
+    }
+    done();
+  });
   const cors = createCorsHook(config.origin);
   if (cors) app.addHook('onRequest', cors);
 
@@ -122,6 +153,8 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
       request.log.error({ err: error }, 'request failed');
       return sendError(reply, 500, 'internal error');
     }
+    // Name the limit, as the decoders do (codec/limits.ts).
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, bodyTooLarge);
     return sendError(reply, status, error.message);
   });
   const allowed = createAllowedMethods();
@@ -151,10 +184,15 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
       websocketRoutes.push({ endpoint, route, target });
     } else if (endpoint.flow.stream) {
       // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger) });
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger, limits) });
       streamRoutes.push({ endpoint, route });
     } else {
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
+      app.route({
+        method: endpoint.method === '*' ? ALL_METHODS : endpoint.method,
+        url: route.fastify,
+        config: { flow: true },
+        handler: createFlowHandler(endpoint, route, executor, limits),
+      });
     }
   }
 
@@ -189,7 +227,7 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
     streams?.close();
     closeProxies();
   };
-  return { app, agent, closeWebsockets };
+  return { app, agent, closeWebsockets, unfinished };
 }
 
 /** A request the HTTP parser rejected: a JSON 4xx on the raw socket, never a crash. */

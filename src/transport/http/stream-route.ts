@@ -18,6 +18,7 @@ import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { codecs } from '../../codec/index.js';
+import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from '../../codec/limits.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import { openFlowStream } from '../../flow/stream.js';
@@ -49,7 +50,7 @@ function failureOf(error: unknown): { status: number; message: string } {
   return { status: 500, message: 'internal error' };
 }
 
-export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath, runner: FlowRunner, logger: Logger): RouteHandlerMethod {
+export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath, runner: FlowRunner, logger: Logger, limits: DecodeLimits = DEFAULT_LIMITS): RouteHandlerMethod {
   const { flow, codec } = endpoint;
   const json = jsonEncoder(endpoint);
   return async function handleStream(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -58,9 +59,11 @@ export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath
     const flowRequest = { input, header: request.headers, params: requestParams(request, route.wildcard), requestId: request.id, signal };
     if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       try {
-        input = codec.decode(request.body, flow.input.type);
+        input = codec.decode(request.body, flow.input.type, limits);
       } catch (error) {
-        return sendFailure(reply, runner.reject(flow, flowRequest, 400, `invalid ${codec.name} request body: ${(error as Error).message}`) as FlowFailure, codec);
+        // Over a decoder limit (issue #8): 413 for a count, 400 for a shape, as flow routes answer.
+        const status = error instanceof LimitError ? error.status : 400;
+        return sendFailure(reply, runner.reject(flow, flowRequest, status, `invalid ${codec.name} request body: ${(error as Error).message}`) as FlowFailure, codec);
       }
     }
     const opened = await openFlowStream(flow, { ...flowRequest, input }, runner);
