@@ -24,8 +24,14 @@ await build({
   sourcemap: 'linked',
   // These find files next to their own modules at run time (__dirname): web-tree-sitter its
   // .wasm, grpc-js, proto-loader and reflection their .proto files, pino its transport
-  // worker. Bundled, they would look in dist/bundle/ and fail.
-  external: ['web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino'],
+  // worker. Bundled, they would look in dist/bundle/ and fail. better-sqlite3 loads its
+  // native addon through `bindings` (__filename); pg may require the optional pg-native;
+  // pino-pretty runs in a worker thread; the OpenTelemetry SDK is loaded only with tracing
+  // on and reads its own package files: all stay node_modules imports.
+  external: [
+    'web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino',
+    'better-sqlite3', 'pg', 'pino-pretty', '@opentelemetry/*',
+  ],
   // CommonJS packages inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);" },
   logLevel: 'warning',

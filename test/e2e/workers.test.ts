@@ -4,7 +4,7 @@
  * them all, and a configuration error is reported once with exit code 1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -104,6 +104,29 @@ describe('--workers', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const pid of last) expect(existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('maestro')).toBe(false);
+  });
+
+  it('gives each worker its own SQLite journal, so flows with rollbacks are served by every worker', async () => {
+    const users = await upstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"Ann"}'));
+    const address = `127.0.0.1:${await freePort()}`;
+    const dir = configDir({ 'w.hcl': CONFIG.replace(
+      'request "w.Users" "Get" { id = "{{ input:id }}" }',
+      'request "w.Users" "Get" { id = "{{ input:id }}" }\n    rollback "w.Users" "Get" { id = "{{ input:id }}" }',
+    ) });
+    const journal = join(dir, 'journal.db');
+    const { child, stderr, exited } = start(dir, ['--workers', '2', '--http', address, '--log-level', 'warn', '--journal', `sqlite:${journal}`], { UPSTREAM: users.url });
+    expect(await poll(() => children(child.pid!), (pids) => pids.length === 2), stderr()).toHaveLength(2);
+    await poll(() => get(`http://${address}/users/0`), (r) => r.status === 200);
+    // The second worker opens its own file (slot 1) when it starts (sharing the first one's
+    // file, it would find it locked and answer 503 on every flow with a rollback).
+    const files = await poll(() => readdirSync(dir).filter((f) => f === 'journal.db' || f === 'journal.db-w1').sort(), (f) => f.length === 2);
+    expect(files, stderr()).toEqual(['journal.db', 'journal.db-w1']);
+    // A new connection per request: the primary hands them to both workers in turn.
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push((await get(`http://${address}/users/${i}`)).status);
+    expect(answers, stderr()).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   it('reports a configuration error once and exits 1', async () => {
