@@ -26,13 +26,21 @@ program
   .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics, e.g. :5050 (overrides prometheus { address })')
+  .option('--admin <address>', 'admin listener address serving /healthz, /readyz, /metrics and /config, e.g. :9100 (overrides admin { address })')
+  .option('--watch', 'reload when a file the configuration read changes (SIGHUP always reloads)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; admin?: string; watch?: boolean; logLevel?: string }) => {
     try {
       const daemon = await startDaemon({
-        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
+        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, admin: opts.admin,
+        watch: opts.watch, logLevel: opts.logLevel,
       });
       let stopping = false;
+      // SIGHUP reloads every file; a configuration that fails keeps the running one (the
+      // errors are logged with their positions), so the signal never stops the daemon.
+      process.on('SIGHUP', () => {
+        if (!stopping) void daemon.reload('SIGHUP');
+      });
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;

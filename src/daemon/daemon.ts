@@ -1,23 +1,24 @@
 /**
- * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, and a
- * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
+ * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, reload
+ * (reload.ts: a new configuration compiled beside the running one, then swapped in), and
+ * a graceful stop that stops accepting, lets in-flight flows finish, waits for pending
  * rollbacks, then closes the upstream pools.
  */
 import pino, { type Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
 import { ConfigError } from '../errors.js';
-import { Executor } from '../flow/executor.js';
 import type { Caller } from '../transport/caller.js';
 import { createHttpCaller } from '../transport/http/caller.js';
-import { createHttpListener } from '../transport/http/listener.js';
 import { createGrpcCaller } from '../transport/grpc/caller.js';
-import { createGrpcListener } from '../transport/grpc/listener.js';
-import { createGraphqlListener } from '../transport/graphql/listener.js';
 import type { Listener } from '../transport/listener.js';
-import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
+import { createAdminListener, type AdminRoute } from './admin.js';
+import type { FlowErrorCounters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
+import { processMetrics } from './process-metrics.js';
+import { Runtime, type LoadedFile, type ReloadRecord } from './reload.js';
+import { watchConfig } from './watch.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -26,98 +27,108 @@ export interface DaemonOptions extends LoadPlanOptions {
   graphql?: string;
   /** Prometheus listener address (overrides `prometheus { address }`). */
   metrics?: string;
+  /** Admin listener address (overrides `admin { address }`). */
+  admin?: string;
+  /** Extra routes on the admin listener (GET only), e.g. a page about the flows. */
+  adminRoutes?: AdminRoute[];
+  /** Reload when a file the configuration read changes (debounced). */
+  watch?: boolean;
   logLevel?: string;
   logger?: Logger;
 }
 
 export interface Daemon {
+  /** The plan serving new requests now (replaced by a reload). */
   readonly plan: Plan;
   readonly logger: Logger;
-  /** Bound addresses by listener name (`http` → `127.0.0.1:8080`). */
+  /** Bound addresses by listener name (`http` → `127.0.0.1:8080`), kept current by reloads. */
   readonly addresses: Record<string, string>;
+  /** Loads and compiles the files again and serves them if they compile; never throws. */
+  reload(reason?: string): Promise<ReloadRecord>;
+  /** The files the running configuration read, with their digests. */
+  readonly files: readonly LoadedFile[];
+  readonly history: readonly ReloadRecord[];
   close(): Promise<void>;
 }
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { plan, diagnostics } = await loadPlan(options);
-  const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
-  const level = LEVELS.has(configured) ? configured : 'info';
-  const logger = options.logger ?? pino({ level, base: { service: 'maestro' } });
+  const { plan, spec, diagnostics } = await loadPlan(options);
+  const levelOf = (p: Plan | undefined): string => {
+    const configured = (options.logLevel || p?.logLevel || 'info').toLowerCase();
+    return LEVELS.has(configured) ? configured : 'info';
+  };
+  const logger = options.logger ?? pino({ level: levelOf(plan), base: { service: 'maestro' } });
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan) throw new ConfigError(diagnostics.items);
 
   const metrics = new Metrics();
-  const render = () => metrics.render();
-  const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
+  metrics.addCollector(processMetrics());
+  const render = () => metrics.renderAll();
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
-  bindCallers(plan, callers, logger, metrics);
   const flowErrors: FlowErrorCounters = new Map();
+  let bound = false;
+  const runtime: Runtime = new Runtime(
+    { callers, metrics, flowErrors, logger, overrides: options, ready: () => bound && runtime.serving, render },
+    options,
+    logger,
+    // A level set in the files follows reloads, unless the command line fixed it.
+    (next) => {
+      if (!options.logger && !options.logLevel) logger.level = levelOf(next);
+    },
+  );
 
-  const listeners: Array<[string, Listener]> = [];
-  const httpEndpoints = plan.endpoints.filter((e) => e.protocol === 'http');
-  const httpAddress = options.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? ':8080' : undefined);
-  let ready = false;
-  if (httpAddress !== undefined) {
-    const config = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    const runner = meterFlows(executor, metrics, 'http', httpEndpoints, flowErrors);
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render })]);
-  }
-  const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
-  if (grpcEndpoints.length > 0) {
-    const address = options.grpc ?? plan.listeners.grpc?.address ?? ':50051';
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: meterFlows(executor, metrics, 'grpc', grpcEndpoints, flowErrors), logger })]);
-  }
-  const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
-  if (graphqlEndpoints.length > 0) {
-    const address = options.graphql ?? plan.listeners.graphql?.address ?? ':9090';
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(executor, metrics, 'graphql', graphqlEndpoints, flowErrors), logger })]);
-  }
-  const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
-  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
-
-  const addresses: Record<string, string> = {};
+  const daemonListeners: Array<[string, Listener]> = [];
   try {
-    for (const [name, listener] of listeners) addresses[name] = await listener.listen();
+    await runtime.activate(plan, spec);
+    const metricsAddress = options.metrics ?? plan.listeners.prometheus?.address;
+    if (metricsAddress !== undefined) daemonListeners.push(['prometheus', createMetricsListener(metricsAddress, render)]);
+    const adminAddress = options.admin ?? plan.listeners.admin?.address;
+    if (adminAddress !== undefined) {
+      daemonListeners.push(['admin', createAdminListener({
+        address: adminAddress,
+        ready: () => bound && runtime.serving,
+        metrics: render,
+        config: () => ({ generation: runtime.current?.id, files: runtime.files, reloads: runtime.history, addresses: runtime.addresses }),
+        routes: options.adminRoutes ?? [],
+      })]);
+    }
+    for (const [name, listener] of daemonListeners) runtime.addresses[name] = await listener.listen();
   } catch (error) {
-    await Promise.allSettled(listeners.map(([, l]) => l.close()));
+    await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
+    await runtime.close();
+    await Promise.allSettled([...callers.values()].map((c) => c.close()));
     throw error;
   }
-  ready = true;
-  logger.info({ addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
+  bound = true;
+  runtime.remember({ at: new Date().toISOString(), reason: 'start', result: 'success', generation: runtime.current!.id });
+  logger.info({ addresses: runtime.addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
+
+  const watcher = options.watch ? watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
-    plan,
+    get plan() {
+      return runtime.current!.plan;
+    },
     logger,
-    addresses,
+    addresses: runtime.addresses,
+    reload: (reason = 'api') => runtime.reload(reason),
+    get files() {
+      return runtime.files;
+    },
+    history: runtime.history,
     close() {
       closing ??= (async () => {
-        ready = false;
-        await Promise.allSettled(listeners.map(([, l]) => l.close()));
-        await executor.drain();
+        bound = false;
+        await watcher?.close();
+        await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
+        await runtime.close();
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
         logger.info('maestro stopped');
       })();
       return closing;
     },
   };
-}
-
-/** Prepares every call of the plan on its transport's caller, once, metered. */
-function bindCallers(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics): void {
-  const unsupported = new Set<string>();
-  const meters: UpstreamMeters = new Map();
-  for (const flow of plan.flows) {
-    for (const node of flow.nodes) {
-      for (const call of [node.call, node.rollback]) {
-        if (!call) continue;
-        const caller = callers.get(call.service.transport);
-        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters);
-        else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
-      }
-    }
-  }
-  for (const name of unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
 }

@@ -7,7 +7,7 @@ import { formatBoundAddress, parseListenAddress } from '../transport/http/addres
 import type { Listener } from '../transport/listener.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 
-export function createMetricsListener(address: string, render: () => string): Listener {
+export function createMetricsListener(address: string, render: () => string | Promise<string>): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
@@ -17,9 +17,13 @@ export function createMetricsListener(address: string, render: () => string): Li
         const path = (req.url ?? '/').split('?', 1)[0];
         if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
-        const body = render();
-        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-        res.end(req.method === 'HEAD' ? undefined : body);
+        void Promise.resolve(render()).then(
+          (body) => {
+            res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+            res.end(req.method === 'HEAD' ? undefined : body);
+          },
+          () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+        );
       });
       server = created;
       await new Promise<void>((resolve, reject) => {

@@ -62,7 +62,7 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 }
 
 /** Registers one handler per endpoint; returns what reflection should describe. */
-function registerEndpoints(server: Server, options: GrpcListenerOptions): ServedMethod[] {
+export function registerEndpoints(server: Pick<Server, 'register'>, options: GrpcListenerOptions): ServedMethod[] {
   const { plan, executor, logger } = options;
   const served: ServedMethod[] = [];
   for (const endpoint of options.endpoints) {

@@ -28,7 +28,7 @@ export interface HttpListenerOptions {
   /** `/readyz` answers 200 while this returns true (default: always ready). */
   ready?: () => boolean;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -55,21 +55,25 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   };
 }
 
-async function readTls(config: HttpListenerPlan): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+export async function readTls(config: HttpListenerPlan): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!config.certFile && !config.keyFile) return undefined;
   if (!config.certFile || !config.keyFile) throw new Error('http: cert_file and key_file must be set together');
   const [cert, key] = await Promise.all([readFile(config.certFile), readFile(config.keyFile)]);
   return { cert, key };
 }
 
-interface BuiltServer {
+export interface BuiltServer {
   app: FastifyInstance;
   /** The proxies' connection pools, when there are proxy endpoints. */
   agent: Agent | undefined;
   closeWebsockets: () => void;
 }
 
-function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
+/**
+ * The fastify app of one configuration, not bound: createHttpListener listens on its
+ * server; the daemon's reloadable slot forwards a bound server's events to it instead.
+ */
+export function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buffer } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
   const base = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
@@ -150,7 +154,7 @@ function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; key: Buf
 
   const metrics = options.metrics;
   if (metrics && !served.has('/metrics')) {
-    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics()));
+    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()));
   }
 
   const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });

@@ -1,0 +1,54 @@
+/**
+ * `--watch`: every file the running configuration read (HCL, includes, protos, function
+ * modules) is watched with chokidar; a burst of changes (an editor's save, a `git
+ * checkout`) becomes one reload after a quiet period. The watched set follows the
+ * configuration: after each reload it is the new configuration's files.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+
+export interface ConfigWatcher {
+  close(): Promise<void>;
+}
+
+/** Quiet time after the last change before reloading. */
+const DEBOUNCE_MS = 250;
+
+export function watchConfig(files: () => string[], reload: (reason: string) => Promise<unknown>, logger: Logger, debounceMs = DEBOUNCE_MS): ConfigWatcher {
+  let watched = new Set(files());
+  // atomic: an editor that saves by writing a temporary file and renaming it is one change.
+  const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, atomic: true, awaitWriteFinish: false });
+  let timer: NodeJS.Timeout | undefined;
+  let changed: string[] = [];
+  let closed = false;
+
+  const sync = (): void => {
+    const next = new Set(files());
+    const added = [...next].filter((f) => !watched.has(f));
+    const removed = [...watched].filter((f) => !next.has(f));
+    if (added.length > 0) watcher.add(added);
+    if (removed.length > 0) watcher.unwatch(removed);
+    watched = next;
+  };
+  const fire = (): void => {
+    timer = undefined;
+    if (closed) return;
+    logger.info({ files: changed }, 'configuration files changed; reloading');
+    changed = [];
+    void reload('watch').finally(sync);
+  };
+  const onChange = (path: string): void => {
+    if (!changed.includes(path)) changed.push(path);
+    clearTimeout(timer);
+    timer = setTimeout(fire, debounceMs);
+  };
+  watcher.on('change', onChange).on('add', onChange).on('unlink', onChange);
+  watcher.on('error', (error) => logger.warn({ err: error }, 'watching the configuration files failed'));
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await watcher.close();
+    },
+  };
+}
