@@ -56,6 +56,8 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
       admin: spec.admin ? { address: spec.admin.address.value } : undefined,
     },
     logLevel: spec.logLevel?.value,
+    logRedact: (spec.log?.redact ?? []).map((h) => h.value.toLowerCase()),
+    telemetry: spec.telemetry ? { otlp: spec.telemetry.otlp?.value } : undefined,
     schemas,
     functions: options.functions,
     warnings: diagnostics.warnings,

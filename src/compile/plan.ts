@@ -237,6 +237,10 @@ export interface Plan {
     admin: { address: string } | undefined;
   };
   logLevel: string | undefined;
+  /** Header names (lower case) never logged, from `log { redact }`; the built-in ones are not listed. */
+  logRedact: string[];
+  /** `telemetry { otlp }`: where spans are exported, when set. */
+  telemetry: { otlp: string | undefined } | undefined;
   schemas: SchemaRegistry;
   functions: Map<string, TemplateFunction>;
   warnings: Diagnostic[];

@@ -4,7 +4,7 @@
  * a graceful stop that stops accepting, lets in-flight flows finish, waits for pending
  * rollbacks, then closes the upstream pools.
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
 import { ConfigError } from '../errors.js';
 import type { Caller } from '../transport/caller.js';
@@ -14,6 +14,7 @@ import type { Listener } from '../transport/listener.js';
 import { createAdminListener, type AdminRoute } from './admin.js';
 import type { FlowErrorCounters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
+import { createLogger } from './logger.js';
 import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
 import { processMetrics } from './process-metrics.js';
@@ -59,7 +60,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const configured = (options.logLevel || p?.logLevel || 'info').toLowerCase();
     return LEVELS.has(configured) ? configured : 'info';
   };
-  const logger = options.logger ?? pino({ level: levelOf(plan), base: { service: 'maestro' } });
+  const logger = options.logger ?? createLogger(levelOf(plan), plan?.logRedact ?? []);
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan) throw new ConfigError(diagnostics.items);
 

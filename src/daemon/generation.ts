@@ -20,7 +20,7 @@ import { createGraphqlListener } from '../transport/graphql/listener.js';
 import { buildServer, readTls, type BuiltServer } from '../transport/http/listener.js';
 import type { FlowRunner } from '../transport/listener.js';
 import { buildGrpcRoutes, type GrpcRoutes } from './grpc-slot.js';
-import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
+import { logFlows, meterCall, meterFlows, meterProxies, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import type { Metrics } from './metrics.js';
 
 /** Listener addresses given on the command line; they override the files. */
@@ -109,7 +109,7 @@ export async function buildGeneration(id: number, plan: Plan, context: Generatio
       const config: HttpListenerPlan = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
       const tls = await readTls(config);
       const runner = meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors);
-      const built: BuiltServer = buildServer({ config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render }, tls);
+      const built: BuiltServer = buildServer({ config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render, onProxyAnswer: meterProxies(plan.flows, metrics) }, tls);
       closers.push(async () => {
         await built.app.close();
         await built.agent?.close();
@@ -121,12 +121,12 @@ export async function buildGeneration(id: number, plan: Plan, context: Generatio
     const grpcEndpoints = plan.endpoints.filter((e): e is GrpcEndpointPlan => e.protocol === 'grpc');
     if (grpcEndpoints.length > 0) {
       const address = overrides.grpc ?? plan.listeners.grpc?.address ?? ':50051';
-      grpc = { address, routes: buildGrpcRoutes(plan, grpcEndpoints, meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), logger) };
+      grpc = { address, routes: buildGrpcRoutes(plan, grpcEndpoints, logFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), logger, 'grpc'), logger) };
     }
     const graphqlEndpoints = plan.endpoints.filter((e): e is GraphqlEndpointPlan => e.protocol === 'graphql');
     if (graphqlEndpoints.length > 0) {
       const address = overrides.graphql ?? plan.listeners.graphql?.address ?? ':9090';
-      const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), logger });
+      const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: logFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), logger, 'graphql'), logger });
       closers.push(() => listener.close());
       await listener.app.ready();
       graphql = { address, key: address, tls: undefined, server: listener.app.server, track };
@@ -170,7 +170,7 @@ export function bindPlan(plan: Plan, callers: Map<string, Caller>, logger: Logge
       for (const call of [node.call, node.rollback]) {
         if (!call) continue;
         const caller = callers.get(call.service.transport);
-        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters);
+        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters, logger);
         else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
       }
     }

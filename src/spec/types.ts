@@ -73,6 +73,10 @@ export interface Spec {
   graphql?: ListenerSpec;
   prometheus?: ListenerSpec;
   admin?: ListenerSpec;
+  /** `log { redact = [...] }`. */
+  log?: LogSpec;
+  /** `telemetry { otlp = "…" }`. */
+  telemetry?: TelemetrySpec;
   services: ServiceSpec[];
   /** `services { select "pattern" { … } }` overrides, in file order. */
   selects: SelectSpec[];
@@ -85,6 +89,18 @@ export interface Spec {
   flows: FlowSpec[];
   /** Secrets for `jwt()`: `jwt { key = "…" }` blocks, by name ("" for the default). */
   jwtKeys: JwtKeySpec[];
+}
+
+export interface LogSpec {
+  /** Header names never written to a log line, on top of the built-in ones. */
+  redact: Positioned<string>[];
+  pos: Pos;
+}
+
+export interface TelemetrySpec {
+  /** OTLP/HTTP endpoint spans are exported to (`http://collector:4318`). */
+  otlp?: Positioned<string>;
+  pos: Pos;
 }
 
 export interface ListenerSpec {

@@ -27,6 +27,8 @@ export interface HttpListenerOptions {
   logger: Logger;
   /** `/readyz` answers 200 while this returns true (default: always ready). */
   ready?: () => boolean;
+  /** Called once per answered proxy request, with the status the client got (metrics). */
+  onProxyAnswer?: (flow: string, status: number, seconds: number) => void;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
   metrics?: () => string | Promise<string>;
 }
@@ -103,8 +105,13 @@ export function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; k
   });
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
+  // Flow and proxy routes carry `config: { flow, protocol }` (see routeConfig).
+  const onProxyAnswer = options.onProxyAnswer;
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    const route = request.routeOptions.config as Partial<RouteConfig> | undefined;
+    const ms = reply.elapsedTime;
+    request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms) }, 'request completed');
+    if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
     done();
   });
   const cors = createCorsHook(config.origin);
@@ -140,7 +147,7 @@ export function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; k
       registerProxyRoute(app, endpoint, route, executor, agent, logger);
       websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
     } else {
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor), config: routeConfig(endpoint) });
     }
   }
 
@@ -159,6 +166,16 @@ export function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; k
 
   const closeWebsockets = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol });
   return { app, agent, closeWebsockets };
+}
+
+/** What the request log line and the proxy metrics read from a route. */
+export interface RouteConfig {
+  flow: string;
+  protocol: 'http' | 'proxy';
+}
+
+export function routeConfig(endpoint: HttpEndpointPlan): RouteConfig {
+  return { flow: endpoint.flow.name, protocol: endpoint.flow.kind === 'proxy' ? 'proxy' : 'http' };
 }
 
 /** A request the HTTP parser rejected: a JSON 4xx on the raw socket, never a crash. */
