@@ -4,6 +4,7 @@
  * a graceful stop that stops accepting, lets in-flight flows finish, waits for pending
  * rollbacks, then closes the upstream pools.
  */
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
 import type { Plan } from '../compile/plan.js';
 import { ConfigError } from '../errors.js';
@@ -19,6 +20,8 @@ import { createMetricsListener } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
 import { processMetrics } from './process-metrics.js';
 import { Runtime, type LoadedFile, type ReloadRecord } from './reload.js';
+import { tracingWanted } from './telemetry.js';
+import type { Tracing } from './tracing.js';
 import { watchConfig } from './watch.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
@@ -36,6 +39,8 @@ export interface DaemonOptions extends LoadPlanOptions {
   watch?: boolean;
   logLevel?: string;
   logger?: Logger;
+  /** Tracing set up by the caller (tests: an in-memory exporter); else `telemetry`/OTEL_* decide. */
+  tracing?: { exporter?: SpanExporter; serviceName?: string };
 }
 
 export interface Daemon {
@@ -60,7 +65,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const configured = (options.logLevel || p?.logLevel || 'info').toLowerCase();
     return LEVELS.has(configured) ? configured : 'info';
   };
-  const logger = options.logger ?? createLogger(levelOf(plan), plan?.logRedact ?? []);
+  // The SDK is imported only when tracing is on: it costs start-up time otherwise wasted.
+  const otlp = plan?.telemetry?.otlp;
+  const tracing: Tracing | undefined = plan && (options.tracing || tracingWanted(options.env ?? process.env, otlp))
+    ? await (await import('./tracing.js')).startTracing({ otlp, ...options.tracing })
+    : undefined;
+  const logger = options.logger ?? createLogger(levelOf(plan), plan?.logRedact ?? [], tracing?.mixin);
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan) throw new ConfigError(diagnostics.items);
 
@@ -71,7 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const flowErrors: FlowErrorCounters = new Map();
   let bound = false;
   const runtime: Runtime = new Runtime(
-    { callers, metrics, flowErrors, logger, overrides: options, ready: () => bound && runtime.serving, render },
+    { callers, metrics, flowErrors, logger, overrides: options, ready: () => bound && runtime.serving, render, tracing },
     options,
     logger,
     // A level set in the files follows reloads, unless the command line fixed it.
@@ -100,6 +110,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
     await runtime.close();
     await Promise.allSettled([...callers.values()].map((c) => c.close()));
+    await tracing?.close();
     throw error;
   }
   bound = true;
@@ -127,6 +138,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
         await runtime.close();
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
+        await tracing?.close().catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
         logger.info('maestro stopped');
       })();
       return closing;

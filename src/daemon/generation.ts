@@ -22,6 +22,7 @@ import type { FlowRunner } from '../transport/listener.js';
 import { buildGrpcRoutes, type GrpcRoutes } from './grpc-slot.js';
 import { logFlows, meterCall, meterFlows, meterProxies, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import type { Metrics } from './metrics.js';
+import type { Tracing } from './tracing.js';
 
 /** Listener addresses given on the command line; they override the files. */
 export interface AddressOverrides {
@@ -40,6 +41,8 @@ export interface GenerationContext {
   ready: () => boolean;
   /** /metrics on the HTTP listener. */
   render: () => Promise<string>;
+  /** Spans, when tracing is on. */
+  tracing?: Tracing;
 }
 
 export interface AppPart {
@@ -69,7 +72,10 @@ export interface Generation {
 export async function buildGeneration(id: number, plan: Plan, context: GenerationContext): Promise<Generation> {
   const { metrics, flowErrors, logger, overrides } = context;
   const executor = new Executor({ logger, ...rollbackHooks(plan.flows, metrics) });
-  bindPlan(plan, context.callers, logger, metrics);
+  const tracing = context.tracing;
+  bindPlan(plan, context.callers, logger, metrics, tracing);
+  // Outermost, so that everything a request logs runs inside its server span.
+  const serve = (runner: FlowRunner, protocol: string): FlowRunner => (tracing ? tracing.serve(runner, protocol) : runner);
 
   // Requests (HTTP answers being written included) and flows running on this generation.
   let inflight = 0;
@@ -108,8 +114,8 @@ export async function buildGeneration(id: number, plan: Plan, context: Generatio
     if (httpAddress !== undefined) {
       const config: HttpListenerPlan = { origin: [], certFile: undefined, keyFile: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
       const tls = await readTls(config);
-      const runner = meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors);
-      const built: BuiltServer = buildServer({ config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render, onProxyAnswer: meterProxies(plan.flows, metrics) }, tls);
+      const runner = serve(meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors), 'http');
+      const built: BuiltServer = buildServer({ config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render, onProxyAnswer: meterProxies(plan.flows, metrics), traceIdOf: tracing?.traceIdOf }, tls);
       closers.push(async () => {
         await built.app.close();
         await built.agent?.close();
@@ -121,12 +127,12 @@ export async function buildGeneration(id: number, plan: Plan, context: Generatio
     const grpcEndpoints = plan.endpoints.filter((e): e is GrpcEndpointPlan => e.protocol === 'grpc');
     if (grpcEndpoints.length > 0) {
       const address = overrides.grpc ?? plan.listeners.grpc?.address ?? ':50051';
-      grpc = { address, routes: buildGrpcRoutes(plan, grpcEndpoints, logFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), logger, 'grpc'), logger) };
+      grpc = { address, routes: buildGrpcRoutes(plan, grpcEndpoints, serve(logFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), logger, 'grpc'), 'grpc'), logger) };
     }
     const graphqlEndpoints = plan.endpoints.filter((e): e is GraphqlEndpointPlan => e.protocol === 'graphql');
     if (graphqlEndpoints.length > 0) {
       const address = overrides.graphql ?? plan.listeners.graphql?.address ?? ':9090';
-      const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: logFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), logger, 'graphql'), logger });
+      const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: serve(logFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), logger, 'graphql'), 'graphql'), logger });
       closers.push(() => listener.close());
       await listener.app.ready();
       graphql = { address, key: address, tls: undefined, server: listener.app.server, track };
@@ -162,7 +168,7 @@ export async function buildGeneration(id: number, plan: Plan, context: Generatio
  * Binds every call of the plan to its transport's caller, once, metered. The one place
  * where a plan meets the callers: each reload compiles a fresh plan and binds it here.
  */
-export function bindPlan(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics): void {
+export function bindPlan(plan: Plan, callers: Map<string, Caller>, logger: Logger, metrics: Metrics, tracing?: Tracing): void {
   const unsupported = new Set<string>();
   const meters: UpstreamMeters = new Map();
   for (const flow of plan.flows) {
@@ -170,8 +176,12 @@ export function bindPlan(plan: Plan, callers: Map<string, Caller>, logger: Logge
       for (const call of [node.call, node.rollback]) {
         if (!call) continue;
         const caller = callers.get(call.service.transport);
-        if (caller) call.invoke = meterCall(call, caller.prepare(call), metrics, meters, logger);
-        else unsupported.add(`${call.service.fullName} (${call.service.transport})`);
+        if (!caller) {
+          unsupported.add(`${call.service.fullName} (${call.service.transport})`);
+          continue;
+        }
+        const metered = meterCall(call, caller.prepare(call), metrics, meters, logger);
+        call.invoke = tracing ? tracing.call(metered, call, call === node.rollback ? node.name : undefined) : metered;
       }
     }
   }

@@ -30,11 +30,13 @@ function prettyAvailable(): boolean {
   }
 }
 
-export function createLogger(level: string, redact: readonly string[]): Logger {
+/** @param mixin fields added to every line (the active span's trace id, when tracing is on) */
+export function createLogger(level: string, redact: readonly string[], mixin?: () => Record<string, string>): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'maestro' },
     redact: { paths: redactPaths(redact), censor: '[redacted]' },
+    ...(mixin ? { mixin } : {}),
   };
   if (process.stdout.isTTY && prettyAvailable()) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });

@@ -27,6 +27,8 @@ export interface HttpListenerOptions {
   logger: Logger;
   /** `/readyz` answers 200 while this returns true (default: always ready). */
   ready?: () => boolean;
+  /** The trace id of a request, by its header map, for its log line (when tracing is on). */
+  traceIdOf?: (headers: object) => string | undefined;
   /** Called once per answered proxy request, with the status the client got (metrics). */
   onProxyAnswer?: (flow: string, status: number, seconds: number) => void;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
@@ -107,10 +109,12 @@ export function buildServer(options: HttpListenerOptions, tls: { cert: Buffer; k
   // instances of a chain gateway → hub can be followed by the id they share.
   // Flow and proxy routes carry `config: { flow, protocol }` (see routeConfig).
   const onProxyAnswer = options.onProxyAnswer;
+  const traceIdOf = options.traceIdOf;
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.config as Partial<RouteConfig> | undefined;
     const ms = reply.elapsedTime;
-    request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms) }, 'request completed');
+    const traceId = traceIdOf?.(request.headers);
+    request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms), traceId }, 'request completed');
     if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
     done();
   });
