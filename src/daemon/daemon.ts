@@ -138,10 +138,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
         await runtime.close();
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
-        await tracing?.close().catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
+        if (tracing) await bounded(tracing.close(), 5_000).catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
         logger.info('maestro stopped');
       })();
       return closing;
     },
   };
+}
+
+/** `work`, or a rejection after `ms` (an exporter retrying an unreachable collector). */
+function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

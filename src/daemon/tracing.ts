@@ -42,7 +42,6 @@ export interface Tracing {
 }
 
 const propagator = new W3CTraceContextPropagator();
-const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 let registered = false;
 
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
@@ -65,7 +64,8 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     traceIdOf: (headers) => traceIds.get(headers),
     mixin(): Record<string, string> {
       const span = trace.getActiveSpan();
-      if (!span) return NO_FIELDS;
+      // A new object each time: pino merges the line's own fields into it.
+      if (!span) return {};
       const { traceId, spanId } = span.spanContext();
       return { traceId, spanId };
     },

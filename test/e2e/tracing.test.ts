@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startDaemon } from '../../src/daemon/daemon.js';
+import { spawnDaemon } from '../fixtures/proxy/helpers.js';
 import { cleanup, configDir, send, sendJson, upstream, waitFor } from './helpers.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -171,5 +172,26 @@ describe('tracing', () => {
     const call = spans.find((s) => s.name === 'test.Up/Hello')!;
     expect(call.parentSpanContext?.spanId).toBe(hello.spanContext().spanId);
     expect(traceOf(up.seen[0]!.headers.traceparent)).toBe(TRACE);
+  });
+
+  it('exports over OTLP to the telemetry block\'s collector, and writes the trace id in the log lines (daemon process)', async () => {
+    const up = await upstream((_req, res) => sendJson(res, 200, { greeting: 'hi' }));
+    const collector = await upstream((_req, res) => sendJson(res, 200, {}));
+    const dir = configDir({ 'hub.hcl': `telemetry {\n  otlp = "$COLLECTOR"\n}\n${HUB}` });
+    const daemon = await spawnDaemon(join(dir, 'hub.hcl'), { UP: up.url, COLLECTOR: collector.url }, ['--log-level', 'debug']);
+    cleanup(() => daemon.stop());
+
+    const answer = await send(`http://${daemon.address}/hello`, { headers: { traceparent: TRACEPARENT, 'x-request-id': 'traced-1' } });
+    expect(answer.json()).toEqual({ greeting: 'hi' });
+    expect(await daemon.waitForLog((l) => l.msg === 'request completed' && l.requestId === 'traced-1')).toMatchObject({ traceId: TRACE });
+    expect(await daemon.waitForLog((l) => l.msg === 'upstream call' && l.requestId === 'traced-1')).toMatchObject({ traceId: TRACE });
+
+    // Spans are batched: the last ones are exported when the daemon stops.
+    expect(await daemon.stop()).toBe(0);
+    const exported = collector.seen.filter((s) => s.method === 'POST' && s.url === '/v1/traces');
+    expect(exported.length).toBeGreaterThan(0);
+    const text = exported.map((s) => s.body).join('\n');
+    expect(text).toContain(TRACE);
+    expect(text).toContain('test.Up/Hello');
   });
 });
