@@ -183,7 +183,6 @@ export class Metrics {
   readonly proxyRequests = new CounterFamily('maestro_proxy_requests_total', 'Proxied requests, by flow and the status answered (the upstream\'s, or the gateway\'s own when it could not forward).');
   readonly proxyDuration = new HistogramFamily('maestro_proxy_request_duration_seconds', 'Time to the end of a proxied answer, in seconds.');
   readonly reloads = new CounterFamily('maestro_config_reloads_total', 'Configuration reloads, by result (success or failure).');
-  readonly websocketSessions = new CounterFamily('maestro_websocket_sessions_total', 'Proxied websocket sessions opened, by flow.');
   /** Extra collectors rendered after Maestro's own (prom-client's process metrics). */
   private readonly extra: Array<() => Promise<string>> = [];
 
@@ -194,7 +193,7 @@ export class Metrics {
 
   render(): string {
     const out: string[] = [];
-    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors, this.inflight, this.proxyRequests, this.proxyDuration, this.reloads, this.websocketSessions]) family.render(out);
+    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors, this.inflight, this.proxyRequests, this.proxyDuration, this.reloads]) family.render(out);
     return `${out.join('\n')}\n`;
   }
 
