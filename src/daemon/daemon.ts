@@ -135,8 +135,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       closing ??= (async () => {
         bound = false;
         await watcher?.close();
-        await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
+        // The admin listener stays up while traffic drains: /readyz says 503 meanwhile.
         await runtime.close();
+        await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
         await Promise.allSettled([...callers.values()].map((c) => c.close()));
         if (tracing) await bounded(tracing.close(), 5_000).catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
         logger.info('maestro stopped');

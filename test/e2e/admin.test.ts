@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startDaemon } from '../../src/daemon/daemon.js';
-import { cleanup, configDir, send, sendJson, upstream } from './helpers.js';
+import { cleanup, configDir, deferred, send, sendJson, upstream, waitFor } from './helpers.js';
 
 const CONFIG = (answer: string) => `admin {
   address = "127.0.0.1:0"
@@ -99,5 +99,27 @@ describe('admin listener', () => {
     expect(config.reloads.map((r) => [r.reason, r.result])).toEqual([['start', 'success'], ['test', 'success'], ['test', 'failure']]);
     expect((config.reloads[2]!.errors as string[])[0]).toMatch(new RegExp(`^${file}:1:`));
     expect(JSON.stringify(config)).not.toContain('very-secret-value');
+  });
+
+  it('answers /readyz 503 while the daemon drains, and /metrics until the end', async () => {
+    const hold = deferred();
+    const up = await upstream(async (_req, res) => {
+      await hold.promise;
+      sendJson(res, 200, {});
+    });
+    cleanup(() => hold.resolve());
+    const dir = configDir({ 'main.hcl': CONFIG('one') });
+    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url, SECRET_TOKEN: 'x' }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+    cleanup(() => daemon.close());
+    const admin = `http://${daemon.addresses.admin!}`;
+    const held = send(`http://${daemon.addresses.http!}/hello`);
+    await waitFor(() => up.seen.length === 1, 'the held call');
+
+    const closing = daemon.close();
+    await waitFor(async () => (await send(`${admin}/readyz`)).status === 503, '/readyz to say 503');
+    expect((await send(`${admin}/metrics`)).text).toContain('maestro_flows_in_flight{flow="hello"} 1');
+    hold.resolve();
+    expect((await held).json()).toEqual({ answer: 'one' });
+    await closing;
   });
 });

@@ -4,6 +4,7 @@
  * rollback span, in the trace of the incoming traceparent, which every upstream call
  * carried on; and the same trace continues through a gateway → hub chain.
  */
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { join } from 'node:path';
@@ -193,5 +194,27 @@ describe('tracing', () => {
     const text = exported.map((s) => s.body).join('\n');
     expect(text).toContain(TRACE);
     expect(text).toContain('test.Up/Hello');
+  });
+
+  it('continues a trace from gRPC metadata', async () => {
+    const up = await upstream((_req, res) => sendJson(res, 200, { greeting: 'hi' }));
+    const exporter = new InMemorySpanExporter();
+    const grpcEndpoint = 'grpc {\n  address = "127.0.0.1:0"\n}\n\nendpoint "hello" "grpc" {\n  package = "test"\n  service = "Greeter"\n  method  = "Hello"\n}\n';
+    const dir = configDir({ 'hub.hcl': grpcEndpoint + HUB });
+    const daemon = await startDaemon({ config: [join(dir, 'hub.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }), tracing: { exporter } });
+    cleanup(() => daemon.close());
+    const client = new Client(daemon.addresses.grpc!, credentials.createInsecure());
+    cleanup(() => client.close());
+    const metadata = new Metadata();
+    metadata.set('traceparent', TRACEPARENT);
+    const error = await new Promise<ServiceError | null>((resolve) => {
+      client.makeUnaryRequest('/test.Greeter/Hello', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), metadata, (e: ServiceError | null) => resolve(e));
+    });
+    expect(error).toBeNull();
+    await waitFor(() => exporter.getFinishedSpans().length >= 2, 'two spans');
+    const server = exporter.getFinishedSpans().find((s) => s.name === 'grpc hello')!;
+    expect(server.spanContext().traceId).toBe(TRACE);
+    expect(server.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(traceOf(up.seen[0]!.headers.traceparent)).toBe(TRACE);
   });
 });
