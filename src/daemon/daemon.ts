@@ -22,7 +22,7 @@ import { processMetrics } from './process-metrics.js';
 import { Runtime, type LoadedFile, type ReloadRecord } from './reload.js';
 import { tracingWanted } from './telemetry.js';
 import type { Tracing } from './tracing.js';
-import { watchConfig } from './watch.js';
+import { watchConfig, type ConfigWatcher } from './watch.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -80,13 +80,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
   const flowErrors: FlowErrorCounters = new Map();
   let bound = false;
+  let watcher: ConfigWatcher | undefined;
   const runtime: Runtime = new Runtime(
     { callers, metrics, flowErrors, logger, overrides: options, ready: () => bound && runtime.serving, render, tracing },
     options,
     logger,
-    // A level set in the files follows reloads, unless the command line fixed it.
+    // A level set in the files follows reloads, unless the command line fixed it; the
+    // watcher follows the files the new configuration read.
     (next) => {
       if (!options.logger && !options.logLevel) logger.level = levelOf(next);
+      watcher?.sync();
     },
   );
 
@@ -117,7 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   runtime.remember({ at: new Date().toISOString(), reason: 'start', result: 'success', generation: runtime.current!.id });
   logger.info({ addresses: runtime.addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
 
-  const watcher = options.watch ? watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger) : undefined;
+  watcher = options.watch ? watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger) : undefined;
 
   let closing: Promise<void> | undefined;
   return {

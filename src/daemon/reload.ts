@@ -102,6 +102,7 @@ export class Runtime {
       throw error;
     }
 
+    const files = spec ? await digests(spec, plan) : undefined;
     // The swap: from here on every new request is dispatched to the new generation.
     const previous = this.current;
     this.current = generation;
@@ -116,7 +117,7 @@ export class Runtime {
     Object.assign(this.slots, { http: next.http, graphql: next.graphql, grpc: next.grpc });
     Object.assign(this.addresses, bound);
     if (previous) this.track(previous.retire());
-    if (spec) this.files = await digests(spec, plan);
+    if (files) this.files = files;
     this.onPlan(plan);
     return generation;
   }

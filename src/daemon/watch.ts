@@ -2,12 +2,15 @@
  * `--watch`: every file the running configuration read (HCL, includes, protos, function
  * modules) is watched with chokidar; a burst of changes (an editor's save, a `git
  * checkout`) becomes one reload after a quiet period. The watched set follows the
- * configuration: after each reload it is the new configuration's files.
+ * configuration: after each successful reload, whatever asked for it, the daemon calls
+ * sync() and the new configuration's files are watched.
  */
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 
 export interface ConfigWatcher {
+  /** Watches the files of the configuration now running (call after every reload). */
+  sync(): void;
   close(): Promise<void>;
 }
 
@@ -35,7 +38,7 @@ export function watchConfig(files: () => string[], reload: (reason: string) => P
     if (closed) return;
     logger.info({ files: changed }, 'configuration files changed; reloading');
     changed = [];
-    void reload('watch').finally(sync);
+    void reload('watch');
   };
   const onChange = (path: string): void => {
     if (!changed.includes(path)) changed.push(path);
@@ -45,6 +48,7 @@ export function watchConfig(files: () => string[], reload: (reason: string) => P
   watcher.on('change', onChange).on('add', onChange).on('unlink', onChange);
   watcher.on('error', (error) => logger.warn({ err: error }, 'watching the configuration files failed'));
   return {
+    sync,
     async close() {
       closed = true;
       clearTimeout(timer);
