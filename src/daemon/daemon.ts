@@ -116,11 +116,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await tracing?.close();
     throw error;
   }
+  if (options.watch) {
+    watcher = watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger);
+    // Started means watching: a change made once startDaemon has returned is seen.
+    await bounded(watcher.ready, 10_000).catch(() => logger.warn('the file watcher is still scanning; changes made meanwhile may be missed'));
+  }
   bound = true;
   runtime.remember({ at: new Date().toISOString(), reason: 'start', result: 'success', generation: runtime.current!.id });
   logger.info({ addresses: runtime.addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
-
-  watcher = options.watch ? watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
