@@ -45,6 +45,7 @@ export class Runtime {
   files: LoadedFile[] = [];
   private readonly slots: { http?: ServerSlot; graphql?: ServerSlot; grpc?: GrpcSlot } = {};
   private nextId = 0;
+  private incoming: Generation | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly background = new Set<Promise<unknown>>();
   closed = false;
@@ -67,6 +68,9 @@ export class Runtime {
   /** Serves `plan` from now on; throws (and keeps the current one) if it cannot be served. */
   async activate(plan: Plan, spec: Spec | undefined): Promise<Generation> {
     const generation = await buildGeneration(++this.nextId, plan, this.context);
+    // What a slot opened for this generation serves until the swap (only then does
+    // `current` point at it); cleared after, so no slot keeps an old generation alive.
+    this.incoming = generation;
     const opened: Array<ServerSlot | GrpcSlot> = [];
     const next: Runtime['slots'] = {};
     const bound: Record<string, string> = {};
@@ -79,7 +83,7 @@ export class Runtime {
           next[kind] = old;
           continue;
         }
-        const slot = createServerSlot({ address: part.address, key: part.key, tls: part.tls, current: () => this.current?.[kind] ?? part });
+        const slot = createServerSlot({ address: part.address, key: part.key, tls: part.tls, current: () => this.current?.[kind] ?? this.incoming?.[kind] });
         opened.push(slot);
         bound[kind] = await slot.listen();
         next[kind] = slot;
@@ -89,7 +93,7 @@ export class Runtime {
         const old = this.slots.grpc;
         if (old && old.key === grpc.address) next.grpc = old;
         else {
-          const slot = createGrpcSlot(grpc.address, () => this.current?.grpc?.routes ?? grpc.routes, this.logger);
+          const slot = createGrpcSlot(grpc.address, () => this.current?.grpc?.routes ?? this.incoming?.grpc?.routes, this.logger);
           opened.push(slot);
           slot.adopt(grpc.routes);
           bound.grpc = await slot.listen();
@@ -97,6 +101,7 @@ export class Runtime {
         }
       }
     } catch (error) {
+      this.incoming = undefined;
       await Promise.allSettled(opened.map((slot) => slot.close(0)));
       await generation.retire();
       throw error;
@@ -106,6 +111,7 @@ export class Runtime {
     // The swap: from here on every new request is dispatched to the new generation.
     const previous = this.current;
     this.current = generation;
+    this.incoming = undefined;
     next.grpc?.adopt(generation.grpc!.routes);
     for (const kind of ['http', 'graphql', 'grpc'] as const) {
       const old = this.slots[kind];

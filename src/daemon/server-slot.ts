@@ -28,8 +28,11 @@ export interface ServerSlotOptions {
   address: string;
   key: string;
   tls: { cert: Buffer; key: Buffer } | undefined;
-  /** The app of the current configuration; read once per request. */
-  current: () => { server: Server; track(res: ServerResponse): void };
+  /**
+   * The app of the current configuration, read once per request; undefined when no
+   * configuration serves this listener any more (it is draining): answered 503.
+   */
+  current: () => { server: Server; track(res: ServerResponse): void } | undefined;
 }
 
 /** The per-connection limits fastify set on its own server, copied to the bound one. */
@@ -38,7 +41,8 @@ const COPIED = ['requestTimeout', 'headersTimeout', 'keepAliveTimeout', 'timeout
 export function createServerSlot(options: ServerSlotOptions): ServerSlot {
   const { tls, current } = options;
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
-  const model = current().server;
+  const model = current()?.server;
+  if (!model) throw new Error(`the listener on ${options.address} has no configuration to serve`);
   for (const name of COPIED) (server as unknown as Record<string, unknown>)[name] = model[name];
   // Answered requests whose body was never read to the end (a proxy whose upstream broke
   // mid-upload): their connection is neither idle nor finishing, so close() cuts them.
@@ -52,14 +56,18 @@ export function createServerSlot(options: ServerSlotOptions): ServerSlot {
       req.once('close', () => unread.delete(req));
     });
     const app = current();
+    if (!app) {
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end('{"status":503,"message":"this listener is closing"}');
+      return;
+    }
     app.track(res);
     app.server.emit('request', req, res);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!current().server.emit('upgrade', req, socket, head)) socket.destroy();
+    if (!current()?.server.emit('upgrade', req, socket, head)) socket.destroy();
   });
   server.on('clientError', (error: Error, socket: Duplex) => {
-    if (!current().server.emit('clientError', error, socket)) socket.destroy();
+    if (!current()?.server.emit('clientError', error, socket)) socket.destroy();
   });
   let closing: Promise<void> | undefined;
   return {

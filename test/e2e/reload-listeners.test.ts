@@ -254,4 +254,18 @@ flow "order" {
     await closing;
     expect(up.seen.map((s) => s.url)).toEqual(['/reserve', '/pay', '/undo-v1', '/reserve', '/pay', '/undo-v2']);
   });
+
+  it('closes the HTTP listener when the new configuration has no HTTP endpoint left', async () => {
+    const up = await namedUpstream('a');
+    const port = await freePort();
+    const dir = configDir({ 'main.hcl': config(`127.0.0.1:${port}`, 'v1') });
+    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, logger: pino({ level: 'silent' }) });
+    cleanup(() => daemon.close());
+    expect((await send(`http://127.0.0.1:${port}/fast`)).json()).toEqual({ version: 'v1', from: 'a' });
+
+    writeFileSync(join(dir, 'main.hcl'), 'grpc {\n  address = "127.0.0.1:0"\n}\n\nendpoint "only" "grpc" {\n  package = "test"\n  service = "S"\n  method  = "Only"\n}\n\nflow "only" {\n}\n');
+    expect(await daemon.reload('test')).toMatchObject({ result: 'success' });
+    await waitFor(() => refused(`http://127.0.0.1:${port}/fast`), 'the HTTP listener to close');
+    expect(Object.keys(daemon.addresses)).toEqual(['grpc']);
+  });
 });
