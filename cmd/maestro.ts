@@ -28,13 +28,30 @@ program
   .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
+  .option('--admin <address>', 'admin listener address serving /healthz, /readyz, /metrics, /config and the /flows page, e.g. :9100 (overrides admin { address })')
+  .option('--watch', 'reload when a file the configuration read changes (SIGHUP always reloads)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string }) => {
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; admin?: string; watch?: boolean; logLevel?: string }) => {
+    // SIGHUP reloads every file; a configuration that fails keeps the running one (the
+    // errors are logged with their positions), so the signal never stops the daemon. One
+    // arriving while the daemon starts (Node's default would end the process) reloads
+    // once it serves.
+    let reload: (() => void) | undefined;
+    let hupWhileStarting = false;
+    process.on('SIGHUP', () => {
+      if (reload) reload();
+      else hupWhileStarting = true;
+    });
     try {
       const daemon = await startDaemon({
-        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
+        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, admin: opts.admin,
+        watch: opts.watch, logLevel: opts.logLevel,
       });
       let stopping = false;
+      reload = () => {
+        if (!stopping) void daemon.reload('SIGHUP');
+      };
+      if (hupWhileStarting) reload();
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;

@@ -9,6 +9,7 @@ import type { HclAttribute, HclBlock, HclBody } from './ast.js';
 import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
 import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
+import { buildLog, buildTelemetry } from './operations.js';
 import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
 import { buildCacheStore, buildRateLimitStore } from './traffic.js';
 
@@ -66,6 +67,12 @@ export class SpecBuilder {
       graphql: listener('graphql'),
       prometheus: listener('prometheus'),
       admin: listener('admin'),
+      log: (b) => {
+        if (firstOnly(spec.log, 'log block', b.pos, TOP, ctx)) spec.log = buildLog(b, ctx);
+      },
+      telemetry: (b) => {
+        if (firstOnly(spec.telemetry, 'telemetry block', b.pos, TOP, ctx)) spec.telemetry = buildTelemetry(b, ctx);
+      },
       service: (b) => push(spec.services, buildService(b, ctx)),
       services: (b) => spec.selects.push(...buildSelects(b, ctx)),
       discovery: (b) => push(spec.discovery, buildDiscovery(b, ctx)),

@@ -38,7 +38,7 @@ export async function runRollbacks(
       );
       if (result.status < 200 || result.status >= 300) throw new Error(`rollback answered ${result.status}`);
       options.onRollbackDone?.(flow.name, node.name);
-      options.logger.info(log, 'rollback done');
+      options.logger.debug(log, 'rollback done');
     } catch (error) {
       options.onRollbackFailure?.(flow.name, node.name);
       options.logger.error({ ...log, err: error }, 'rollback failed');

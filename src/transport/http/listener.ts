@@ -30,8 +30,12 @@ export interface HttpListenerOptions {
   logger: Logger;
   /** `/readyz` answers 200 while this returns true (default: always ready). */
   ready?: () => boolean;
+  /** The trace id of a request, by its header map, for its log line (when tracing is on). */
+  traceIdOf?: (headers: object) => string | undefined;
+  /** Called once per answered proxy request, with the status the client got (metrics). */
+  onProxyAnswer?: (flow: string, status: number, seconds: number) => void;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
   /** Extra pages by path (the /flows page), answered on GET/HEAD unless an endpoint has the path. */
   pages?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
   /** The paths `pages` answers. */
@@ -61,14 +65,18 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   };
 }
 
-interface BuiltServer {
+export interface BuiltServer {
   app: FastifyInstance;
   /** The proxies' connection pools, when there are proxy endpoints. */
   agent: Agent | undefined;
   closeWebsockets: () => void;
 }
 
-function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
+/**
+ * The fastify app of one configuration, not bound: createHttpListener listens on its
+ * server; the daemon's reloadable slot forwards a bound server's events to it instead.
+ */
+export function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
   const base = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
@@ -98,8 +106,15 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
   });
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
+  // Flow and proxy routes carry `config: { flow, protocol }` (see routeConfig).
+  const onProxyAnswer = options.onProxyAnswer;
+  const traceIdOf = options.traceIdOf;
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    const route = request.routeOptions.config as Partial<RouteConfig> | undefined;
+    const ms = reply.elapsedTime;
+    const traceId = traceIdOf?.(request.headers);
+    request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms), traceId }, 'request completed');
+    if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
     done();
   });
   const cors = createCorsHook(config.origin);
@@ -140,7 +155,7 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
       app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger) });
       streamRoutes.push({ endpoint, route });
     } else {
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor) });
+      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createFlowHandler(endpoint, route, executor), config: routeConfig(endpoint) });
     }
   }
 
@@ -154,7 +169,7 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
 
   const metrics = options.metrics;
   if (metrics && !served.has('/metrics')) {
-    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics()));
+    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()));
   }
 
   const pages = options.pages;
@@ -176,6 +191,16 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
     closeProxies();
   };
   return { app, agent, closeWebsockets };
+}
+
+/** What the request log line and the proxy metrics read from a route. */
+export interface RouteConfig {
+  flow: string;
+  protocol: 'http' | 'proxy';
+}
+
+export function routeConfig(endpoint: HttpEndpointPlan): RouteConfig {
+  return { flow: endpoint.flow.name, protocol: endpoint.flow.kind === 'proxy' ? 'proxy' : 'http' };
 }
 
 /** A request the HTTP parser rejected: a JSON 4xx on the raw socket, never a crash. */

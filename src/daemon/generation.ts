@@ -1,0 +1,219 @@
+/**
+ * One loaded configuration, ready to serve: its plan bound to the shared callers, its
+ * own executor (so its rollbacks can be awaited on their own), and, per listener, what
+ * serves it without owning a port: a fastify app for HTTP and GraphQL, a route table for
+ * gRPC. Slots (server-slot.ts, grpc-slot.ts) own the ports and dispatch to whichever
+ * generation is current.
+ *
+ * A generation retires when a newer one takes over: it waits for its flows in flight,
+ * then for its pending rollbacks, then closes its apps and proxy pools. Upstream pools
+ * belong to the callers, shared by every generation, keyed by origin: a target that did
+ * not change keeps its warm connections across a reload.
+ */
+import type { Server, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { GraphqlEndpointPlan, GrpcEndpointPlan, HttpEndpointPlan, HttpListenerPlan, ListenAddress, Plan, TlsFiles } from '../compile/plan.js';
+import { bind, type BindOptions, type RunnablePlan, type StreamBinder } from '../flow/bind.js';
+import { Executor } from '../flow/executor.js';
+import type { FlowRequest, FlowResult } from '../flow/types.js';
+import type { Spec } from '../spec/types.js';
+import type { Caller } from '../transport/caller.js';
+import { createGraphqlListener } from '../transport/graphql/listener.js';
+import { buildServer, type BuiltServer } from '../transport/http/listener.js';
+import type { FlowRunner } from '../transport/listener.js';
+import { createTraffic } from '../traffic/index.js';
+import { FlowStats } from './flow-stats.js';
+import { createFlowsPage, FIGURES_PATH, FLOWS_PATH, type PageHandler } from './flows-page.js';
+import { buildGrpcRoutes, type GrpcRoutes } from './grpc-slot.js';
+import { logFlows, meterCall, meterFlows, meterProxies, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
+import type { Metrics } from './metrics.js';
+import type { Tracing } from './tracing.js';
+import type { TrafficMetrics } from './traffic-metrics.js';
+
+/** Listener addresses given on the command line; they override the files. */
+export interface AddressOverrides {
+  http?: ListenAddress;
+  grpc?: ListenAddress;
+  graphql?: ListenAddress;
+}
+
+export interface GenerationContext {
+  callers: Map<string, Caller>;
+  /** Server-streaming calls of stream flows (flow/stream.ts). */
+  streamCaller: StreamBinder;
+  metrics: Metrics;
+  trafficMetrics: TrafficMetrics;
+  flowErrors: FlowErrorCounters;
+  logger: Logger;
+  overrides: AddressOverrides;
+  /** /readyz on the HTTP listener. */
+  ready: () => boolean;
+  /** /metrics on the HTTP listener. */
+  render: () => Promise<string>;
+  /** Spans, when tracing is on. */
+  tracing?: Tracing;
+}
+
+export interface AppPart {
+  address: ListenAddress;
+  /** Equal keys mean a slot can be kept: the same address, TLS files and limits. */
+  key: string;
+  tls: TlsFiles | undefined;
+  /** The never-bound server whose events the slot forwards. */
+  server: Server;
+  /** Counts a request dispatched here until its answer is written or it is dropped. */
+  track(res: ServerResponse): void;
+}
+
+export interface Generation {
+  readonly id: number;
+  readonly plan: Plan;
+  readonly executor: Executor;
+  /** This configuration's /flows page (its figures start at zero with it). */
+  readonly flowsPage: PageHandler;
+  readonly http: AppPart | undefined;
+  readonly graphql: AppPart | undefined;
+  readonly grpc: { address: ListenAddress; routes: GrpcRoutes } | undefined;
+  /** Flow requests running on this generation now. */
+  readonly inflight: number;
+  /** Waits for flows in flight and pending rollbacks, then releases what it built. */
+  retire(): Promise<void>;
+}
+
+export async function buildGeneration(id: number, plan: Plan, spec: Spec | undefined, context: GenerationContext): Promise<Generation> {
+  const { metrics, flowErrors, logger, overrides } = context;
+  const tracing = context.tracing;
+  // Rate limits, service gates and response caches (issue 14) belong to one configuration:
+  // a reload may change them. Started here, closed when the generation retires.
+  const traffic = createTraffic(plan, logger, context.trafficMetrics);
+  // Per-resource figures and the /flows page (#15), for this plan's flows.
+  const flowStats = new FlowStats();
+  flowStats.instrument(plan);
+  const flowsPage = createFlowsPage(plan, spec, flowStats);
+  const runnable = bindPlan(plan, context, traffic.wrapCall, flowStats.wrapCall);
+  await traffic.start();
+  const executor = new Executor({ logger, plan: runnable, ...rollbackHooks(plan.flows, metrics) });
+  // Outermost, so that everything a request logs runs inside its server span.
+  const serve = (runner: FlowRunner, protocol: string): FlowRunner => (tracing ? tracing.serve(runner, protocol) : runner);
+
+  // Requests (HTTP answers being written included) and flows running on this generation.
+  let inflight = 0;
+  let idle: (() => void) | undefined;
+  const enter = (): void => void inflight++;
+  const leave = (): void => {
+    if (--inflight === 0) idle?.();
+  };
+  const gauges = new Map(plan.flows.map((flow) => [flow, metrics.inflight.create([['flow', flow.name]])]));
+  const counted: FlowRunner = {
+    async run(flow, request: FlowRequest): Promise<FlowResult> {
+      enter();
+      const gauge = gauges.get(flow);
+      gauge?.inc();
+      try {
+        return await executor.run(flow, request);
+      } finally {
+        gauge?.dec();
+        leave();
+      }
+    },
+    reject: (flow, request, status, message) => executor.reject(flow, request, status, message),
+  };
+
+  const track = (res: ServerResponse): void => {
+    enter();
+    res.once('close', leave);
+  };
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeTraffic = (): Promise<void> => traffic.close();
+  let http: AppPart | undefined;
+  let graphql: AppPart | undefined;
+  let grpc: Generation['grpc'];
+  try {
+    const httpEndpoints = plan.endpoints.filter((e): e is HttpEndpointPlan => e.protocol === 'http');
+    const httpAddress = overrides.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? DEFAULTS.http : undefined);
+    if (httpAddress !== undefined) {
+      const config: HttpListenerPlan & { address: ListenAddress } = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
+      const tls = config.tls;
+      const runner = serve(traffic.limitFlows(meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints), 'http');
+      const built: BuiltServer = buildServer({
+        config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render,
+        onProxyAnswer: meterProxies(plan.flows, metrics), traceIdOf: tracing?.traceIdOf, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH],
+      }, tls);
+      closers.push(async () => {
+        await built.app.close();
+        await built.agent?.close();
+      });
+      await built.app.ready();
+      const key = JSON.stringify([httpAddress.text, config.readTimeoutMs, config.writeTimeoutMs, tls?.cert, tls?.key]);
+      http = { address: httpAddress, key, tls, server: built.app.server, track };
+    }
+    const grpcEndpoints = plan.endpoints.filter((e): e is GrpcEndpointPlan => e.protocol === 'grpc');
+    if (grpcEndpoints.length > 0) {
+      const address = overrides.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
+      const runner = serve(logFlows(traffic.limitFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger, 'grpc'), 'grpc');
+      const routes = buildGrpcRoutes(plan, grpcEndpoints, runner, logger);
+      closers.push(() => routes.close());
+      grpc = { address, routes: routes.routes };
+    }
+    const graphqlEndpoints = plan.endpoints.filter((e): e is GraphqlEndpointPlan => e.protocol === 'graphql');
+    if (graphqlEndpoints.length > 0) {
+      const address = overrides.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
+      const runner = serve(logFlows(traffic.limitFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger, 'graphql'), 'graphql');
+      const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: runner, logger });
+      closers.push(() => listener.close());
+      await listener.app.ready();
+      graphql = { address, key: address.text, tls: undefined, server: listener.app.server, track };
+    }
+  } catch (error) {
+    await Promise.allSettled(closers.map((close) => close()));
+    await closeTraffic();
+    throw error;
+  }
+
+  let retiring: Promise<void> | undefined;
+  return {
+    id,
+    plan,
+    executor,
+    flowsPage,
+    http,
+    graphql,
+    grpc,
+    get inflight() {
+      return inflight;
+    },
+    retire() {
+      retiring ??= (async () => {
+        if (inflight > 0) await new Promise<void>((resolve) => (idle = resolve));
+        await executor.drain();
+        await Promise.allSettled(closers.map((close) => close()));
+        await closeTraffic();
+      })();
+      return retiring;
+    },
+  };
+}
+
+const DEFAULTS = {
+  http: { text: ':8080', host: '0.0.0.0', port: 8080 },
+  grpc: { text: ':50051', host: '0.0.0.0', port: 50051 },
+  graphql: { text: ':9090', host: '0.0.0.0', port: 9090 },
+} as const satisfies Record<string, ListenAddress>;
+
+type Wrapper = NonNullable<BindOptions['wrap']>[number];
+
+/**
+ * Binds every call of the fresh plan to the shared callers, once: the one place where a
+ * plan meets the transports. Each reload compiles a new frozen plan and binds it here.
+ * Wrappers, innermost first: metrics (and the debug line), the client or rollback span,
+ * then this generation's traffic control and /flows figures.
+ */
+export function bindPlan(plan: Plan, context: GenerationContext, ...outer: Wrapper[]): RunnablePlan {
+  const { metrics, logger, tracing } = context;
+  const meters: UpstreamMeters = new Map();
+  const wrap: Wrapper[] = [(call, invoke) => meterCall(call, invoke, metrics, meters, logger)];
+  if (tracing) wrap.push((call, invoke, site) => tracing.call(invoke, call, site.role === 'rollback' ? site.node.name : undefined));
+  const runnable = bind(plan, context.callers, { wrap: [...wrap, ...outer], streams: context.streamCaller });
+  for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+  return runnable;
+}
