@@ -1,7 +1,8 @@
 // ESLint (flat config): typescript-eslint's recommended rules, no import cycles, and the
 // layering: each layer imports only itself, earlier layers and the shared modules.
 //
-//   config → schema → codec → functions → template → compile → flow → transport → daemon → cmd
+//   config → schema → codec → functions → template → compile → flow → discovery → transport
+//   → generate → daemon → cmd
 //   spec/, errors.ts, shared/: importable by every layer; they import none of the layers.
 //
 // CONTRIBUTING.md ("Layers") explains the order. Run with `npm run lint`.
@@ -19,7 +20,9 @@ export const LAYERS = [
   ['src/template'],
   ['src/compile'],
   ['src/flow'],
+  ['src/discovery'],
   ['src/transport'],
+  ['src/generate'],
   ['src/daemon'],
   ['cmd'],
 ];

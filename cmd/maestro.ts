@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
  * The command line: `maestro daemon` serves flows, `maestro validate` checks them,
- * `maestro graph` draws them.
+ * `maestro graph` draws them, `maestro generate` prints OpenAPI, GraphQL SDL or .proto
+ * documents of them.
  * Everything else lives in src/.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../src/errors.js';
-import { loadPlan } from '../src/daemon/load.js';
-import { startDaemon } from '../src/daemon/daemon.js';
-import { summarize } from '../src/daemon/summary.js';
-import { drawPlan, GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
+import { GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
+import { isWorker, parseWorkers, runPrimary, signalReady } from '../src/daemon/workers.js';
+import { GENERATE_KINDS, type GenerateKind } from '../src/generate/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -31,11 +31,13 @@ program
   .option('--admin <address>', 'admin listener address serving /healthz, /readyz, /metrics, /config and the /flows page, e.g. :9100 (overrides admin { address })')
   .option('--watch', 'reload when a file the configuration read changes (SIGHUP always reloads)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
-  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; admin?: string; watch?: boolean; logLevel?: string }) => {
+  .option('--journal <memory|sqlite:PATH|postgres://…>', 'rollback journal (overrides journal { }); default sqlite:./maestro-data/journal.db for flows with rollbacks')
+  .option('--workers <n|auto>', 'serve from N processes sharing the ports (node:cluster); auto = one per core', '1')
+  .action(async (opts: { config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; admin?: string; watch?: boolean; logLevel?: string; journal?: string; workers: string }) => {
     // SIGHUP reloads every file; a configuration that fails keeps the running one (the
     // errors are logged with their positions), so the signal never stops the daemon. One
     // arriving while the daemon starts (Node's default would end the process) reloads
-    // once it serves.
+    // once it serves. Under --workers the primary passes it on to every worker.
     let reload: (() => void) | undefined;
     let hupWhileStarting = false;
     process.on('SIGHUP', () => {
@@ -43,9 +45,17 @@ program
       else hupWhileStarting = true;
     });
     try {
+      const workers = isWorker() ? 1 : parseWorkers(opts.workers);
+      if (workers > 1) {
+        reload = runPrimary(workers, (line) => process.stderr.write(`maestro: ${line}\n`));
+        if (hupWhileStarting) reload();
+        return;
+      }
+      // Imported here, not at the top: the --workers primary and --help never load it.
+      const { startDaemon } = await import('../src/daemon/daemon.js');
       const daemon = await startDaemon({
         config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, admin: opts.admin,
-        watch: opts.watch, logLevel: opts.logLevel,
+        watch: opts.watch, logLevel: opts.logLevel, journal: opts.journal,
       });
       let stopping = false;
       reload = () => {
@@ -67,6 +77,7 @@ program
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      signalReady();
     } catch (error) {
       fail(error);
     }
@@ -78,6 +89,7 @@ program
   .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
   .option('--proto <file|glob...>', 'extra .proto files or globs')
   .action(async (opts: { config: string[]; proto?: string[] }) => {
+    const [{ loadPlan }, { summarize }] = await Promise.all([import('../src/daemon/load.js'), import('../src/daemon/summary.js')]);
     const { plan, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
     for (const d of diagnostics.items) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (!plan) {
@@ -96,6 +108,7 @@ program
   .option('--flow <name>', 'only this flow or proxy (default: all, one subgraph each)')
   .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
   .action(async (opts: { config: string[]; proto?: string[]; flow?: string; format: GraphFormat }) => {
+    const [{ loadPlan }, { drawPlan }] = await Promise.all([import('../src/daemon/load.js'), import('../src/graph/index.js')]);
     const { plan, spec, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
     for (const d of diagnostics.errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (!plan) {
@@ -108,6 +121,55 @@ program
     } catch (error) {
       process.stderr.write(`graph: ${(error as Error).message}\n`);
       process.exitCode = 1;
+    }
+  });
+
+program
+  .command('generate')
+  .description('print a document of what the configuration exposes: openapi3 (HTTP endpoints), graphql (SDL) or protobuf (.proto of the gRPC endpoints)')
+  .addArgument(new Argument('<kind>', 'document to print').choices(GENERATE_KINDS))
+  .requiredOption('-c, --config <file|glob...>', 'HCL files or globs; repeatable')
+  .option('--proto <file|glob...>', 'extra .proto files or globs')
+  .action(async (kind: GenerateKind, opts: { config: string[]; proto?: string[] }) => {
+    const [{ loadPlan }, { generate }] = await Promise.all([import('../src/daemon/load.js'), import('../src/generate/index.js')]);
+    const { plan, diagnostics } = await loadPlan({ config: opts.config, protos: opts.proto });
+    for (const d of diagnostics.items) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!plan) {
+      process.stderr.write(`generate: ${diagnostics.errors.length} error(s)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    try {
+      const generated = generate(kind, plan);
+      for (const note of generated.notes) process.stderr.write(`generate: ${note}\n`);
+      process.stdout.write(generated.text);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+const journal = program.command('journal').description('the rollback journal: create its schema, list its open records');
+const journalOptions = (command: Command): Command => command
+  .option('-c, --config <file|glob...>', 'HCL files whose journal { } block to use')
+  .option('--journal <sqlite:PATH|postgres://…>', 'the journal (overrides the files); default sqlite:./maestro-data/journal.db')
+  .option('--schema <name>', 'PostgreSQL schema (default maestro, or journal { schema })');
+journalOptions(journal.command('migrate').description('create the journal\'s schema and tables (idempotent)'))
+  .action(async (opts: { config?: string[]; journal?: string; schema?: string }) => {
+    try {
+      const { migrateJournal } = await import('../src/journal/commands.js');
+      process.stdout.write(`${await migrateJournal(opts)}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+journalOptions(journal.command('list').description('show the open records: compensations not yet run'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { config?: string[]; journal?: string; schema?: string; json?: boolean }) => {
+    try {
+      const { listJournal } = await import('../src/journal/commands.js');
+      process.stdout.write(`${await listJournal(opts)}\n`);
+    } catch (error) {
+      fail(error);
     }
   });
 

@@ -21,11 +21,13 @@ const proto = new ProtobufCodec();
 const form = new FormCodec();
 const xml = new XmlCodec();
 
-/** Codecs by name: json, proto, form, xml. Codecs are stateless and shared. */
+/** Codecs by name: json, proto, form (alias form-urlencoded), xml. Codecs are stateless and shared. */
 export const codecs: ReadonlyMap<string, Codec> = new Map<string, Codec>([
   ['json', json],
   ['proto', proto],
   ['form', form],
+  // Semaphore's name for the same codec.
+  ['form-urlencoded', form],
   ['xml', xml],
 ]);
 

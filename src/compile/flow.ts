@@ -11,13 +11,15 @@ import type { SchemaRegistry } from '../schema/types.js';
 import type { CallSpec, FieldSpec, FlowSpec, OutputSpec, Pos, ResourceSpec, Spec } from '../spec/types.js';
 import { buildCondition, parseCondition } from '../template/index.js';
 import type { Condition, Expression } from '../template/ast.js';
+import { compileForwardOptions, compileHttpCallOptions } from './call-options.js';
 import { checkDag } from './dag.js';
 import { compileForEach, listOf } from './for-each.js';
 import { compileStream } from './stream.js';
 import { parseDuration } from './duration.js';
 import { compileErrorHandling } from './errors.js';
 import { isHeaderName } from './http-names.js';
-import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RewritePlan, ServicePlan } from './plan.js';
+import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RetryPlan, RewritePlan, ServicePlan } from './plan.js';
+import { flowTimeout, requestRetry, rollbackRetry } from './resilience.js';
 import { upstreamTarget, type UpstreamTarget } from './upstream.js';
 import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Site } from './references.js';
 import type { ServiceTable } from './services.js';
@@ -94,13 +96,15 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     forward: compileForward(flow, scope, context),
     rewrites: compileRewrites(flow, diagnostics),
     pos: flow.pos,
+    timeoutMs: flowTimeout(flow, context.spec, diagnostics),
+    hasRollbacks: nodes.some((n) => n.rollback !== undefined),
   }, diagnostics);
 }
 
 function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {
   const type = spec.schema ? lookupMessage(spec.schema, spec.pos, context) : undefined;
   checkHeaderNames(spec.header, at);
-  return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at) };
+  return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at, true) };
 }
 
 /** Header names are HTTP tokens; a name undici or fastify would refuse is an error here. */
@@ -161,6 +165,9 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
   }
   const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
   const rollback = resource.rollback ? compileCall(resource.rollback, itemSite(rollbackSite), context) : undefined;
+  // Before compile freezes the plan (compile/freeze.ts).
+  if (call) (call as { retry?: RetryPlan }).retry = requestRetry(call, resource.request?.retry ?? resource.retry, context.diagnostics);
+  if (rollback) (rollback as { retry?: RetryPlan }).retry = rollbackRetry(rollback, resource.rollback?.retry, context.diagnostics);
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
   const node: NodeDraft = {
     index: info.index,
@@ -263,6 +270,7 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     params: compileNamed(call.params, callSite, 'params'),
     timeoutMs,
     http: callTarget(service, method, call.pos, context.diagnostics),
+    httpOptions: service.transport === 'http' ? compileHttpCallOptions(context.spec, call, context.diagnostics) : undefined,
     pos: call.pos,
   };
 }
@@ -323,27 +331,45 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
   const header = compileNamed(flow.forward.header, at, 'forward header');
   // A gRPC target is relayed by gRPC endpoints only (checked with the endpoints, compile/stream.ts).
   if (service.transport === 'grpc') return { service, header, target: undefined };
+  const httpOptions = compileForwardOptions(context.spec, service.fullName, flow.name, context.diagnostics);
   if (!service.http) {
     if (service.transport !== 'http') {
       context.diagnostics.error('MAESTRO_ERR_FORWARD', flow.forward.pos, `proxy "${flow.name}" forwards to "${service.fullName}", whose transport is ${service.transport}; a proxy forwards HTTP or gRPC`);
     }
     return undefined;
   }
-  return { service, header, target: service.http };
+  return { service, header, target: service.http, httpOptions };
 }
 
-/** Go-style `(?P<name>…)` groups and `<name>` replacements, anchored to the whole path. */
+/**
+ * Go-style `(?P<name>…)` groups and `<name>` replacements. As in Semaphore, the pattern is
+ * searched in the path (not anchored) and a match makes the whole new path the template.
+ */
 function compileRewrites(flow: FlowSpec, diagnostics: Diagnostics): RewritePlan[] {
   const out: RewritePlan[] = [];
   for (const rule of flow.rewrites) {
-    let source = rule.pattern.replace(/\(\?P</g, '(?<');
-    if (!source.startsWith('^')) source = `^${source}`;
-    if (!source.endsWith('$')) source = `${source}$`;
+    const source = rule.pattern.replace(/\(\?P</g, '(?<');
     try {
-      out.push({ pattern: new RegExp(source), replacement: rule.template.replace(/<([A-Za-z_][A-Za-z0-9_]*)>/g, '$<$1>') });
+      out.push({ pattern: new RegExp(source), replacement: rule.template.replace(/<([A-Za-z_][A-Za-z0-9_]*)>/g, '$<$1>'), expand: compileExpansion(rule.template) });
     } catch (error) {
       diagnostics.error('MAESTRO_ERR_REWRITE', rule.pos, `invalid rewrite pattern "${rule.pattern}": ${(error as Error).message}`);
     }
   }
   return out;
+}
+
+/** `/<b>/<a>` → a function joining literal pieces and named groups of a match, built once. */
+function compileExpansion(template: string): (match: RegExpExecArray) => string {
+  const pieces: Array<string | { group: string }> = [];
+  let last = 0;
+  for (const m of template.matchAll(/<([A-Za-z_][A-Za-z0-9_]*)>/g)) {
+    pieces.push(template.slice(last, m.index), { group: m[1]! });
+    last = m.index + m[0].length;
+  }
+  pieces.push(template.slice(last));
+  return (match) => {
+    let out = '';
+    for (const piece of pieces) out += typeof piece === 'string' ? piece : match.groups?.[piece.group] ?? '';
+    return out;
+  };
 }

@@ -15,9 +15,10 @@ import { parseRoute, routeShape, type Route } from './route.js';
 import { loadTls } from './tls.js';
 import { compileFlow } from './flow.js';
 import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
-import { compileServices } from './services.js';
+import { compileServices, namedCodec } from './services.js';
 import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
 import { checkStreamEndpoints } from './stream.js';
+import { applyServiceResilience, compileJournal, globalFlowTimeout } from './resilience.js';
 
 export type * from './plan.js';
 
@@ -29,6 +30,8 @@ export interface CompileOptions {
 export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOptions): { plan: Plan; diagnostics: Diagnostics } {
   const diagnostics = options.diagnostics ?? new Diagnostics();
   const services = compileServices(spec, schemas, diagnostics);
+  applyServiceResilience(spec, services.services, diagnostics);
+  globalFlowTimeout(spec, diagnostics);
 
   const specs = new Map<string, FlowSpec>();
   for (const flow of spec.flows) {
@@ -78,6 +81,7 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
     functions: options.functions,
     warnings: diagnostics.warnings,
     traffic: compileTrafficStores(spec, diagnostics),
+    journal: compileJournal(spec.journal, diagnostics),
   };
   checkListenerClash(spec, diagnostics);
   return { plan: freezePlan(plan), diagnostics };
@@ -132,6 +136,11 @@ function option(e: EndpointSpec, name: string): HclValue | undefined {
   return e.options[name]?.value;
 }
 
+function positionedString(e: EndpointSpec, name: string): Positioned<string> | undefined {
+  const found = e.options[name];
+  return found === undefined ? undefined : { value: String(found.value), pos: found.pos };
+}
+
 function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, parsed: Map<EndpointSpec, Route>, diagnostics: Diagnostics): EndpointPlan[] {
   const out: EndpointPlan[] = [];
   const routes = new Map<string, EndpointSpec>();
@@ -169,7 +178,13 @@ function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, p
       if (!Number.isInteger(status) || status < 100 || status > 599) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
       }
-      out.push({ protocol: 'http', flow, path, route, method, codec: codec ?? codecs.get('json')!, status, pos: e.pos });
+      for (const name of ['read_timeout', 'write_timeout']) {
+        const option = e.options[name];
+        if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, `${name} on an endpoint is not applied; set it on the http block, where it bounds every request`);
+      }
+      const requestCodec = namedCodec(positionedString(e, 'request_codec'), 'request_codec', `endpoint "${e.flow}"`, diagnostics);
+      const responseCodec = namedCodec(positionedString(e, 'response_codec'), 'response_codec', `endpoint "${e.flow}"`, diagnostics);
+      out.push({ protocol: 'http', flow, path, route, method, codec: codec ?? codecs.get('json')!, requestCodec, responseCodec, status, pos: e.pos });
     } else if (e.protocol === 'graphql') {
       const path = String(option(e, 'path') ?? e.flow);
       const base = String(option(e, 'base') ?? 'query').toLowerCase();

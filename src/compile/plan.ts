@@ -46,6 +46,8 @@ export interface ExecContext {
   requestId: string;
   /** `input.remote:address`: the client's IP address ('' when the listener has none). */
   remoteAddress: string;
+  /** Made on first use: the stem of this run's Idempotency-Keys (resilience). */
+  runId: string | undefined;
 }
 
 /** A compiled template or value: reads the context, returns the value. Built once. */
@@ -61,16 +63,25 @@ export interface ServicePlan {
   readonly fullName: string;
   readonly transport: string;
   readonly codec: Codec;
+  /** `request_codec` / `response_codec`: override `codec` for one direction. */
+  readonly requestCodec?: Codec;
+  readonly responseCodec?: Codec;
   /** Base URL (http) or host:port (grpc), as written (may hold credentials: never log it). */
   readonly host: string;
   /** The host parsed for the http transport (undefined without a host or for other transports). */
   readonly http: HttpHost | undefined;
   /** The host parsed for the grpc transport. */
   readonly grpc: GrpcHost | undefined;
+  /** `resolver = …`: the host's name is looked up per call (Consul, DNS). */
+  readonly discovery?: DiscoveryPlan;
   readonly methods: ReadonlyMap<string, MethodPlan>;
   /** `rate_limit`, `max_in_flight`, `max_wait` of the service block, when any is set. */
   readonly limits?: ServiceLimitPlan;
   readonly pos?: Pos;
+  /** `retry { }` of the service: the default of its calls. */
+  readonly retry?: RetryPlan;
+  /** `breaker { }` of the service: one circuit breaker shared by all its calls. */
+  readonly breaker?: BreakerPlan;
 }
 
 /**
@@ -118,6 +129,50 @@ export interface TrafficPlan {
   cacheMaxBytes: number;
 }
 
+/** How a call is retried: only connection errors, 502, 503, 504 (gRPC UNAVAILABLE is 503). */
+export interface RetryPlan {
+  /** Attempts in all, the first included (1 = no retry). */
+  attempts: number;
+  /** First delay; each next one doubles, jittered, up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** The call is a POST/PATCH the flow declared safe to repeat: it carries an Idempotency-Key. */
+  keyed: boolean;
+}
+
+export interface BreakerPlan {
+  /** Consecutive failures that open the circuit. */
+  failures: number;
+  /** How long it stays open before one trial call is let through. */
+  coolDownMs: number;
+}
+
+/** Where rollbacks are recorded. */
+export type JournalPlan =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema: string; leaseMs: number };
+
+/** Where a service's instances are found: a Consul agent's health API, or DNS SRV/A records. */
+export type DiscoveryPlan = DiscoverySource & {
+  /** The configured host, split by compile: the name to look up and what a bare answer means. */
+  readonly lookup: DiscoveryLookup;
+};
+
+/** Where a resolver asks: a `discovery "<name>"` block's Consul agent, or DNS. */
+export type DiscoverySource =
+  | { readonly provider: 'consul'; readonly name: string; readonly address: string }
+  | { readonly provider: 'dns'; readonly name: string };
+
+export interface DiscoveryLookup {
+  /** Host name of the service (brackets of an IPv6 literal removed). */
+  readonly name: string;
+  /** The host's port, or the scheme's default (80/443). */
+  readonly defaultPort: number;
+  /** `http`, `https`, `grpc` or `grpcs`: the SRV service name for DNS. */
+  readonly scheme: string;
+}
+
 export interface MethodPlan {
   readonly name: string;
   /** HTTP method and path template (`/users/:id`), when the service is called over HTTP. */
@@ -132,6 +187,8 @@ export interface MethodPlan {
   /** A gRPC server-streaming (`returns (stream T)`) / client-streaming method. */
   readonly responseStream?: boolean;
   readonly requestStream?: boolean;
+  /** `retry { }` of the HCL method. */
+  readonly retry?: RetryPlan;
 }
 
 /** What one upstream call sends. */
@@ -175,7 +232,22 @@ export interface CallPlan {
   readonly timeoutMs: number | undefined;
   /** Service host + method path, parsed, when the service is called over HTTP with a host. */
   readonly http: UpstreamTarget | undefined;
+  /** HTTP transport options from `options { }` (redirects, TLS, keep-alive); absent means the defaults. */
+  readonly httpOptions?: HttpCallOptions;
   readonly pos: Pos;
+  /** Retry policy of this call; undefined: one attempt. */
+  readonly retry?: RetryPlan;
+}
+
+export interface HttpCallOptions {
+  /** Follow 301/302/303/307/308 answers (default true, at most 10 hops). */
+  followRedirects: boolean;
+  /** Do not verify the upstream's TLS certificate. */
+  insecure: boolean;
+  /** Absolute path of a PEM file of trusted CA certificates. */
+  caFile?: string;
+  /** TCP keep-alive initial delay for upstream connections. */
+  keepAliveMs?: number;
 }
 
 export interface OnErrorPlan {
@@ -252,12 +324,16 @@ export interface ForwardPlan {
   readonly header: NamedGetters;
   /** The service host, parsed, for an HTTP target; undefined for a gRPC target (relayed by gRPC endpoints). */
   readonly target: HttpHost | undefined;
+  /** TLS trust and keep-alive from the service's `options { }`, when it sets any. */
+  readonly httpOptions?: HttpCallOptions;
 }
 
 export interface RewritePlan {
   readonly pattern: RegExp;
   /** Replacement in JS syntax (`$<name>`). */
   readonly replacement: string;
+  /** The new path for a match (Semaphore: the whole path becomes the filled-in template). */
+  readonly expand?: (match: RegExpExecArray) => string;
 }
 
 export interface FlowPlan {
@@ -278,6 +354,10 @@ export interface FlowPlan {
   /** Set when a resource calls a server-streaming method: the flow answers a stream. */
   readonly stream?: StreamPlan;
   readonly pos: Pos;
+  /** Deadline of the whole flow (its own `timeout`, else `flow_timeout`). */
+  readonly timeoutMs?: number;
+  /** Some node has a rollback: runs of this flow are journaled. */
+  readonly hasRollbacks?: boolean;
 }
 
 /**
@@ -301,6 +381,9 @@ export interface HttpEndpointPlan {
   /** Upper-case, or '*' for every method. */
   readonly method: string;
   readonly codec: Codec;
+  /** `request_codec` decodes the body whatever its Content-Type; `response_codec` encodes the answer. */
+  readonly requestCodec?: Codec;
+  readonly responseCodec?: Codec;
   /** Success status (default 200). */
   readonly status: number;
   /** Requests beyond it are answered 429 (RESOURCE_EXHAUSTED) and the flow does not run. */
@@ -366,4 +449,6 @@ export interface Plan {
   readonly warnings: readonly Diagnostic[];
   /** Traffic-control stores (issue 14); absent in plans built without compile. */
   readonly traffic?: TrafficPlan;
+  /** `journal { }`; undefined: the default (SQLite at ./maestro-data/journal.db). */
+  readonly journal?: JournalPlan;
 }

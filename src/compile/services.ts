@@ -3,12 +3,13 @@
  * blocks, or both; `services { select "pattern" { … } }` then overrides host, transport
  * and codec by name pattern. The result is one ServicePlan per service name.
  */
-import { codecs } from '../codec/index.js';
+import { codecs, type Codec } from '../codec/index.js';
 import { didYouMean, type Diagnostics } from '../errors.js';
 import type { MessageType, SchemaRegistry } from '../schema/types.js';
 import type { Positioned, Pos, SelectSpec, Spec } from '../spec/types.js';
 import { parseDuration } from './duration.js';
 import { isMethodToken } from './http-names.js';
+import { compileDiscovery, discoveryPlan } from './discovery.js';
 import type { MethodPlan, ServicePlan } from './plan.js';
 import { parseGrpcHost, parseHttpHost, type GrpcHost, type HttpHost } from './upstream.js';
 
@@ -20,6 +21,8 @@ interface ServiceDraft {
   codec?: Positioned<string> | string;
   host?: Positioned<string> | string;
   resolver?: Positioned<string>;
+  requestCodec?: Positioned<string>;
+  responseCodec?: Positioned<string>;
   methods: Map<string, MethodPlan>;
   pos?: Pos;
 }
@@ -52,6 +55,8 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       transport: service.options.transport,
       codec: service.options.codec,
       host: service.options.host,
+      requestCodec: protoOption(service.options.requestCodec, service.pos),
+      responseCodec: protoOption(service.options.responseCodec, service.pos),
       methods,
       pos: service.pos,
     });
@@ -65,6 +70,8 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
     if (block.codec) draft.codec = block.codec;
     if (block.host) draft.host = block.host;
     if (block.resolver) draft.resolver = block.resolver;
+    if (block.requestCodec) draft.requestCodec = block.requestCodec;
+    if (block.responseCodec) draft.responseCodec = block.responseCodec;
     for (const method of block.methods) {
       const existing = draft.methods.get(method.name);
       const options = Object.fromEntries(Object.entries(method.options).map(([k, v]) => [k, v.value]));
@@ -108,10 +115,6 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       const at = positionOf(draft.codec) ?? draft.pos;
       if (at) diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', at, `unknown codec "${codecName}" for service "${draft.fullName}"${didYouMean(codecName, codecs.keys())}`);
     }
-    if (draft.resolver) {
-      diagnostics.warn('MAESTRO_WARN_DISCOVERY', draft.resolver.pos,
-        `service "${draft.fullName}" uses resolver "${draft.resolver.value}": service discovery is not served yet; the host is used as written`);
-    }
     const host = valueOf(draft.host);
     if (!host) missingHost.add(draft.fullName);
     const parsed = host ? parseHost(draft, transport, host, diagnostics) : {};
@@ -119,9 +122,12 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       fullName: draft.fullName,
       transport,
       codec: codec ?? codecs.get('json')!,
+      requestCodec: namedCodec(draft.requestCodec, 'request_codec', draft.fullName, diagnostics),
+      responseCodec: namedCodec(draft.responseCodec, 'response_codec', draft.fullName, diagnostics),
       host,
       http: parsed.http,
       grpc: parsed.grpc,
+      discovery: discoveryPlan(compileDiscovery(draft.resolver, spec.discovery, draft.fullName, transport, diagnostics), parsed.http, parsed.grpc),
       methods: draft.methods,
       pos: draft.pos,
     });
@@ -152,6 +158,8 @@ function applySelect(select: SelectSpec, drafts: Map<string, ServiceDraft>, diag
     if (select.transport) draft.transport = select.transport;
     if (select.codec) draft.codec = select.codec;
     if (select.resolver) draft.resolver = select.resolver;
+    if (select.requestCodec) draft.requestCodec = select.requestCodec;
+    if (select.responseCodec) draft.responseCodec = select.responseCodec;
   }
   if (matched === 0) {
     diagnostics.warn('MAESTRO_WARN_SELECT', select.pos, `services select "${select.pattern}" matches no service`);
@@ -183,4 +191,19 @@ function valueOf(v: Positioned<string> | string | undefined): string {
 
 function positionOf(v: Positioned<string> | string | undefined): Pos | undefined {
   return typeof v === 'object' ? v.pos : undefined;
+}
+
+/** A `request_codec` / `response_codec` value: the codec, or an error at its position. */
+export function namedCodec(value: Positioned<string> | undefined, attribute: string, owner: string, diagnostics: Diagnostics): Codec | undefined {
+  if (!value || value.value === '') return undefined;
+  const codec = codecs.get(value.value);
+  if (!codec) {
+    diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', value.pos, `unknown ${attribute} "${value.value}" for ${owner}${didYouMean(value.value, codecs.keys())}`);
+  }
+  return codec;
+}
+
+/** A string of a proto service option, positioned at the service for messages. */
+function protoOption(value: string | undefined, pos: Pos | undefined): Positioned<string> | undefined {
+  return value && pos ? { value, pos } : undefined;
 }

@@ -10,6 +10,7 @@ import type { FieldSpec, HclValue, Pos, RepeatedField } from '../spec/types.js';
 import type { CallExpression, Expression } from '../template/ast.js';
 import { buildExpression, buildTemplate, parseReference, parseTemplate } from '../template/index.js';
 import type { Getter, NamedGetters } from './plan.js';
+import { withProtoDefault } from './proto-defaults.js';
 import { resolveReference, type Resolved, type Site } from './references.js';
 import {
   assignable, describe, DYNAMIC, fieldStaticType, literalType, resultType, type StaticType,
@@ -91,9 +92,10 @@ function lookupFunction(call: CallExpression, site: Site): TemplateFunction | un
 
 /**
  * A message body: fields, nested messages and repeated blocks, checked against `type`
- * when there is one. Absent values are left out of the built object.
+ * when there is one. Absent values are left out of the built object, except that with
+ * `protoDefaults` (outputs) a value read from a typed message gets its proto3 default.
  */
-export function compileMessage(fields: FieldSpec[], type: MessageType | undefined, site: Site): Getter {
+export function compileMessage(fields: FieldSpec[], type: MessageType | undefined, site: Site, protoDefaults = false): Getter {
   const entries: Array<readonly [string, Getter]> = [];
   for (const field of fields) {
     const target = type ? type.fields.get(field.name) : undefined;
@@ -107,22 +109,22 @@ export function compileMessage(fields: FieldSpec[], type: MessageType | undefine
     if (field.kind === 'value') {
       const value = compileValue(field.value, at, field.pos);
       checkAssignable(targetType, value.type, field.name, at);
-      entries.push([field.name, value.get]);
+      entries.push([field.name, protoDefaults ? withProtoDefault(value.get, value.type) : value.get]);
     } else if (field.kind === 'message') {
       if (targetType.kind === 'typed' && (targetType.category !== 'message' || targetType.repeated)) {
         mismatch(at, field.name, targetType, 'a message block');
         continue;
       }
-      entries.push([field.name, compileMessage(field.fields, target?.message, at)]);
+      entries.push([field.name, compileMessage(field.fields, target?.message, at, protoDefaults)]);
     } else {
-      const getter = compileRepeated(field, targetType, target?.message, at);
+      const getter = compileRepeated(field, targetType, target?.message, at, protoDefaults);
       if (getter) entries.push([field.name, getter]);
     }
   }
   return objectBuilder(entries);
 }
 
-function compileRepeated(field: RepeatedField, target: StaticType, element: MessageType | undefined, site: Site): Getter | undefined {
+function compileRepeated(field: RepeatedField, target: StaticType, element: MessageType | undefined, site: Site, protoDefaults: boolean): Getter | undefined {
   if (target.kind === 'typed' && !target.repeated) {
     mismatch(site, field.name, target, 'a repeated block');
     return undefined;
@@ -142,7 +144,7 @@ function compileRepeated(field: RepeatedField, target: StaticType, element: Mess
   }
   const frame = { resource: ref.resource, part: ref.part ?? (ref.resource === 'input' ? 'request' : 'response'), path: ref.path, type: source.type };
   const inner = { ...site, elements: [...site.elements, frame] };
-  const build = compileMessage(field.fields, element, inner);
+  const build = compileMessage(field.fields, element, inner, protoDefaults);
   const read = source.get;
   return (ctx) => {
     const list = read(ctx);

@@ -56,7 +56,13 @@ export function buildFlow(block: HclBlock, ctx: BuildContext): FlowSpec | undefi
     blocks.forward = single('forward', 'forward', (b) => buildForward(b, where, ctx));
     blocks.rewrite = (b) => buildRewrite(b, flow, ctx);
   }
-  dispatch(block.body, { blocks }, where, ctx);
+  const attributes = {
+    timeout: (a: Parameters<typeof stringValue>[0]) => {
+      const timeout = stringValue(a, where, ctx);
+      if (timeout && firstOnly(flow.timeout, 'timeout', a.pos, where, ctx)) flow.timeout = timeout;
+    },
+  };
+  dispatch(block.body, { attributes, blocks }, where, ctx);
   return flow;
 }
 

@@ -33,37 +33,38 @@ export const ENDPOINT_BLOCKS: readonly string[] = ['rate_limit'];
 
 export const KNOWN = {
   top: names(
-    ['log_level', 'protobuffers', 'functions', 'include', 'openapi3', 'avro'],
+    ['log_level', 'protobuffers', 'functions', 'include', 'openapi3', 'avro', 'flow_timeout'],
     ['http', 'grpc', 'graphql', 'prometheus', 'admin', 'service', 'services', 'discovery', 'error', 'on_error', 'endpoint', 'flow', 'proxy', 'jwt',
-      'journal', 'telemetry', 'log', 'rate_limit_store'],
+      'journal', 'telemetry', 'log', 'rate_limit_store', 'cache'],
   ),
   http: names(['address', 'origin', 'cert_file', 'key_file', 'read_timeout', 'write_timeout', 'body_limit', 'header_timeout', 'idle_timeout', 'max_header_size']),
   listener: names(['address']),
-  journal: names(['path', 'postgres']),
+  journal: names(['path', 'postgres', 'schema', 'lease']),
   telemetry: names(['otlp']),
   log: names(['redact']),
-  rate_limit_store: names(['redis']),
+  rate_limit_store: names(['redis', 'prefix']),
   rate_limit: names(['requests', 'every', 'key', 'burst']),
   service: names(
-    ['transport', 'codec', 'host', 'resolver', 'request_codec', 'response_codec', 'timeout', 'max_response_size'],
+    ['transport', 'codec', 'host', 'resolver', 'request_codec', 'response_codec', 'timeout', 'max_response_size', 'max_in_flight', 'max_wait'],
     ['options', 'method', 'retry', 'breaker', 'rate_limit'],
   ),
-  retry: names(['attempts', 'backoff', 'max_backoff']),
+  retry: names(['attempts', 'backoff', 'max_backoff', 'idempotent']),
   breaker: names(['failures', 'cool_down']),
-  method: names(['request', 'response'], ['options']),
+  method: names(['request', 'response'], ['options', 'retry', 'cache']),
   select: names(['host', 'transport', 'codec', 'resolver', 'request_codec', 'response_codec']),
   discovery: names(['provider', 'address']),
   jwt: names(['secret', 'public_key', 'public_key_file', 'algorithms', 'issuer', 'audience', 'jwks_url', 'jwks_file']),
-  /** `options { }` of an HCL service method: how the HTTP caller reaches it. */
-  method_options: names(['endpoint', 'method', 'timeout', 'max_response_size', 'follow_redirects']),
+  /** `options { }` of an HCL service method: how the HTTP caller reaches it (and the transport options of call_options). */
+  method_options: names(['endpoint', 'method', 'timeout', 'max_response_size', 'follow_redirects', 'insecure', 'ca_file', 'max_idle_conns', 'flush_interval', 'keep_alive']),
   /** `options { }` of a request or rollback: per-call transport settings. */
   call_options: names(['timeout', 'max_response_size', 'follow_redirects', 'insecure', 'ca_file', 'max_idle_conns', 'flush_interval', 'keep_alive']),
-  /** `options { }` of a service and of a flow input: no protocol reads any yet. */
-  service_options: names([]),
+  /** `options { }` of a service: the HTTP transport options its calls and forwards inherit (compile/call-options.ts). */
+  service_options: names(['follow_redirects', 'insecure', 'ca_file', 'max_idle_conns', 'flush_interval', 'keep_alive']),
+  /** `options { }` of a flow input: no protocol reads any yet. */
   input_options: names([]),
   flow: names(['timeout'], ['input', 'output', 'before', 'resource', 'resources', 'if', 'error', 'on_error', 'forward', 'rewrite']),
-  resource: names(['depends_on', 'expect_status', 'for_each', 'max_concurrency'], ['request', 'rollback', 'error', 'on_error', 'cache']),
-  cache: names(['ttl']),
+  resource: names(['depends_on', 'expect_status', 'for_each', 'max_concurrency'], ['request', 'rollback', 'error', 'on_error', 'cache', 'retry']),
+  cache: names(['ttl', 'key', 'max_entries', 'max_bytes']),
 } as const satisfies Record<string, KnownNames>;
 
 export type KnownPlace = keyof typeof KNOWN;

@@ -6,6 +6,7 @@
 import type { CallSpec, ConditionSpec, Positioned, ResourceSpec } from '../spec/types.js';
 import type { HclAttribute, HclBlock } from './ast.js';
 import { buildErrorObject, buildFields, buildNamedFields, buildOnError } from './fields.js';
+import { retryHandler } from './resilience.js';
 import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, stringValue, typeError, type BuildContext } from './read.js';
 import { cacheRule } from './traffic.js';
 
@@ -56,6 +57,7 @@ export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: 
         error: single('error', 'error block', (b) => buildErrorObject(b, where, ctx)),
         on_error: single('onError', 'on_error block', (b) => buildOnError(b, where, ctx)),
         cache: cacheRule(resource, where, ctx),
+        retry: retryHandler(resource, where, ctx),
       },
     },
     where,
@@ -89,6 +91,7 @@ export function buildCall(block: HclBlock, where: string, ctx: BuildContext): Ca
     header: (b) => once(b) && (call.header = buildNamedFields(b, within, ctx)),
     params: (b) => once(b) && (call.params = buildNamedFields(b, within, ctx)),
     options: (b) => once(b) && (call.options = optionsRecord(b, within, ctx, 'call_options')),
+    retry: retryHandler(call, within, ctx),
   });
   return call;
 }

@@ -9,6 +9,7 @@ import { buildFields } from './fields.js';
 import { warnEndpointAttribute, warnEndpointBlock } from './unknown-names.js';
 import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, type BuildContext } from './read.js';
 import { buildRateLimit, cacheRule, serviceTrafficRules } from './traffic.js';
+import { buildBreaker, retryHandler } from './resilience.js';
 
 type StringKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Positioned<string> ? K : never }[keyof T];
 
@@ -51,6 +52,10 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
       blocks: {
         ...traffic.blocks,
         options: (b) => (service.options = optionsRecord(b, where, ctx, 'service_options')),
+        retry: retryHandler(service, where, ctx),
+        breaker: (b) => {
+          if (firstOnly(service.breaker, 'breaker block', b.pos, where, ctx)) service.breaker = buildBreaker(b, where, ctx);
+        },
         method: (b) => {
           const method = buildMethod(b, where, ctx);
           if (method) service.methods.push(method);
@@ -72,7 +77,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
     block.body,
     {
       attributes: stringSetters(method, { request: 'request', response: 'response' }, where, ctx),
-      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx, 'method_options')), cache: cacheRule(method, where, ctx) },
+      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx, 'method_options')), cache: cacheRule(method, where, ctx), retry: retryHandler(method, where, ctx) },
     },
     where,
     ctx,
@@ -80,7 +85,7 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
   return method;
 }
 
-/** `services { select "pattern" { host transport codec resolver } }`. */
+/** `services { select "pattern" { host transport codec resolver request_codec response_codec } }`. */
 export function buildSelects(block: HclBlock, ctx: BuildContext): SelectSpec[] {
   const selects: SelectSpec[] = [];
   labels(block, [], 0, ctx);
@@ -89,7 +94,14 @@ export function buildSelects(block: HclBlock, ctx: BuildContext): SelectSpec[] {
     if (pattern === undefined) return;
     const spec: SelectSpec = { pattern, pos: b.pos };
     const where = `in select "${pattern}"`;
-    const keys = { host: 'host', transport: 'transport', codec: 'codec', resolver: 'resolver' } as const;
+    const keys = {
+      host: 'host',
+      transport: 'transport',
+      codec: 'codec',
+      resolver: 'resolver',
+      request_codec: 'requestCodec',
+      response_codec: 'responseCodec',
+    } as const;
     dispatch(b.body, { attributes: stringSetters(spec, keys, where, ctx) }, where, ctx);
     selects.push(spec);
   };

@@ -8,6 +8,7 @@ import type { HttpListenerSpec, JwtKeySpec, ListenerSpec, Positioned, Spec } fro
 import type { HclAttribute, HclBlock, HclBody } from './ast.js';
 import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
+import { buildJournal } from './resilience.js';
 import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
 import { buildLog, buildTelemetry } from './operations.js';
 import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
@@ -47,7 +48,12 @@ export class SpecBuilder {
       protobuffers: (a) => spec.protobuffers.push(...paths(a)),
       functions: (a) => spec.functions.push(...paths(a)),
       include: (a) => includes.push(...stringList(a, TOP, ctx)),
-      openapi3: (a) => ctx.diagnostics.warn('MAESTRO_WARN_UNSUPPORTED', a.pos, 'openapi3 is not supported yet; ignored'),
+      flow_timeout: (a) => {
+        const timeout = stringValue(a, TOP, ctx);
+        if (timeout && firstOnly(spec.flowTimeout, 'flow_timeout', a.pos, TOP, ctx)) spec.flowTimeout = timeout;
+      },
+      openapi3: (a) => (spec.openapi3 ??= []).push(...paths(a)),
+      avro: (a) => (spec.avro ??= []).push(...paths(a)),
     };
   }
 
@@ -72,6 +78,9 @@ export class SpecBuilder {
       },
       telemetry: (b) => {
         if (firstOnly(spec.telemetry, 'telemetry block', b.pos, TOP, ctx)) spec.telemetry = buildTelemetry(b, ctx);
+      },
+      journal: (b) => {
+        if (firstOnly(spec.journal, 'journal block', b.pos, TOP, ctx)) spec.journal = buildJournal(b, ctx);
       },
       service: (b) => push(spec.services, buildService(b, ctx)),
       services: (b) => spec.selects.push(...buildSelects(b, ctx)),

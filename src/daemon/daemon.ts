@@ -2,17 +2,23 @@
  * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, reload
  * (reload.ts: a new configuration compiled beside the running one, then swapped in), and
  * a graceful stop that stops accepting, lets in-flight flows finish, waits for pending
- * rollbacks, then closes the upstream pools.
+ * rollbacks, closes the journal, then closes the upstream pools.
+ *
+ * What belongs to the process, not to one configuration: metrics, callers and their
+ * pools (imported when a configuration first needs them), discovery resolvers, circuit
+ * breakers, the rollback journal and its recovery, tracing, the admin and metrics
+ * listeners. Everything else is per generation (generation.ts).
  */
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
 import type { ListenAddress, Plan } from '../compile/plan.js';
 import { listenAddress } from '../compile/index.js';
 import { ConfigError, type Diagnostics } from '../errors.js';
+import { createDiscovery } from '../discovery/resolver.js';
+import type { StreamBinder } from '../flow/bind.js';
+import { journalPlan } from '../journal/open.js';
+import { Breakers } from '../resilience/policies.js';
 import type { Caller } from '../transport/caller.js';
-import { createHttpCaller } from '../transport/http/caller.js';
-import { createGrpcCaller } from '../transport/grpc/caller.js';
-import { createGrpcStreamCaller } from '../transport/grpc/stream-caller.js';
 import type { Listener } from '../transport/listener.js';
 import { createAdminListener, type AdminRoute } from './admin.js';
 import { FIGURES_PATH, FLOWS_PATH, type PageHandler } from './flows-page.js';
@@ -23,10 +29,12 @@ import { createMetricsListener, servePage } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
 import { processMetrics } from './process-metrics.js';
 import { Runtime, type LoadedFile, type ReloadRecord } from './reload.js';
+import { openJournal, resilienceGauges } from './resilience.js';
 import { tracingWanted } from './telemetry.js';
 import type { Tracing } from './tracing.js';
 import { TrafficMetrics } from './traffic-metrics.js';
-import { watchConfig, type ConfigWatcher } from './watch.js';
+import { loadCallers } from './transports.js';
+import type { ConfigWatcher } from './watch.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -45,6 +53,8 @@ export interface DaemonOptions extends LoadPlanOptions {
   logger?: Logger;
   /** Tracing set up by the caller (tests: an in-memory exporter); else `telemetry`/OTEL_* decide. */
   tracing?: { exporter?: SpanExporter; serviceName?: string };
+  /** `--journal`: memory, sqlite:PATH or a postgres:// URL (overrides journal { }). */
+  journal?: string;
 }
 
 export interface Daemon {
@@ -85,21 +95,48 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Rate-limit, service-limit and cache series (issue 14) outlive generations, like the others.
   const trafficMetrics = new TrafficMetrics();
   const render = async (): Promise<string> => (await metrics.renderAll()) + trafficMetrics.render();
-  const callers = new Map<string, Caller>([['http', createHttpCaller({ logger })], ['grpc', createGrpcCaller({ logger })]]);
-  // Server-streaming calls of stream flows (#15): one caller shared by every generation.
-  const streamCaller = createGrpcStreamCaller();
+  // One set of discovery resolvers for calls and proxy forwards (#12), closed at shutdown.
+  const discovery = createDiscovery({ logger });
+  // Callers are imported and made the first time a configuration uses their transport
+  // (#11), then shared by every generation: an unchanged target keeps its warm pool.
+  const callers = new Map<string, Caller>();
+  // Server-streaming calls of stream flows (#15): made when a configuration streams.
+  let streamCaller: (StreamBinder & { close(): Promise<void> | void }) | undefined;
+  const transports = async (next: Plan): Promise<{ callers: Map<string, Caller>; streams: StreamBinder | undefined }> => {
+    await loadCallers(next, logger, discovery, callers);
+    if (!streamCaller && next.flows.some((f) => f.stream)) streamCaller = (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller();
+    return { callers, streams: streamCaller };
+  };
+  const closeTransports = async (): Promise<void> => {
+    await Promise.allSettled([...callers.values(), ...(streamCaller ? [streamCaller] : [])].map((c) => c.close()));
+    discovery.close();
+  };
+  // Retries and circuit breakers (#10): breakers by service, kept across reloads.
+  const breakers = new Breakers(logger);
+  // The rollback journal belongs to the process: opened once, every generation's runs
+  // record there; its recovery runs the flows of the configuration serving now.
+  const journalChoice = JSON.stringify(journalPlan(plan, options.journal) ?? null);
+  const journaling = await openJournal(plan, options.journal, options.cwd ?? process.cwd(), logger);
+  resilienceGauges(metrics, journaling.journal, breakers);
   const flowErrors: FlowErrorCounters = new Map();
   let bound = false;
   let watcher: ConfigWatcher | undefined;
   const runtime: Runtime = new Runtime(
-    { callers, streamCaller, metrics, trafficMetrics, flowErrors, logger, overrides: flags, ready: () => bound && runtime.serving, render, tracing },
+    {
+      transports, discovery, breakers, journal: journaling.journal,
+      metrics, trafficMetrics, flowErrors, logger, overrides: flags, ready: () => bound && runtime.serving, render, tracing,
+    },
     options,
     logger,
     // A level set in the files follows reloads, unless the command line fixed it; the
-    // watcher follows the files the new configuration read.
-    (next) => {
+    // watcher follows the files the new configuration read; recovery finds flows in it.
+    (next, generation) => {
       if (!options.logger && !options.logLevel) logger.level = levelOf(next);
       watcher?.sync();
+      journaling.use(generation.runnable, { logger, ...generation.rollbackHooks });
+      if (JSON.stringify(journalPlan(next, options.journal) ?? null) !== journalChoice) {
+        logger.warn('the journal is chosen at start: the reloaded journal settings (or the first flow with rollbacks) take effect at the next restart');
+      }
     },
   );
   // The /flows page of whichever configuration serves now (its figures restart with it).
@@ -125,11 +162,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } catch (error) {
     await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
     await runtime.close();
-    await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
+    await journaling.close().catch((err: unknown) => logger.error({ err }, 'journal did not close cleanly'));
+    await closeTransports();
     await tracing?.close();
     throw error;
   }
+  // Compensations a previous process left open, with the first configuration's flows.
+  const first = runtime.current!;
+  journaling.start(first.runnable, { logger, ...first.rollbackHooks });
   if (options.watch) {
+    const { watchConfig } = await import('./watch.js');
     watcher = watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger);
     // Started means watching: a change made once startDaemon has returned is seen.
     await bounded(watcher.ready, 10_000).catch(() => logger.warn('the file watcher is still scanning; changes made meanwhile may be missed'));
@@ -157,7 +199,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         // The admin listener stays up while traffic drains: /readyz says 503 meanwhile.
         await runtime.close();
         await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
-        await Promise.allSettled([...callers.values(), streamCaller].map((c) => c.close()));
+        // After every generation's rollbacks: what is still open stays in the journal for the next start.
+        await journaling.close().catch((err: unknown) => logger.error({ err }, 'journal did not close cleanly'));
+        await closeTransports();
         if (tracing) await bounded(tracing.close(), 5_000).catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
         logger.info('maestro stopped');
       })();

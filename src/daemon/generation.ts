@@ -15,16 +15,19 @@ import type { Logger } from 'pino';
 import type { GraphqlEndpointPlan, GrpcEndpointPlan, HttpEndpointPlan, HttpListenerPlan, ListenAddress, Plan, TlsFiles } from '../compile/plan.js';
 import { bind, type BindOptions, type RunnablePlan, type StreamBinder } from '../flow/bind.js';
 import { Executor } from '../flow/executor.js';
+import type { RollbackOptions } from '../flow/rollback.js';
 import type { FlowRequest, FlowResult } from '../flow/types.js';
+import type { Discovery } from '../discovery/resolver.js';
+import type { Journal } from '../journal/journal.js';
+import { withPolicies, type Breakers } from '../resilience/policies.js';
 import type { Spec } from '../spec/types.js';
 import type { Caller } from '../transport/caller.js';
-import { createGraphqlListener } from '../transport/graphql/listener.js';
-import { buildServer, type BuiltServer } from '../transport/http/listener.js';
+import type { BuiltServer } from '../transport/http/listener.js';
 import type { FlowRunner } from '../transport/listener.js';
 import { createTraffic } from '../traffic/index.js';
 import { FlowStats } from './flow-stats.js';
 import { createFlowsPage, FIGURES_PATH, FLOWS_PATH, type PageHandler } from './flows-page.js';
-import { buildGrpcRoutes, type GrpcRoutes } from './grpc-slot.js';
+import type { GrpcRoutes } from './grpc-slot.js';
 import { logFlows, meterCall, meterFlows, meterProxies, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
 import type { Metrics } from './metrics.js';
 import type { Tracing } from './tracing.js';
@@ -38,9 +41,17 @@ export interface AddressOverrides {
 }
 
 export interface GenerationContext {
-  callers: Map<string, Caller>;
-  /** Server-streaming calls of stream flows (flow/stream.ts). */
-  streamCaller: StreamBinder;
+  /**
+   * The callers (and, when a flow streams, the stream caller) of `plan`'s transports,
+   * shared by every generation: made the first time a configuration needs them.
+   */
+  transports(plan: Plan): Promise<{ callers: Map<string, Caller>; streams: StreamBinder | undefined }>;
+  /** Consul/DNS resolvers, shared by callers and proxy forwards (#12). */
+  discovery: Discovery;
+  /** Circuit breakers by service (#10), kept across reloads. */
+  breakers: Breakers;
+  /** The process's rollback journal (#10), if any; every generation's runs record there. */
+  journal: Journal | undefined;
   metrics: Metrics;
   trafficMetrics: TrafficMetrics;
   flowErrors: FlowErrorCounters;
@@ -68,6 +79,10 @@ export interface AppPart {
 export interface Generation {
   readonly id: number;
   readonly plan: Plan;
+  /** The plan bound to the callers (journal recovery runs the flows it names, #10). */
+  readonly runnable: RunnablePlan;
+  /** Rollback counters of this plan's flows (recovery counts its rollbacks there too). */
+  readonly rollbackHooks: Pick<RollbackOptions, 'onRollbackDone' | 'onRollbackFailure'>;
   readonly executor: Executor;
   /** This configuration's /flows page (its figures start at zero with it). */
   readonly flowsPage: PageHandler;
@@ -90,9 +105,10 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
   const flowStats = new FlowStats();
   flowStats.instrument(plan);
   const flowsPage = createFlowsPage(plan, spec, flowStats);
-  const runnable = bindPlan(plan, context, traffic.wrapCall, flowStats.wrapCall);
+  const runnable = await bindPlan(plan, context, traffic.wrapCall, flowStats.wrapCall);
   await traffic.start();
-  const executor = new Executor({ logger, plan: runnable, ...rollbackHooks(plan.flows, metrics) });
+  const hooks = rollbackHooks(plan.flows, metrics);
+  const executor = new Executor({ logger, plan: runnable, ...hooks, journal: context.journal });
   // Outermost, so that everything a request logs runs inside its server span.
   const serve = (runner: FlowRunner, protocol: string): FlowRunner => (tracing ? tracing.serve(runner, protocol) : runner);
 
@@ -135,9 +151,12 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
       const config: HttpListenerPlan & { address: ListenAddress } = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
       const tls = config.tls;
       const runner = serve(traffic.limitFlows(meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints), 'http');
+      // Listener modules are imported only when a listener is configured (start-up, memory).
+      const { buildServer } = await import('../transport/http/listener.js');
       const built: BuiltServer = buildServer({
         config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render,
         onProxyAnswer: meterProxies(plan.flows, metrics), traceIdOf: tracing?.traceIdOf, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH],
+        discovery: context.discovery,
       }, tls);
       closers.push(async () => {
         await built.app.close();
@@ -151,6 +170,7 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
     if (grpcEndpoints.length > 0) {
       const address = overrides.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
       const runner = serve(logFlows(traffic.limitFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger, 'grpc'), 'grpc');
+      const { buildGrpcRoutes } = await import('./grpc-slot.js');
       const routes = buildGrpcRoutes(plan, grpcEndpoints, runner, logger);
       closers.push(() => routes.close());
       grpc = { address, routes: routes.routes };
@@ -159,6 +179,7 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
     if (graphqlEndpoints.length > 0) {
       const address = overrides.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
       const runner = serve(logFlows(traffic.limitFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger, 'graphql'), 'graphql');
+      const { createGraphqlListener } = await import('../transport/graphql/listener.js');
       const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: runner, logger });
       closers.push(() => listener.close());
       await listener.app.ready();
@@ -174,6 +195,8 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
   return {
     id,
     plan,
+    runnable,
+    rollbackHooks: hooks,
     executor,
     flowsPage,
     http,
@@ -205,15 +228,17 @@ type Wrapper = NonNullable<BindOptions['wrap']>[number];
 /**
  * Binds every call of the fresh plan to the shared callers, once: the one place where a
  * plan meets the transports. Each reload compiles a new frozen plan and binds it here.
- * Wrappers, innermost first: metrics (and the debug line), the client or rollback span,
- * then this generation's traffic control and /flows figures.
+ * Wrappers, innermost first: metrics (and the debug line) inside retries and the
+ * service's breaker (#10: each attempt is metered), the client or rollback span, then
+ * this generation's traffic control and /flows figures.
  */
-export function bindPlan(plan: Plan, context: GenerationContext, ...outer: Wrapper[]): RunnablePlan {
-  const { metrics, logger, tracing } = context;
+export async function bindPlan(plan: Plan, context: GenerationContext, ...outer: Wrapper[]): Promise<RunnablePlan> {
+  const { metrics, logger, tracing, breakers } = context;
   const meters: UpstreamMeters = new Map();
-  const wrap: Wrapper[] = [(call, invoke) => meterCall(call, invoke, metrics, meters, logger)];
+  const wrap: Wrapper[] = [(call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters, logger), breakers)];
   if (tracing) wrap.push((call, invoke, site) => tracing.call(invoke, call, site.role === 'rollback' ? site.node.name : undefined));
-  const runnable = bind(plan, context.callers, { wrap: [...wrap, ...outer], streams: context.streamCaller });
+  const { callers, streams } = await context.transports(plan);
+  const runnable = bind(plan, callers, { wrap: [...wrap, ...outer], ...(streams ? { streams } : {}) });
   for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
   return runnable;
 }

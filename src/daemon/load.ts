@@ -15,6 +15,7 @@ import type { FunctionContext, TemplateFunction } from '../functions/function.js
 import { loadJwtKeySets } from '../functions/jwt-load.js';
 import { createFunctions, loadFunctionModule } from '../functions/index.js';
 import { loadSchemas } from '../schema/index.js';
+import { loadExternalSchemas } from '../schema/external.js';
 import type { Spec } from '../spec/types.js';
 import { buildGraphqlSchema } from '../transport/graphql/schema.js';
 import type { FlowRunner } from '../transport/listener.js';
@@ -47,7 +48,9 @@ export async function loadPlan(options: LoadPlanOptions): Promise<LoadedPlan> {
     ...spec.protobuffers,
     ...(options.protos ?? []).map((p) => ({ value: isAbsolute(p) ? p : resolve(cwd, p), pos: cli })),
   ];
-  const schemas = await loadSchemas(protoGlobs, diagnostics);
+  const external = await loadExternalSchemas(spec, diagnostics);
+  spec.services.unshift(...external.services);
+  const schemas = await loadSchemas(protoGlobs, diagnostics, external.types);
   const functions = await loadFunctions(spec, env, diagnostics, options.fresh);
   const { plan } = compile(spec, schemas, { functions, diagnostics });
   if (diagnostics.errors.length === 0) checkGraphqlSchema(plan, diagnostics);

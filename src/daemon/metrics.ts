@@ -138,12 +138,34 @@ export class Gauge {
   }
 }
 
+/**
+ * Gauges of two kinds, rendered together under one HELP/TYPE: series made with `create`
+ * and moved with inc/dec (flows in flight), and series read at render time from `read`
+ * sources (journal records, breaker states).
+ */
 export class GaugeFamily extends Family<Gauge> {
+  private readers: Array<() => Array<[Labels, number]>> = [];
   constructor(name: string, help: string) {
     super(name, help, 'gauge');
   }
   create(labels: Labels): Gauge {
     return this.remember(labels, (text) => new Gauge(text));
+  }
+  /** Adds a source of series, read at every render; the returned function removes it. */
+  read(reader: () => Array<[Labels, number]>): () => void {
+    this.readers.push(reader);
+    return () => {
+      this.readers = this.readers.filter((r) => r !== reader);
+    };
+  }
+  override render(out: string[]): void {
+    super.render(out);
+    for (const reader of this.readers) {
+      for (const [labels, value] of reader()) {
+        const text = formatLabels(labels);
+        out.push(`${this.name}${text === '' ? '' : `{${text}}`} ${formatValue(value)}`);
+      }
+    }
   }
   protected renderSeries(g: Gauge, out: string[]): void {
     out.push(`${this.name}${g.labels === '' ? '' : `{${g.labels}}`} ${formatValue(g.value)}`);
@@ -183,6 +205,8 @@ export class Metrics {
   readonly proxyRequests = new CounterFamily('maestro_proxy_requests_total', 'Proxied requests, by flow and the status answered (the upstream\'s, or the gateway\'s own when it could not forward).');
   readonly proxyDuration = new HistogramFamily('maestro_proxy_request_duration_seconds', 'Time to the end of a proxied answer, in seconds.');
   readonly reloads = new CounterFamily('maestro_config_reloads_total', 'Configuration reloads, by result (success or failure).');
+  readonly journalPending = new GaugeFamily('maestro_journal_pending', 'Journal records this instance holds open: flows with rollbacks in flight or compensations not yet done.');
+  readonly breakerState = new GaugeFamily('maestro_breaker_state', 'Circuit breaker of each upstream service: 0 closed, 1 open, 2 half-open.');
   /** Extra collectors rendered after Maestro's own (prom-client's process metrics). */
   private readonly extra: Array<() => Promise<string>> = [];
 
@@ -193,7 +217,7 @@ export class Metrics {
 
   render(): string {
     const out: string[] = [];
-    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors, this.inflight, this.proxyRequests, this.proxyDuration, this.reloads]) family.render(out);
+    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors, this.inflight, this.proxyRequests, this.proxyDuration, this.reloads, this.journalPending, this.breakerState]) family.render(out);
     return `${out.join('\n')}\n`;
   }
 

@@ -16,7 +16,7 @@ import type { Plan } from '../compile/plan.js';
 import { formatDiagnostic } from '../errors.js';
 import type { Spec } from '../spec/types.js';
 import { buildGeneration, type AppPart, type Generation, type GenerationContext } from './generation.js';
-import { createGrpcSlot, type GrpcSlot } from './grpc-slot.js';
+import type { GrpcSlot } from './grpc-slot.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
 import { createServerSlot, type ServerSlot } from './server-slot.js';
 
@@ -54,7 +54,7 @@ export class Runtime {
     private readonly context: GenerationContext,
     private readonly load: LoadPlanOptions,
     private readonly logger: Logger,
-    private readonly onPlan: (plan: Plan) => void = () => {},
+    private readonly onPlan: (plan: Plan, generation: Generation) => void = () => {},
   ) {
     // Both series exist from the start, at zero, so a rate() over them is defined.
     for (const result of ['success', 'failure']) context.metrics.reloads.create([['result', result]]);
@@ -93,6 +93,8 @@ export class Runtime {
         const old = this.slots.grpc;
         if (old && old.key === grpc.address.text) next.grpc = old;
         else {
+          // grpc-js is loaded only by a configuration with gRPC endpoints.
+          const { createGrpcSlot } = await import('./grpc-slot.js');
           const slot = createGrpcSlot(grpc.address, () => this.current?.grpc?.routes ?? this.incoming?.grpc?.routes, this.logger);
           opened.push(slot);
           slot.adopt(grpc.routes);
@@ -124,7 +126,7 @@ export class Runtime {
     Object.assign(this.addresses, bound);
     if (previous) this.track(previous.retire());
     if (files) this.files = files;
-    this.onPlan(plan);
+    this.onPlan(plan, generation);
     return generation;
   }
 

@@ -34,6 +34,7 @@ export function createContext(flow: FlowPlan, request: FlowRequest, strict = tru
     elements: [],
     requestId: request.requestId,
     remoteAddress: request.remoteAddress ?? '',
+    runId: undefined,
   };
 }
 

@@ -45,8 +45,11 @@ export function buildErrorResponse(
   }
   // A client that went away (499) is routine; a stack trace only helps for server-side failures.
   const level = status >= 500 ? 'error' : status === 499 ? 'info' : 'warn';
-  const fields = { flow: flow.name, resource: failure.node?.name, requestId, status };
-  logger[level](status >= 500 ? { ...fields, err: failure.cause } : fields, failure.message);
+  // Checked first: below the active level the line's object would be built for nothing.
+  if (logger.isLevelEnabled(level)) {
+    const fields = { flow: flow.name, resource: failure.node?.name, requestId, status };
+    logger[level](status >= 500 ? { ...fields, err: failure.cause } : fields, failure.message);
+  }
   return { ok: false, status, message, body, header: {} };
 }
 

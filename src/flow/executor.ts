@@ -8,6 +8,7 @@
  *   completed: reservation ─▶ charge ─▶ (shipment fails)
  *   rollbacks:                 refund ─▶ release
  */
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { CodecError } from '../codec/codec.js';
 import { CallError } from '../errors.js';
@@ -15,9 +16,11 @@ import { FunctionError } from '../functions/function.js';
 import type { ExecContext, FlowPlan, NodePlan, OutgoingCall } from '../compile/plan.js';
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
-import { runForEach } from './for-each.js';
+import type { Journal, RollbackValues } from '../journal/journal.js';
 import type { BoundFlow, RunnablePlan } from './bind.js';
-import { runRollbacks } from './rollback.js';
+import { runDeadline } from './deadline.js';
+import { runForEach } from './for-each.js';
+import { rollbackValues, runKey, runRollbacks, type JournalRun } from './rollback.js';
 import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
 const WAITING = 0;
@@ -31,6 +34,8 @@ export interface ExecutorOptions {
   onRollbackDone?: (flow: string, resource: string) => void;
   /** Called for each failed rollback (metrics). */
   onRollbackFailure?: (flow: string, resource: string) => void;
+  /** Where flows with rollbacks record them; undefined: in memory only (`--journal memory`). */
+  journal?: Journal;
 }
 
 export class Executor {
@@ -54,23 +59,51 @@ export class Executor {
       if (error instanceof CodecError) return this.reject(flow, request, 400, `invalid path or query parameter: ${error.message}`);
       throw error;
     }
-    const run = new FlowRun(bound, ctx, request.signal);
+    const journal = flow.hasRollbacks ? this.options.journal : undefined;
+    let journaled: JournalRun | undefined;
+    if (journal) {
+      try {
+        journaled = { journal, id: await journal.open(flow.name, request.requestId), values: [] };
+      } catch (error) {
+        // Running it anyway could lose its compensations: refuse before any upstream call.
+        this.options.logger.error({ err: error, flow: flow.name, requestId: request.requestId }, `request refused: ${(error as Error).message}`);
+        return this.reject(flow, request, 503, 'the rollback journal is unavailable; nothing was called');
+      }
+    }
+    const deadlineMs = runDeadline(flow, request);
+    const run = new FlowRun(bound, ctx, request.signal, journaled, deadlineMs);
     const failure = flow.nodes.length === 0 ? undefined : await run.execute();
     if (failure) {
-      this.scheduleRollbacks(bound, ctx, run.completed);
+      this.scheduleRollbacks(bound, ctx, run.completed, journaled);
       return buildErrorResponse(failure, ctx, this.options.logger, flow, request.requestId);
     }
+    let result: FlowResult;
     try {
-      if (flow.kind === 'proxy') {
-        return { ok: true, header: flow.forward ? evaluateNamed(flow.forward.header, ctx) : {}, body: undefined };
-      }
-      const output = flow.output;
-      if (!output) return { ok: true, header: {}, body: undefined };
-      return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
+      result = this.answer(flow, ctx);
     } catch (error) {
-      this.scheduleRollbacks(bound, ctx, run.completed);
+      this.scheduleRollbacks(bound, ctx, run.completed, journaled);
       return buildErrorResponse(toFailure(error, undefined), ctx, this.options.logger, flow, request.requestId);
     }
+    if (journaled) {
+      try {
+        // Closed before the answer is sent: a restart must never compensate a flow that succeeded.
+        await journaled.journal.finish(journaled.id);
+      } catch (error) {
+        this.scheduleRollbacks(bound, ctx, run.completed, journaled);
+        return buildErrorResponse({ node: undefined, status: 503, message: 'the rollback journal is unavailable; the flow was rolled back', cause: error }, ctx, this.options.logger, flow, request.requestId);
+      }
+    }
+    return result;
+  }
+
+  /** The success answer: the output (or a proxy's forward headers); throws when it cannot be built. */
+  private answer(flow: FlowPlan, ctx: ExecContext): FlowResult {
+    if (flow.kind === 'proxy') {
+      return { ok: true, header: flow.forward ? evaluateNamed(flow.forward.header, ctx) : {}, body: undefined };
+    }
+    const output = flow.output;
+    if (!output) return { ok: true, header: {}, body: undefined };
+    return { ok: true, header: evaluateNamed(output.header, ctx), body: output.body(ctx) };
   }
 
   /**
@@ -89,11 +122,14 @@ export class Executor {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private scheduleRollbacks(bound: BoundFlow, ctx: ExecContext, completed: number[]): void {
-    if (!completed.some((i) => bound.rollbacks[i])) return;
+  private scheduleRollbacks(bound: BoundFlow, ctx: ExecContext, completed: number[], journaled: JournalRun | undefined): void {
+    if (!completed.some((i) => bound.rollbacks[i])) {
+      if (journaled) journaled.journal.finish(journaled.id).catch((error: unknown) => this.options.logger.error({ err: error, flow: bound.flow.name }, 'journal record could not be closed'));
+      return;
+    }
     // Started on the next turn so the client's answer is written first.
     const job = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => runRollbacks(bound, ctx, completed, this.options))
+      .then(() => runRollbacks(bound, ctx, completed, this.options, journaled))
       .finally(() => this.pending.delete(job));
     this.pending.add(job);
   }
@@ -110,23 +146,45 @@ class FlowRun {
   private failure: Failure | undefined;
   private finish!: (failure: Failure | undefined) => void;
 
+  private readonly signal: AbortSignal;
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly bound: BoundFlow,
     private readonly ctx: ExecContext,
-    private readonly signal: AbortSignal,
+    signal: AbortSignal,
+    private readonly journaled: JournalRun | undefined,
+    deadlineMs: number | undefined,
   ) {
     this.flow = bound.flow;
     this.pending = Int32Array.from(this.flow.pendingTemplate);
     this.state = new Uint8Array(this.flow.nodes.length);
+    this.signal = deadlineMs === undefined ? signal : this.withDeadline(signal, deadlineMs);
+  }
+
+  /** A signal aborted by the client or by the deadline; the deadline fails the run with 504 first. */
+  private withDeadline(client: AbortSignal, ms: number): AbortSignal {
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    if (client.aborted) abort();
+    else client.addEventListener('abort', abort, { once: true });
+    this.timer = setTimeout(() => {
+      this.fail({ node: undefined, status: 504, message: `flow "${this.flow.name}" did not finish within its deadline of ${ms}ms` });
+      abort();
+    }, ms);
+    return controller.signal;
   }
 
   execute(): Promise<Failure | undefined> {
-    return new Promise((resolve) => {
-      this.finish = resolve;
+    return new Promise<Failure | undefined>((resolve) => {
+      this.finish = (failure) => {
+        clearTimeout(this.timer);
+        resolve(failure);
+      };
       // Held at one while the roots start, so a synchronous node cannot finish the run early.
       this.running++;
       for (const root of this.flow.roots) this.start(root);
-      if (--this.running === 0) resolve(this.failure);
+      if (--this.running === 0) this.finish(this.failure);
     });
   }
 
@@ -163,17 +221,37 @@ class FlowRun {
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
     this.ctx.requests[node.index] = body;
     const out: OutgoingCall = { body, params: evaluateNamed(call.params, this.ctx), headers: evaluateNamed(call.header, this.ctx), requestId: this.ctx.requestId };
+    if (call.retry?.keyed) out.headers['idempotency-key'] = `${runKey(this.ctx)}:${node.name}`;
     if (node.cache?.key) out.cacheKey = node.cache.key(this.ctx);
     const result = await invoke(out, this.signal);
     const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
     if (!expected) {
       this.ctx.upstreamErrors[node.index] = result.body;
       this.ctx.responseHeaders[node.index] = result.headers;
-      throw new CallError(upstreamMessage(result.body, call.service.fullName, call.method.name, result.status), result.status >= 400 ? result.status : 502, { body: result.body });
+      const message = upstreamMessage(result.status);
+      const status = result.status >= 400 ? result.status : 502;
+      // An upstream 4xx is an ordinary answer: it fails the flow without an exception and
+      // its stack trace per request. A 5xx keeps its CallError, which the log line carries.
+      if (status < 500) return this.fail({ node, status, message });
+      throw new CallError(message, status, { body: result.body });
     }
     this.ctx.responses[node.index] = result.body;
     this.ctx.responseHeaders[node.index] = result.headers;
     this.completed.push(node.index);
+    if (node.rollback && this.journaled) await this.record(node, this.completed.length - 1);
+  }
+
+  /** Journals `node`'s rollback before anything that depends on it starts. */
+  private async record(node: NodePlan, seq: number): Promise<void> {
+    const journaled = this.journaled!;
+    const values: RollbackValues = rollbackValues(node, this.ctx);
+    journaled.values[node.index] = values;
+    try {
+      await journaled.journal.step(journaled.id, seq, node.name, values);
+    } catch (error) {
+      // The client learns only that; the log has the reason (the cause).
+      throw new CallError('the rollback journal is unavailable', 503, { cause: error });
+    }
   }
 
   private done(node: NodePlan): void {
@@ -204,9 +282,11 @@ function toFailure(error: unknown, node: NodePlan | undefined): Failure {
   return { node, status: 500, message: 'internal error', cause: error };
 }
 
-function upstreamMessage(body: unknown, service: string, method: string, status: number): string {
-  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
-    return (body as { message: string }).message;
-  }
-  return `${service}.${method} answered ${status}`;
+/**
+ * The message of an unexpected upstream answer is its status text ("Internal Server
+ * Error"), as Semaphore wrote it: upstream text reaches a client only when a flow maps it
+ * on purpose (`{{ resource.error:message }}`).
+ */
+function upstreamMessage(status: number): string {
+  return STATUS_CODES[status] ?? `upstream answered ${status}`;
 }

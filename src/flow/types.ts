@@ -18,6 +18,8 @@ export interface FlowRequest {
   remoteAddress?: string;
   /** The endpoint the request came through (its rate limit applies). */
   endpoint?: EndpointPlan;
+  /** The caller's own deadline (a gRPC deadline), ms since the epoch: bounds the flow. */
+  deadline?: number;
 }
 
 export interface FlowSuccess {

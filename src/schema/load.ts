@@ -18,6 +18,7 @@ import { buildRegistry } from './build.js';
 import { Positions, checkTypes, mergeNamespace, stampFilename } from './merge.js';
 import { scanDeclarations } from './positions.js';
 import { builtinSource, globBase, resolveImport, type Source } from './sources.js';
+import type { ConvertedFile } from './descriptor.js';
 import type { SchemaRegistry } from './types.js';
 
 // protobufjs reports syntax errors as "illegal token 'x' (line 3)" or "… (file, line 3)".
@@ -98,9 +99,16 @@ class SchemaLoader {
  * Loads every .proto file the (absolute) globs match, with their imports, into one
  * registry. A glob that matches nothing is a warning; schema errors are diagnostics.
  */
-export async function loadSchemas(globs: Positioned<string>[], diagnostics: Diagnostics): Promise<SchemaRegistry> {
+export async function loadSchemas(globs: Positioned<string>[], diagnostics: Diagnostics, converted: ConvertedFile[] = []): Promise<SchemaRegistry> {
   const bases = [...new Set(globs.map((glob) => globBase(glob.value)))];
   const loader = new SchemaLoader(bases, diagnostics);
+  // Types converted from OpenAPI and Avro files merge like a parsed .proto file.
+  for (const file of converted) {
+    loader.positions.add(file.file, { names: file.names, imports: new Map() });
+    const root = protobuf.Root.fromJSON(file.json);
+    stampFilename(root, file.file);
+    mergeNamespace(loader.root, root, loader.positions, diagnostics);
+  }
   for (const glob of globs) {
     const files = expandGlob(glob.value, path.dirname(glob.pos.file));
     if (files.length === 0) {

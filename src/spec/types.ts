@@ -66,6 +66,9 @@ export interface Spec {
   logLevel?: Positioned<string>;
   /** Proto globs, already made absolute against the file that named them. */
   protobuffers: Positioned<string>[];
+  /** `openapi3 = [...]` and `avro = [...]` schema files (globs), already absolute. */
+  openapi3?: Positioned<string>[];
+  avro?: Positioned<string>[];
   /** JavaScript modules that add template functions, absolute paths. */
   functions: Positioned<string>[];
   http?: HttpListenerSpec;
@@ -93,6 +96,10 @@ export interface Spec {
   rateLimitStore?: RateLimitStoreSpec;
   /** Top-level `cache { max_entries max_bytes }`: bounds of the in-memory response cache. */
   cacheStore?: CacheStoreSpec;
+  /** `journal { path | postgres … }`: where rollbacks are recorded (resilience). */
+  journal?: JournalSpec;
+  /** `flow_timeout = "30s"`: the deadline of every flow that sets none. */
+  flowTimeout?: Positioned<string>;
 }
 
 /** `rate_limit { requests every burst key }`; attributes as written, checked by compile. */
@@ -137,6 +144,32 @@ export interface TelemetrySpec {
   pos: Pos;
 }
 
+/** `retry { attempts backoff max_backoff idempotent }` on a service, method, resource or call. */
+export interface RetrySpec {
+  attempts?: Positioned<number>;
+  backoff?: Positioned<string>;
+  maxBackoff?: Positioned<string>;
+  /** The flow declares a POST/PATCH safe to repeat (sent with an Idempotency-Key). */
+  idempotent?: Positioned<boolean>;
+  pos: Pos;
+}
+
+/** `breaker { failures cool_down }` on a service. */
+export interface BreakerSpec {
+  failures?: Positioned<number>;
+  coolDown?: Positioned<string>;
+  pos: Pos;
+}
+
+/** `journal { path | postgres, schema, lease }`. */
+export interface JournalSpec {
+  path?: Positioned<string>;
+  postgres?: Positioned<string>;
+  schema?: Positioned<string>;
+  lease?: Positioned<string>;
+  pos: Pos;
+}
+
 export interface ListenerSpec {
   address: Positioned<string>;
   pos: Pos;
@@ -169,6 +202,8 @@ export interface ServiceSpec {
   rateLimit?: RateLimitSpec;
   maxInFlight?: Positioned<HclValue>;
   maxWait?: Positioned<HclValue>;
+  retry?: RetrySpec;
+  breaker?: BreakerSpec;
   pos: Pos;
 }
 
@@ -180,6 +215,7 @@ export interface MethodSpec {
   options: Record<string, Positioned<HclValue>>;
   /** Response cache for every call of this method (a resource's own `cache` wins). */
   cache?: CacheSpec;
+  retry?: RetrySpec;
   pos: Pos;
 }
 
@@ -189,6 +225,8 @@ export interface SelectSpec {
   transport?: Positioned<string>;
   codec?: Positioned<string>;
   resolver?: Positioned<string>;
+  requestCodec?: Positioned<string>;
+  responseCodec?: Positioned<string>;
   pos: Pos;
 }
 
@@ -233,6 +271,8 @@ export interface FlowSpec {
   forward?: ForwardSpec;
   /** Proxy only, in file order. */
   rewrites: RewriteSpec[];
+  /** `timeout = "5s"`: the deadline of the whole flow. */
+  timeout?: Positioned<string>;
   pos: Pos;
 }
 
@@ -278,6 +318,8 @@ export interface ResourceSpec {
   onError?: OnErrorSpec;
   /** `cache { ttl key }`: the call's answer is kept and identical concurrent calls share one. */
   cache?: CacheSpec;
+  /** `retry { }` of the resource: applies to its request. */
+  retry?: RetrySpec;
   pos: Pos;
 }
 
@@ -290,6 +332,8 @@ export interface CallSpec {
   options: Record<string, Positioned<HclValue>>;
   /** Body fields, nested messages and repeated blocks, in file order. */
   fields: FieldSpec[];
+  /** `retry { }` written inside the request or rollback block. */
+  retry?: RetrySpec;
   pos: Pos;
 }
 

@@ -128,7 +128,8 @@ describe('flows: codecs', () => {
   it('form: a JSON endpoint decodes a form body by its Content-Type and answers JSON', async () => {
     const res = await send(`${base}/book`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=o-4&quantity=5' });
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ id: 'o-4', quantity: 5, status: 'SHIPPED', express: false });
+    // city is absent upstream: written with its proto3 default, as Semaphore did.
+    expect(res.json()).toEqual({ id: 'o-4', quantity: 5, status: 'SHIPPED', city: '', express: false });
   });
 
   it('form: a service with codec "form" gets an urlencoded body and its urlencoded answer is read', async () => {

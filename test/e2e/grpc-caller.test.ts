@@ -12,13 +12,15 @@ import { loadSchemas } from '../../src/schema/index.js';
 import type { SchemaRegistry } from '../../src/schema/types.js';
 import type { Caller } from '../../src/transport/caller.js';
 import { createGrpcCaller } from '../../src/transport/grpc/caller.js';
+import { createH2GrpcCaller } from '../../src/transport/grpc/h2-caller.js';
 import { FIXTURES, startGrpcServer, type Running } from '../fixtures/grpc/helpers.js';
 import { grpcHost } from '../unit/plan-fixtures.js';
 
 const PROTO = path.join(FIXTURES, 'shop/proto/catalog.proto');
 const pos = { file: PROTO, line: 0, column: 0 };
 
-describe('gRPC caller', () => {
+// The daemon uses the node:http2 caller; the grpc-js one stays as the reference both must match.
+describe.each([['grpc-js', createGrpcCaller], ['node:http2', createH2GrpcCaller]] as const)('gRPC caller on %s', (_name, createCaller) => {
   const cancelled: string[] = [];
   let upstream: Running;
   let schemas: SchemaRegistry;
@@ -45,7 +47,7 @@ describe('gRPC caller', () => {
       server.register('/maestro.catalog.Inventory/Lookup', handler, (b: Buffer) => b, (b: Buffer) => b, 'unary');
       server.register('/maestro.catalog.Inventory/Ping', ((_call, callback) => callback(null, Buffer.alloc(0))) as grpc.handleUnaryCall<Buffer, Buffer>, (b: Buffer) => b, (b: Buffer) => b, 'unary');
     });
-    caller = createGrpcCaller();
+    caller = createCaller();
   });
 
   afterAll(async () => {

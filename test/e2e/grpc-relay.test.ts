@@ -106,7 +106,8 @@ describe('gRPC proxy: every kind of call relayed', () => {
     // events.once would reject on the 'error' that comes with a failed status.
     const status = await new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
     expect(status.code).toBe(grpc.status.UNAVAILABLE);
-    expect(status.details).toBe('no labels');
+    // Issue #12: the message of an upstream failure is its status text, never the upstream's body.
+    expect(status.details).toBe('Service Unavailable');
     expect(target.state.calls).toBe(0);
   });
 

@@ -139,7 +139,11 @@ export interface RunningDaemon {
  * closed after the test (close is idempotent, so a test may close it first).
  */
 export async function daemon(config: string[], env: Record<string, string>, cwd = FLOW_FIXTURES): Promise<RunningDaemon> {
-  const started = await startDaemon({ config, env: { ...process.env, ...env }, cwd, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+  // A rollback journal of its own (SQLite in a fresh directory): test files run in parallel.
+  const journalDir = mkdtempSync(join(tmpdir(), 'maestro-journal-'));
+  cleanup(() => rmSync(journalDir, { recursive: true, force: true }));
+  const journal = `sqlite:${join(journalDir, 'journal.db')}`;
+  const started = await startDaemon({ config, env: { ...process.env, ...env }, cwd, http: '127.0.0.1:0', logger: pino({ level: 'silent' }), journal });
   cleanup(() => started.close());
   return { daemon: started, base: `http://${started.addresses.http!}` };
 }

@@ -174,7 +174,8 @@ describe('streams: gRPC server-streaming to SSE and websockets', () => {
     const { ticker, base } = await startAll();
     const answer = await send(`${base}/watch/broken?count=5`, { headers: { accept: 'text/event-stream' } });
     expect(answer.status).toBe(503);
-    expect(answer.json().message).toBe('no labels');
+    // Issue #12: the message of an upstream failure is its status text, never the upstream's body.
+    expect(answer.json().message).toBe('Service Unavailable');
     expect(ticker.written).toBe(0);
   });
 

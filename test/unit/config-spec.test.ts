@@ -213,18 +213,18 @@ describe('Spec: validation errors name the place and hint', () => {
     ]);
   });
 
-  it('accepts any attributes and blocks in an endpoint, warning about each one no protocol reads, and about openapi3', async () => {
+  it('accepts any attributes and blocks in an endpoint, warning about each one no protocol reads, and reads openapi3 (now supported) as a path', async () => {
     const dir = tree({
       'main.hcl': 'openapi3 = ["x.yaml"]\nendpoint "f" "http" {\n  random = "v"\n  message "m" {\n    v = 1\n  }\n  extra "e" {}\n}',
     });
     const { spec, errors, warnings } = await load(['main.hcl'], dir);
     expect(errors).toEqual([]);
     expect(warnings.map((w) => w.slice(dir.length + 1))).toEqual([
-      'main.hcl:1: warning: openapi3 is not supported yet; ignored',
       'main.hcl:3: warning: unknown attribute "random" in endpoint "f" "http" is ignored',
       'main.hcl:4: warning: unknown block "message" in endpoint "f" "http" is ignored',
       'main.hcl:7: warning: unknown block "extra" in endpoint "f" "http" is ignored',
     ]);
+    expect(spec.openapi3?.map((p) => p.value)).toEqual([join(dir, 'x.yaml')]);
     expect(names(spec.endpoints[0]!.fields)).toEqual(['message:m', 'message:e']);
   });
 });

@@ -34,9 +34,13 @@ describe.skipIf(!present)('Semaphore examples validate', () => {
     }
   }
 
-  it('consul discovery is accepted with a warning that it is not served yet', async () => {
-    const { diagnostics } = await loadPlan({ config: [join(examples, 'consul/config.hcl')], env: {} });
-    expect(diagnostics.warnings.map((w) => w.message).join('\n')).toMatch(/discovery is not served yet/);
+  it('consul discovery is compiled for the service that names it (served: test/e2e/discovery.test.ts)', async () => {
+    const { plan, diagnostics } = await loadPlan({ config: [join(examples, 'consul/config.hcl')], env: {} });
+    expect(diagnostics.warnings.map((w) => w.message).join('\n')).not.toMatch(/discovery/);
+    expect(plan!.services.get('com.semaphore.awesome-dogs')!.discovery).toEqual({
+      provider: 'consul', name: 'consul', address: 'http://localhost:8500',
+      lookup: { name: 'awesome-dogs', defaultPort: 80, scheme: 'http' },
+    });
   });
 });
 

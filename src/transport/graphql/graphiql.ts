@@ -1,10 +1,11 @@
 /**
  * GraphiQL for a browser GET on `/graphql` or `/`. Served entirely from the installed
- * npm packages (graphiql 3 UMD build, react and react-dom 18 UMD builds), read into
- * memory once at start: the daemon runs where there is no internet, so nothing may come
- * from a CDN. URLs in the page are relative, so it also works behind a path prefix.
+ * npm packages (graphiql 3 UMD build, react and react-dom 18 UMD builds): the daemon
+ * runs where there is no internet, so nothing may come from a CDN. The packages are found
+ * at start (so a missing one turns GraphiQL off with a warning) but each file (≈3 MB in
+ * all) is read into memory on its first request, not at start. URLs in the page are relative, so it also works behind a path prefix.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -16,8 +17,8 @@ export interface Asset {
 export interface Graphiql {
   /** The HTML page. */
   page: string;
-  /** File name → asset, served under ASSET_PREFIX. */
-  assets: Map<string, Asset>;
+  /** The asset served under ASSET_PREFIX + `name`, read on first use; undefined if unknown. */
+  asset(name: string): Asset | undefined;
 }
 
 export const ASSET_PREFIX = '/graphiql/assets/';
@@ -47,18 +48,32 @@ const INIT = `(function () {
  */
 export function loadGraphiql(): Graphiql | undefined {
   const require = createRequire(import.meta.url);
-  const assets = new Map<string, Asset>();
+  const paths = new Map<string, string>();
   try {
     for (const [name, pkg, file] of FILES) {
       // package.json is the one path every package exports; the UMD files are not.
-      const root = dirname(require.resolve(`${pkg}/package.json`));
-      assets.set(name, { contentType: name.endsWith('.css') ? CSS : JS, body: readFileSync(join(root, file)) });
+      const path = join(dirname(require.resolve(`${pkg}/package.json`)), file);
+      if (!existsSync(path)) return undefined;
+      paths.set(name, path);
     }
   } catch {
     return undefined;
   }
-  assets.set('init.js', { contentType: JS, body: Buffer.from(INIT) });
-  return { page: page(), assets };
+  const assets = new Map<string, Asset>([['init.js', { contentType: JS, body: Buffer.from(INIT) }]]);
+  return {
+    page: page(),
+    asset(name: string): Asset | undefined {
+      let asset = assets.get(name);
+      const path = paths.get(name);
+      if (!asset && path !== undefined) {
+        // Synchronous on purpose: a few ms once, for a browser page, and no race between
+        // two first requests.
+        asset = { contentType: name.endsWith('.css') ? CSS : JS, body: readFileSync(path) };
+        assets.set(name, asset);
+      }
+      return asset;
+    },
+  };
 }
 
 /** A browser navigation asks for HTML first; GraphiQL's own fetches never do. */

@@ -48,11 +48,12 @@ export function createGraphqlHandler(schema: GraphQLSchema, logger: Logger): Gra
 
   return async function handleGraphql(request, reply) {
     try {
+      const lenient = lenientJsonBody(request);
       const [body, init] = await handle({
         url: request.url,
         method: request.method,
-        headers: request.headers,
-        body: bodyOf(request.body),
+        headers: lenient ? { ...request.headers, 'content-type': 'application/json' } : request.headers,
+        body: lenient ?? bodyOf(request.body),
         raw: request,
         context: { reply },
       });
@@ -114,4 +115,21 @@ function bodyOf(body: unknown): string | Record<string, unknown> | null {
   if (typeof body === 'string') return body;
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
   return null;
+}
+
+/**
+ * A POST whose body is JSON under another Content-Type (text/plain, form-urlencoded, none):
+ * the parsed object, so graphql-http treats it as the JSON request it is. Semaphore
+ * accepted these; anything that is not a JSON object is left to graphql-http to refuse.
+ */
+function lenientJsonBody(request: FastifyRequest): Record<string, unknown> | undefined {
+  if (request.method !== 'POST' || typeof request.body !== 'string') return undefined;
+  const type = request.headers['content-type'] ?? '';
+  if (/^application\/(graphql-response\+)?json/i.test(type)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(request.body);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

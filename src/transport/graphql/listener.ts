@@ -49,6 +49,9 @@ export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlL
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
     forceCloseConnections: 'idle' as const,
   });
+  // Semaphore read a JSON body whatever the Content-Type said (`curl -d '{"query":…}'` sends
+  // form-urlencoded): every non-JSON body is kept as text and the handler tries it as JSON.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   const handler = createGraphqlHandler(schema, logger);
   for (const url of PATHS) {
     app.route({ method: ['GET', 'POST'], url, handler: graphiql ? withGraphiql(handler, graphiql) : handler });
@@ -81,7 +84,7 @@ function withGraphiql(handler: GraphqlRouteHandler, graphiql: Graphiql): Graphql
 
 function registerAssets(app: FastifyInstance, graphiql: Graphiql): void {
   app.get<{ Params: { file: string } }>(`${ASSET_PREFIX}:file`, (request, reply) => {
-    const asset = graphiql.assets.get(request.params.file);
+    const asset = graphiql.asset(request.params.file);
     if (!asset) return reply.code(404).send({ status: 404, message: 'no such GraphiQL asset' });
     return reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=3600').send(asset.body);
   });

@@ -16,13 +16,19 @@ import type { Logger } from 'pino';
 import type { CallPlan, CallResult, GrpcHost, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
 import type { Caller } from '../caller.js';
+import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
 import { messageCodec, type MessageCodec } from './message.js';
 import { metadataToHeaders, setMetadata } from './metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
 
 export interface GrpcCallerOptions {
   logger?: Logger;
+  /** Resolvers for services with `resolver = …` (default: one made here, closed with the caller). */
+  discovery?: Discovery;
 }
+
+/** Channels to instances named by discovery kept at once; the least recently used goes first. */
+const MAX_DISCOVERED = 64;
 
 // grpc-js moves Buffers both ways; encoding and decoding happen around the call so
 // their failures become precise CallErrors instead of a generic INTERNAL status.
@@ -33,12 +39,23 @@ const DEADLINE_MARGIN_MS = 5;
 
 export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
   const clients = new Map<string, Client>();
-  const clientFor = ({ target, secure }: GrpcHost): Client => {
+  const discovered = new Map<string, Client>();
+  const discovery = options.discovery ?? createDiscovery({ logger: options.logger });
+  const clientFor = ({ target, secure }: GrpcHost, transient = false): Client => {
     const key = `${secure ? 's' : ''}|${target}`;
-    let client = clients.get(key);
+    let client = clients.get(key) ?? discovered.get(key);
+    if (transient && client && discovered.delete(key)) discovered.set(key, client); // most recent last
     if (!client) {
       client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure());
-      clients.set(key, client);
+      if (!transient) clients.set(key, client);
+      else {
+        if (discovered.size >= MAX_DISCOVERED) {
+          const [oldestKey, oldest] = discovered.entries().next().value as [string, Client];
+          discovered.delete(oldestKey);
+          oldest.close();
+        }
+        discovered.set(key, client);
+      }
     }
     return client;
   };
@@ -53,17 +70,29 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
       for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
         if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
       }
-      return prepareCall(call, clientFor(target), what, options.logger);
+      const plan = call.service.discovery;
+      if (plan) {
+        // The configured host names the service (compile split it); each call dials the instance its resolver names.
+        const { name, defaultPort, scheme } = plan.lookup;
+        const resolver = discovery.resolver(plan, name, defaultPort, scheme);
+        return prepareCall(call, async (signal) => clientFor({ target: hostPort(await resolver.next(signal)), secure: target.secure }, true), what, options.logger);
+      }
+      const client = clientFor(target);
+      return prepareCall(call, () => client, what, options.logger);
     },
     async close(): Promise<void> {
+      discovery.close();
       // Client.close lets calls in flight finish and refuses new ones.
-      for (const client of clients.values()) client.close();
+      for (const client of [...clients.values(), ...discovered.values()]) client.close();
       clients.clear();
+      discovered.clear();
     },
   };
 }
 
-function prepareCall(call: CallPlan, client: Client, what: string, logger: Logger | undefined): PreparedCall {
+type ClientOf = (signal: AbortSignal) => Client | Promise<Client>;
+
+function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: Logger | undefined): PreparedCall {
   const path = `/${call.service.fullName}/${call.method.name}`;
   const request: MessageCodec = messageCodec(call.method.requestType);
   const response: MessageCodec = messageCodec(call.method.responseType);
@@ -71,6 +100,12 @@ function prepareCall(call: CallPlan, client: Client, what: string, logger: Logge
 
   return function invokeGrpc(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
     if (signal.aborted) return Promise.reject(aborted(what, undefined));
+    const client = clientOf(signal);
+    // A configured host's client is at hand; a discovered one waits for its resolver.
+    return client instanceof Client ? send(client, out, signal) : client.then((c) => send(c, out, signal));
+  };
+
+  function send(client: Client, out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
     let payload: Buffer;
     try {
       payload = request.encode(out.body);
@@ -107,7 +142,7 @@ function prepareCall(call: CallPlan, client: Client, what: string, logger: Logge
       });
       signal.addEventListener('abort', onAbort, { once: true });
     });
-  };
+  }
 
   function settle(status: StatusObject, answer: Buffer | undefined, headers: Record<string, string>, deadline: number | undefined, clientGone: boolean): CallResult {
     if (status.code === Code.OK && answer !== undefined) {

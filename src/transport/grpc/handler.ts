@@ -27,6 +27,13 @@ export interface UnaryHandlerOptions {
 
 const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** The client's deadline in ms since the epoch, or undefined when it set none. */
+function deadlineOf(call: ServerUnaryCall<Buffer, Buffer>): number | undefined {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCall<Buffer, Buffer> {
   const { endpoint, request, response, executor, logger } = options;
   const { flow } = endpoint;
@@ -48,7 +55,7 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
     const controller = new AbortController();
     const onCancelled = (): void => controller.abort();
     call.once('cancelled', onCancelled);
-    const flowRequest: FlowRequest = { input, header, params: NO_PARAMS, requestId, signal: controller.signal, remoteAddress: peerAddress(call.getPeer()), endpoint };
+    const flowRequest: FlowRequest = { input, header, params: NO_PARAMS, requestId, signal: controller.signal, remoteAddress: peerAddress(call.getPeer()), endpoint, deadline: deadlineOf(call) };
 
     executor.run(flow, flowRequest).then(
       (result) => {

@@ -7,7 +7,7 @@
  *   caller:   upstream code ──grpcToHttp──▶ CallResult.status
  *   listener: FlowFailure.status ──httpToGrpc──▶ client code
  */
-import { status as Code } from '@grpc/grpc-js';
+import { Code, codeName } from './codes.js';
 
 /** What an upstream's non-OK code means for the flow (google.rpc / grpc-gateway mapping). */
 const GRPC_TO_HTTP = new Map<number, number>([
@@ -65,5 +65,5 @@ export function httpToGrpc(status: number): Code {
 
 /** `NOT_FOUND` for 5, for log lines and error bodies. */
 export function grpcCodeName(code: number): string {
-  return Code[code] ?? `CODE_${code}`;
+  return codeName(code) ?? `CODE_${code}`;
 }

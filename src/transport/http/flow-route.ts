@@ -18,17 +18,23 @@ import { routeParams, type RoutePath } from './routes.js';
 
 
 export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner): RouteHandlerMethod {
-  const { flow, codec } = endpoint;
+  const { flow } = endpoint;
+  const codec = endpoint.responseCodec ?? endpoint.codec;
+  const requestCodec = endpoint.requestCodec;
   const inputType = flow.input.type;
   const outputType = flow.output?.type;
   const status = endpoint.status || 200;
   const wildcard = route.wildcard;
 
   return async function handleFlow(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (hasEmptyParam(request, route)) {
+      reply.callNotFound();
+      return reply;
+    }
     let input: Record<string, unknown> = {};
     let invalid: string | undefined;
     if (!BODYLESS_METHODS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
-      const bodyCodec = pickCodec(request.headers['content-type'], codec);
+      const bodyCodec = requestCodec ?? pickCodec(request.headers['content-type'], endpoint.codec);
       try {
         input = bodyCodec.decode(request.body, inputType);
       } catch (error) {
@@ -75,4 +81,16 @@ function badBodyMessage(error: unknown, codec: Codec): string {
   const field = error instanceof CodecError ? error.field : undefined;
   const named = field && !detail.includes(field) ? ` (field "${field}")` : '';
   return `invalid ${codec.name} request body: ${detail}${named}`;
+}
+
+/**
+ * Fastify matches `/users/` on `/users/:id` with an empty id; Semaphore's router did not
+ * match it at all, so neither do we (the catch-all may be empty, as in httprouter).
+ */
+export function hasEmptyParam(request: FastifyRequest, route: RoutePath): boolean {
+  const params = request.params as Record<string, string | undefined>;
+  for (const name of route.names) {
+    if (name !== route.wildcard && params[name] === '') return true;
+  }
+  return false;
 }

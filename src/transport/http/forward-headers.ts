@@ -68,14 +68,17 @@ export function forwardRequestHeaders(
   return out;
 }
 
-/** The first rule that matches rewrites the path; none matching leaves it unchanged. */
+/**
+ * The first rule whose pattern is found in the path rewrites it (Semaphore searched, it did
+ * not anchor); none matching leaves it unchanged.
+ */
 export function rewritePath(path: string, rules: readonly RewritePlan[]): string {
   for (const rule of rules) {
     rule.pattern.lastIndex = 0; // a /g or /y pattern keeps state between calls
-    if (rule.pattern.test(path)) {
-      rule.pattern.lastIndex = 0;
-      return path.replace(rule.pattern, rule.replacement);
-    }
+    const match = rule.pattern.exec(path);
+    if (!match) continue;
+    rule.pattern.lastIndex = 0;
+    return rule.expand ? rule.expand(match) : path.replace(rule.pattern, rule.replacement);
   }
   return path;
 }

@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
+import type { Discovery } from '../../discovery/resolver.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import type { ListenAddress } from '../../compile/plan.js';
 import { formatBoundAddress } from '../shared/address.js';
@@ -16,7 +17,8 @@ import { errorJson, rawHttpAnswer } from '../shared/raw-error.js';
 import { requestIdOf } from '../shared/request-id.js';
 import { createCorsHook } from './cors.js';
 import { createFlowHandler } from './flow-route.js';
-import { ALL_METHODS, forwardTarget, registerProxyRoute } from './proxy.js';
+import { createAllowedMethods } from './method-not-allowed.js';
+import { ALL_METHODS, registerProxyRoute } from './proxy.js';
 import { sendError } from './reply.js';
 import { routePath, type RoutePath } from './routes.js';
 import { createStreamHandler, createStreamUpgrades } from './stream-route.js';
@@ -40,6 +42,8 @@ export interface HttpListenerOptions {
   pages?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
   /** The paths `pages` answers. */
   pagePaths?: readonly string[];
+  /** Resolvers for proxy forwards to services with `resolver = …` (shared with the caller). */
+  discovery?: Discovery;
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -107,16 +111,22 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
   // Flow and proxy routes carry `config: { flow, protocol }` (see routeConfig).
+  // The line's object is built only when info is on (checked per request: a reload may
+  // change the level after this app was built).
   const onProxyAnswer = options.onProxyAnswer;
   const traceIdOf = options.traceIdOf;
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.config as Partial<RouteConfig> | undefined;
-    const ms = reply.elapsedTime;
-    const traceId = traceIdOf?.(request.headers);
-    request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms), traceId }, 'request completed');
-    if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
-    done();
-  });
+  if (onProxyAnswer || logger.isLevelEnabled('info')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.config as Partial<RouteConfig> | undefined;
+      const ms = reply.elapsedTime;
+      if (logger.isLevelEnabled('info')) {
+        const traceId = traceIdOf?.(request.headers);
+        request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms), traceId }, 'request completed');
+      }
+      if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
+      done();
+    });
+  }
   const cors = createCorsHook(config.origin);
   if (cors) app.addHook('onRequest', cors);
 
@@ -132,10 +142,16 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
     }
     return sendError(reply, status, error.message);
   });
+  const allowed = createAllowedMethods();
   app.setNotFoundHandler((request, reply) => {
     const url = request.raw.url ?? '/';
     const q = url.indexOf('?');
-    return sendError(reply, 404, `no endpoint for ${request.method} ${q < 0 ? url : url.slice(0, q)}`);
+    const path = q < 0 ? url : url.slice(0, q);
+    const allow = allowed.at(path);
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      return sendError(reply.header('allow', allow.join(', ')), 405, `method ${request.method} is not allowed on ${path}`);
+    }
+    return sendError(reply, 404, `no endpoint for ${request.method} ${path}`);
   });
 
   const served = new Set<string>();
@@ -145,11 +161,12 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
   for (const endpoint of endpoints) {
     const route = routePath(endpoint.route);
     served.add(endpoint.path);
+    allowed.add(route, endpoint.method);
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
-      registerProxyRoute(app, endpoint, route, executor, agent, logger);
-      websocketRoutes.push({ endpoint, route, target: forwardTarget(endpoint) });
+      const target = registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery);
+      websocketRoutes.push({ endpoint, route, target });
     } else if (endpoint.flow.stream) {
       // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
       app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger) });

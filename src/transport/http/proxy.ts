@@ -9,15 +9,17 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
 import { transportError } from './call-result.js';
 import { clientSignal } from '../shared/client-abort.js';
-import { requestParams } from './flow-route.js';
+import { hasEmptyParam, requestParams } from './flow-route.js';
 import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import { sendError, sendFailure } from './reply.js';
 import type { RoutePath } from './routes.js';
+import { hostPort, type Discovery } from '../../discovery/resolver.js';
+import { connectOptions } from './tls-options.js';
 
 /** Where a proxy forwards to, resolved once at registration. */
 export interface ForwardTarget {
@@ -27,6 +29,10 @@ export interface ForwardTarget {
   authorization: string | undefined;
   /** `service` name, for messages (never the URL). */
   name: string;
+  /** For a service with `resolver = …`: the origin of the instance for this request. */
+  resolve?: (signal: AbortSignal) => Promise<string>;
+  /** Socket options from the service's `options { }` (TLS trust, keep-alive), for websocket dials. */
+  connect?: Record<string, unknown>;
 }
 
 export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
@@ -36,7 +42,10 @@ export function forwardTarget(endpoint: HttpEndpointPlan): ForwardTarget {
   return { origin, prefix, authorization, name: forward.service.fullName };
 }
 
-/** Registers the proxy route in an encapsulated context so its body is never parsed. */
+/**
+ * Registers the proxy route in an encapsulated context so its body is never parsed, and
+ * returns the forward target (with its resolver and socket options) for websocket upgrades.
+ */
 export function registerProxyRoute(
   app: FastifyInstance,
   endpoint: HttpEndpointPlan,
@@ -44,9 +53,25 @@ export function registerProxyRoute(
   executor: FlowRunner,
   dispatcher: Dispatcher,
   logger: Logger,
-): void {
+  discovery?: Discovery,
+): ForwardTarget {
   const target = forwardTarget(endpoint);
-  const handler = createProxyHandler(endpoint, route, target, executor, dispatcher, logger);
+  const plan = endpoint.flow.forward?.service.discovery;
+  if (plan && discovery) {
+    // Compile split the configured host (plan.lookup); only the instance changes per request.
+    const { name, defaultPort, scheme } = plan.lookup;
+    const resolver = discovery.resolver(plan, name, defaultPort, scheme);
+    target.resolve = async (signal) => `${scheme}://${hostPort(await resolver.next(signal))}`;
+  }
+  // A forward with its own TLS trust or keep-alive gets an agent of its own.
+  const http = endpoint.flow.forward?.httpOptions;
+  let own: Agent | undefined;
+  if (http) {
+    target.connect = connectOptions(http) as Record<string, unknown> | undefined;
+    own = new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0, connect: connectOptions(http) });
+    app.addHook('onClose', async () => own?.close());
+  }
+  const handler = createProxyHandler(endpoint, route, target, executor, own ?? dispatcher, logger);
   const method = endpoint.method === '*' ? ALL_METHODS : endpoint.method;
   void app.register(async (child) => {
     child.removeAllContentTypeParsers();
@@ -54,6 +79,7 @@ export function registerProxyRoute(
     child.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     child.route({ method, url: route.fastify, handler, config: { flow: endpoint.flow.name, protocol: 'proxy' } });
   });
+  return target;
 }
 
 export const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -70,6 +96,12 @@ function createProxyHandler(
   const rewrites = flow.rewrites;
 
   return async function handleProxy(request, reply) {
+    if (hasEmptyParam(request, route)) {
+      // The body was never read: finish it so the socket can serve the 404.
+      request.raw.resume();
+      reply.callNotFound();
+      return reply;
+    }
     const signal = clientSignal(reply.raw);
     const result = await executor.run(flow, {
       input: {},
@@ -99,7 +131,8 @@ function createProxyHandler(
       authorization: target.authorization,
     });
     const method = request.method;
-    const withBody = method !== 'GET' && method !== 'HEAD'
+    // Any method with a body forwards it, GET included (Semaphore did); HEAD never has one.
+    const withBody = method !== 'HEAD'
       && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
     // A length with no body to send would make undici fail the request as truncated.
     if (!withBody) delete headers['content-length'];
@@ -107,7 +140,7 @@ function createProxyHandler(
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await dispatcher.request({
-        origin: target.origin,
+        origin: target.resolve ? await target.resolve(signal) : target.origin,
         path: target.prefix + path + (q < 0 ? '' : url.slice(q)),
         method: method as Dispatcher.HttpMethod,
         headers,

@@ -10,8 +10,9 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
+import { CallError } from '../../errors.js';
 import type { FlowRunner } from '../listener.js';
 import { requestIdOf } from '../shared/request-id.js';
 import { forwardRequestHeaders, rewritePath } from './forward-headers.js';
@@ -42,7 +43,15 @@ const HANDSHAKE = new Set(['host', 'sec-websocket-key', 'sec-websocket-version',
 /** Handles every upgrade on `server`; returns a function that closes open bridges. */
 export function attachWebsocketProxy(server: Server, options: WebsocketProxyOptions): () => void {
   const chosen = new WeakMap<IncomingMessage, string>();
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (_offered, req) => chosen.get(req) ?? false });
+  // ws is imported on the first upgrade that matches a route: most configurations never
+  // proxy a websocket, and the module costs start-up time and memory.
+  let wss: WebSocketServer | undefined;
+  let ws: typeof import('ws') | undefined;
+  const loadWs = async (): Promise<{ ws: typeof import('ws'); wss: WebSocketServer }> => {
+    ws ??= await import('ws');
+    wss ??= new ws.WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (_offered, req) => chosen.get(req) ?? false });
+    return { ws, wss };
+  };
   const open = new Set<WebSocket>();
   const routes = options.routes.filter((r) => r.endpoint.method === 'GET' || r.endpoint.method === '*');
 
@@ -81,8 +90,20 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
       return;
     }
     if (controller.signal.aborted) return;
+    const { ws: wsModule, wss: server } = await loadWs();
+    if (controller.signal.aborted) return;
 
-    const target = `${websocketOrigin(entry.target.origin)}${entry.target.prefix}${rewritePath(pathname, entry.endpoint.flow.rewrites)}${q < 0 ? '' : url.slice(q)}`;
+    let origin = entry.target.origin;
+    if (entry.target.resolve) {
+      try {
+        origin = await entry.target.resolve(controller.signal);
+      } catch (error) {
+        const status = error instanceof CallError ? error.status : 502;
+        refuse(socket, status, errorJson(status, error instanceof CallError ? error.message : `websocket target ${entry.target.name} unreachable`), 'application/json', requestId);
+        return;
+      }
+    }
+    const target = `${websocketOrigin(origin)}${entry.target.prefix}${rewritePath(pathname, entry.endpoint.flow.rewrites)}${q < 0 ? '' : url.slice(q)}`;
     const headers = forwardRequestHeaders(req.headers, {
       remoteAddress: req.socket.remoteAddress,
       protocol: options.protocol,
@@ -91,7 +112,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
       authorization: entry.target.authorization,
     }, HANDSHAKE);
     const offered = req.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()).filter((p) => p !== '') ?? [];
-    const upstream = new WebSocket(target, offered, { headers: headers as Record<string, string>, perMessageDeflate: false });
+    const upstream = new wsModule.WebSocket(target, offered, { ...entry.target.connect, headers: headers as Record<string, string>, perMessageDeflate: false });
     const early: Array<[RawData, boolean]> = [];
     let client: WebSocket | undefined;
     upstream.on('message', (data, isBinary) => {
@@ -119,7 +140,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
         upstream.terminate();
         return;
       }
-      wss.handleUpgrade(req, socket, head, (accepted) => {
+      server.handleUpgrade(req, socket, head, (accepted) => {
         client = accepted;
         // One line when the session opens and one when it ends, under the upgrade's request id.
         const opened = performance.now();
@@ -135,8 +156,8 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
   }
 
   return () => {
-    for (const ws of open) ws.close(1001, 'server shutting down');
-    wss.close();
+    for (const bridged of open) bridged.close(1001, 'server shutting down');
+    wss?.close();
   };
 }
 
@@ -144,7 +165,7 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
 function bridge(client: WebSocket, upstream: WebSocket, open: Set<WebSocket>, logger: Logger): void {
   open.add(client);
   client.on('message', (data, isBinary) => {
-    if (upstream.readyState === WebSocket.OPEN) upstream.send(data as Buffer, { binary: isBinary });
+    if (upstream.readyState === upstream.OPEN) upstream.send(data as Buffer, { binary: isBinary });
   });
   client.on('close', (code, reason) => {
     open.delete(client);
@@ -163,8 +184,8 @@ function bridge(client: WebSocket, upstream: WebSocket, open: Set<WebSocket>, lo
 
 /** 1005/1006/1015 are reported, never sent: the other side then gets a plain close. */
 function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
-  if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) return;
-  if (ws.readyState === WebSocket.CONNECTING) {
+  if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return;
+  if (ws.readyState === ws.CONNECTING) {
     ws.terminate();
     return;
   }

@@ -1,0 +1,54 @@
+# The S1 flow (one HTTP call, three fields mapped) behind a gRPC endpoint, and the same
+# flow behind an HTTP endpoint for comparison.
+http { address = "$BENCH_LISTEN" }
+grpc { address = "$BENCH_GRPC_LISTEN" }
+log_level    = "warn"
+protobuffers = ["./front.proto"]
+
+service "bench" "Users" {
+  transport = "http"
+  codec     = "json"
+  host      = "$BENCH_HTTP"
+
+  method "Get" {
+    options {
+      endpoint = "/users/:id"
+      method   = "GET"
+    }
+  }
+}
+
+endpoint "front" "grpc" {
+  package = "maestro.bench"
+  service = "Front"
+  method  = "Get"
+}
+
+endpoint "front-http" "http" {
+  endpoint = "/s1/:id"
+  method   = "GET"
+}
+
+flow "front" {
+  input "maestro.bench.GetRequest" {}
+  resource "user" {
+    request "bench.Users" "Get" { id = "{{ input:id }}" }
+  }
+  output "maestro.bench.User" {
+    id    = "{{ user:id }}"
+    name  = "{{ user:name }}"
+    email = "{{ user:email }}"
+  }
+}
+
+flow "front-http" {
+  input "maestro.bench.GetRequest" {}
+  resource "user" {
+    request "bench.Users" "Get" { id = "{{ input:id }}" }
+  }
+  output "maestro.bench.User" {
+    id    = "{{ user:id }}"
+    name  = "{{ user:name }}"
+    email = "{{ user:email }}"
+  }
+}
