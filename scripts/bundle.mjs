@@ -25,7 +25,13 @@ await build({
   // These find files next to their own modules at run time (__dirname): web-tree-sitter its
   // .wasm, grpc-js, proto-loader and reflection their .proto files, pino its transport
   // worker. Bundled, they would look in dist/bundle/ and fail.
-  external: ['web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino'],
+  // OpenTelemetry (#13) is loaded only when tracing is on, so bundling it saves nothing at
+  // start, and its OTLP exporter, a CommonJS package imported dynamically, came out of the
+  // bundle with a default export only (`OTLPTraceExporter is not a constructor`).
+  // better-sqlite3 finds its native module through `bindings`, which reads __filename
+  // (undefined in an ESM bundle: every flow with rollbacks, journaled to SQLite by
+  // default, failed to start with `__filename is not defined`).
+  external: ['web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino', '@opentelemetry/*', 'better-sqlite3'],
   // CommonJS packages inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -49,6 +49,11 @@ export function runPrimary(count: number, log: (line: string) => void): () => vo
   let stopping = false;
   let first = true;
   const workers = new Set<Worker>();
+  // Workers that reported ready, and those that must reload once they do: a SIGHUP before
+  // a worker has its handler would end it (Node's default), and it may have read the
+  // files before they changed.
+  const ready = new Set<Worker>();
+  const reloadWhenReady = new Set<Worker>();
 
   // Each worker has a slot 0…N-1 that its replacement inherits: a SQLite journal is one
   // file per slot, so a replacement runs the compensations its predecessor left open.
@@ -56,13 +61,18 @@ export function runPrimary(count: number, log: (line: string) => void): () => vo
     const worker = cluster.fork({ [SLOT_ENV]: String(slot) });
     workers.add(worker);
     worker.on('message', (message: unknown) => {
-      if (message !== READY_MESSAGE || !first) return;
+      if (message !== READY_MESSAGE) return;
+      ready.add(worker);
+      if (reloadWhenReady.delete(worker)) worker.process.kill('SIGHUP');
+      if (!first) return;
       first = false;
       log(`worker ${worker.process.pid} is serving; starting ${count - 1} more`);
       for (let i = 1; i < count; i++) fork(i);
     });
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
+      ready.delete(worker);
+      reloadWhenReady.delete(worker);
       if (stopping) {
         if (workers.size === 0) process.exit(0);
         return;
@@ -93,7 +103,10 @@ export function runPrimary(count: number, log: (line: string) => void): () => vo
   return () => {
     if (stopping) return;
     log(`SIGHUP: reloading ${workers.size} worker(s)`);
-    for (const worker of workers) worker.process.kill('SIGHUP');
+    for (const worker of workers) {
+      if (ready.has(worker)) worker.process.kill('SIGHUP');
+      else reloadWhenReady.add(worker);
+    }
   };
 }
 
