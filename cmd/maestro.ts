@@ -29,30 +29,47 @@ program
   .option('--grpc <address>', 'gRPC listener address, e.g. :50051 (overrides grpc { address })')
   .option('--graphql <address>', 'GraphQL listener address, e.g. :9090 (overrides graphql { address })')
   .option('--metrics <address>', 'Prometheus listener address serving GET /metrics and the /flows page, e.g. :5050 (overrides prometheus { address })')
+  .option('--admin <address>', 'admin listener address serving /healthz, /readyz, /metrics, /config and the /flows page, e.g. :9100 (overrides admin { address })')
+  .option('--watch', 'reload when a file the configuration read changes (SIGHUP always reloads)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
   .option('--journal <memory|sqlite:PATH|postgres://…>', 'rollback journal (overrides journal { }); default sqlite:./maestro-data/journal.db for flows with rollbacks')
   .option('--workers <n|auto>', 'serve from N processes sharing the ports (node:cluster); auto = one per core', '1')
   .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, how long in-flight flows may finish before their calls are aborted', '30s')
   .option('--shutdown-rollback-timeout <duration>', 'then how long pending rollbacks may run before they are cut short', '10s')
   .action(async (opts: {
-    config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; logLevel?: string;
-    journal?: string; workers: string; shutdownTimeout: string; shutdownRollbackTimeout: string;
+    config: string[]; proto?: string[]; http?: string; grpc?: string; graphql?: string; metrics?: string; admin?: string; watch?: boolean;
+    logLevel?: string; journal?: string; workers: string; shutdownTimeout: string; shutdownRollbackTimeout: string;
   }) => {
+    // SIGHUP reloads every file; a configuration that fails keeps the running one (the
+    // errors are logged with their positions), so the signal never stops the daemon. One
+    // arriving while the daemon starts (Node's default would end the process) reloads
+    // once it serves. Under --workers the primary passes it on to every worker.
+    let reload: (() => void) | undefined;
+    let hupWhileStarting = false;
+    process.on('SIGHUP', () => {
+      if (reload) reload();
+      else hupWhileStarting = true;
+    });
     try {
       const workers = isWorker() ? 1 : parseWorkers(opts.workers);
       if (workers > 1) {
-        runPrimary(workers, (line) => process.stderr.write(`maestro: ${line}\n`));
+        reload = runPrimary(workers, (line) => process.stderr.write(`maestro: ${line}\n`));
+        if (hupWhileStarting) reload();
         return;
       }
       // Imported here, not at the top: the --workers primary and --help never load it.
       const { startDaemon } = await import('../src/daemon/daemon.js');
       const daemon = await startDaemon({
-        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, logLevel: opts.logLevel,
-        journal: opts.journal,
+        config: opts.config, protos: opts.proto, http: opts.http, grpc: opts.grpc, graphql: opts.graphql, metrics: opts.metrics, admin: opts.admin,
+        watch: opts.watch, logLevel: opts.logLevel, journal: opts.journal,
         shutdownTimeoutMs: durationFlag('--shutdown-timeout', opts.shutdownTimeout),
         rollbackTimeoutMs: durationFlag('--shutdown-rollback-timeout', opts.shutdownRollbackTimeout),
       });
       let stopping = false;
+      reload = () => {
+        if (!stopping) void daemon.reload('SIGHUP');
+      };
+      if (hupWhileStarting) reload();
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;

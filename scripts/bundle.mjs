@@ -24,13 +24,17 @@ await build({
   sourcemap: 'linked',
   // These find files next to their own modules at run time (__dirname): web-tree-sitter its
   // .wasm, grpc-js, proto-loader and reflection their .proto files, pino its transport
-  // worker. Bundled, they would look in dist/bundle/ and fail. better-sqlite3 loads its
-  // native addon through `bindings` (__filename); pg may require the optional pg-native;
-  // pino-pretty runs in a worker thread; the OpenTelemetry SDK is loaded only with tracing
-  // on and reads its own package files: all stay node_modules imports.
+  // worker. Bundled, they would look in dist/bundle/ and fail.
+  // OpenTelemetry (#13) is loaded only when tracing is on, so bundling it saves nothing at
+  // start, and its OTLP exporter, a CommonJS package imported dynamically, came out of the
+  // bundle with a default export only (`OTLPTraceExporter is not a constructor`).
+  // better-sqlite3 finds its native module through `bindings`, which reads __filename
+  // (undefined in an ESM bundle: every flow with rollbacks, journaled to SQLite by
+  // default, failed to start with `__filename is not defined`). pg may require the
+  // optional pg-native; pino-pretty runs in a worker thread.
   external: [
     'web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino',
-    'better-sqlite3', 'pg', 'pino-pretty', '@opentelemetry/*',
+    '@opentelemetry/*', 'better-sqlite3', 'pg', 'pino-pretty',
   ],
   // CommonJS packages inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);" },

@@ -77,6 +77,8 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
       admin: address(spec.admin),
     },
     logLevel: spec.logLevel?.value,
+    logRedact: (spec.log?.redact ?? []).map((h) => h.value.toLowerCase()),
+    telemetry: spec.telemetry ? { otlp: spec.telemetry.otlp?.value } : undefined,
     schemas,
     functions: options.functions,
     warnings: diagnostics.warnings,

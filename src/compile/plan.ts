@@ -453,6 +453,10 @@ export interface Plan {
     readonly admin: { readonly address: ListenAddress } | undefined;
   };
   readonly logLevel: string | undefined;
+  /** Header names (lower case) never logged, from `log { redact }`; the built-in ones are not listed. */
+  readonly logRedact: readonly string[];
+  /** `telemetry { otlp }`: where spans are exported, when set. */
+  readonly telemetry: { readonly otlp: string | undefined } | undefined;
   readonly schemas: SchemaRegistry;
   readonly functions: ReadonlyMap<string, TemplateFunction>;
   readonly warnings: readonly Diagnostic[];

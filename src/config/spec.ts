@@ -10,6 +10,7 @@ import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
 import { buildJournal } from './resilience.js';
 import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
+import { buildLog, buildTelemetry } from './operations.js';
 import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
 import { buildCacheStore, buildRateLimitStore } from './traffic.js';
 
@@ -75,6 +76,12 @@ export class SpecBuilder {
       graphql: listener('graphql'),
       prometheus: listener('prometheus'),
       admin: listener('admin'),
+      log: (b) => {
+        if (firstOnly(spec.log, 'log block', b.pos, TOP, ctx)) spec.log = buildLog(b, ctx);
+      },
+      telemetry: (b) => {
+        if (firstOnly(spec.telemetry, 'telemetry block', b.pos, TOP, ctx)) spec.telemetry = buildTelemetry(b, ctx);
+      },
       journal: (b) => {
         if (firstOnly(spec.journal, 'journal block', b.pos, TOP, ctx)) spec.journal = buildJournal(b, ctx);
       },

@@ -1,30 +1,41 @@
 /**
- * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, and a
- * graceful stop that stops accepting, lets in-flight flows finish, waits for pending
- * rollbacks, then closes the upstream pools — each wait bounded (shutdown.ts).
+ * Wires a compiled plan to callers and listeners, and owns the lifecycle: start, reload
+ * (reload.ts: a new configuration compiled beside the running one, then swapped in), and
+ * a graceful stop that stops accepting, lets in-flight flows finish, waits for pending
+ * rollbacks, closes the journal, then closes the upstream pools.
+ *
+ * What belongs to the process, not to one configuration: metrics, callers and their
+ * pools (imported when a configuration first needs them), discovery resolvers, circuit
+ * breakers, the rollback journal and its recovery, tracing, the admin and metrics
+ * listeners. Everything else is per generation (generation.ts).
  */
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
-import type { Plan } from '../compile/plan.js';
+import type { ListenAddress, Plan } from '../compile/plan.js';
 import { listenAddress } from '../compile/index.js';
-import type { ListenAddress } from '../compile/plan.js';
 import { ConfigError, type Diagnostics } from '../errors.js';
-import { bind } from '../flow/bind.js';
-import { Executor } from '../flow/executor.js';
 import { createDiscovery } from '../discovery/resolver.js';
+import type { StreamBinder } from '../flow/bind.js';
+import { journalPlan } from '../journal/open.js';
+import { Breakers } from '../resilience/policies.js';
+import type { Caller } from '../transport/caller.js';
 import type { Listener } from '../transport/listener.js';
-import { meterCall, meterFlows, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
+import { createAdminListener, type AdminRoute } from './admin.js';
+import { FIGURES_PATH, FLOWS_PATH, type PageHandler } from './flows-page.js';
+import type { FlowErrorCounters } from './instrument.js';
 import { loadPlan, type LoadPlanOptions } from './load.js';
-import { createMetricsListener } from './metrics-listener.js';
 import { createLogger } from './logger.js';
+import { createMetricsListener, servePage } from './metrics-listener.js';
 import { Metrics } from './metrics.js';
-import { createTraffic } from '../traffic/index.js';
-import { TrafficMetrics } from './traffic-metrics.js';
-import { FlowStats } from './flow-stats.js';
-import { createFlowsPage, FIGURES_PATH, FLOWS_PATH } from './flows-page.js';
-import { Breakers, withPolicies } from '../resilience/policies.js';
+import { processMetrics } from './process-metrics.js';
+import { Runtime, type LoadedFile, type ReloadRecord } from './reload.js';
 import { openJournal, resilienceGauges } from './resilience.js';
+import { tracingWanted } from './telemetry.js';
+import type { Tracing } from './tracing.js';
+import { TrafficMetrics } from './traffic-metrics.js';
 import { loadCallers } from './transports.js';
 import { DEFAULT_ROLLBACK_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, Shutdown } from './shutdown.js';
+import type { ConfigWatcher } from './watch.js';
 
 export interface DaemonOptions extends LoadPlanOptions {
   /** Listener addresses from flags; they override the files. */
@@ -33,8 +44,16 @@ export interface DaemonOptions extends LoadPlanOptions {
   graphql?: string;
   /** Prometheus listener address (overrides `prometheus { address }`). */
   metrics?: string;
+  /** Admin listener address (overrides `admin { address }`). */
+  admin?: string;
+  /** Extra routes on the admin listener (GET only), beside /flows which is always there. */
+  adminRoutes?: AdminRoute[];
+  /** Reload when a file the configuration read changes (debounced). */
+  watch?: boolean;
   logLevel?: string;
   logger?: Logger;
+  /** Tracing set up by the caller (tests: an in-memory exporter); else `telemetry`/OTEL_* decide. */
+  tracing?: { exporter?: SpanExporter; serviceName?: string };
   /** `--journal`: memory, sqlite:PATH or a postgres:// URL (overrides journal { }). */
   journal?: string;
   /** How long SIGTERM waits for in-flight flows before aborting them (default 30 s). */
@@ -44,10 +63,16 @@ export interface DaemonOptions extends LoadPlanOptions {
 }
 
 export interface Daemon {
+  /** The plan serving new requests now (replaced by a reload). */
   readonly plan: Plan;
   readonly logger: Logger;
-  /** Bound addresses by listener name (`http` → `127.0.0.1:8080`). */
+  /** Bound addresses by listener name (`http` → `127.0.0.1:8080`), kept current by reloads. */
   readonly addresses: Record<string, string>;
+  /** Loads and compiles the files again and serves them if they compile; never throws. */
+  reload(reason?: string): Promise<ReloadRecord>;
+  /** The files the running configuration read, with their digests. */
+  readonly files: readonly LoadedFile[];
+  readonly history: readonly ReloadRecord[];
   close(): Promise<void>;
 }
 
@@ -55,107 +80,142 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { plan, spec, diagnostics } = await loadPlan(options);
+  // Flags are parsed once: a reload re-reads the files, never the command line.
   const flags = flagAddresses(options, diagnostics);
-  const configured = (options.logLevel || plan?.logLevel || 'info').toLowerCase();
-  const level = LEVELS.has(configured) ? configured : 'info';
-  const logger = options.logger ?? createLogger(level);
+  const levelOf = (p: Plan | undefined): string => {
+    const configured = (options.logLevel || p?.logLevel || 'info').toLowerCase();
+    return LEVELS.has(configured) ? configured : 'info';
+  };
+  // The SDK is imported only when tracing is on: it costs start-up time otherwise wasted.
+  const otlp = plan?.telemetry?.otlp;
+  const tracing: Tracing | undefined = plan && flags && (options.tracing || tracingWanted(options.env ?? process.env, otlp))
+    ? await (await import('./tracing.js')).startTracing({ otlp, ...options.tracing })
+    : undefined;
+  const logger = options.logger ?? createLogger(levelOf(plan), plan?.logRedact ?? [], tracing?.mixin);
   for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan || !flags) throw new ConfigError(diagnostics.items);
 
   const metrics = new Metrics();
+  metrics.addCollector(processMetrics());
+  // Rate-limit, service-limit and cache series (issue 14) outlive generations, like the others.
   const trafficMetrics = new TrafficMetrics();
-  const render = () => metrics.render() + trafficMetrics.render();
-  const hooks = rollbackHooks(plan.flows, metrics);
-  // One set of discovery resolvers for calls and proxy forwards; the callers close it.
+  const render = async (): Promise<string> => (await metrics.renderAll()) + trafficMetrics.render();
+  // One set of discovery resolvers for calls and proxy forwards (#12), closed at shutdown.
   const discovery = createDiscovery({ logger });
-  const callers = await loadCallers(plan, logger, discovery);
-  const meters: UpstreamMeters = new Map();
-  // Retries and circuit breakers (issue 10), around each attempt's metered call.
+  // Callers are imported and made the first time a configuration uses their transport
+  // (#11), then shared by every generation: an unchanged target keeps its warm pool.
+  const callers = new Map<string, Caller>();
+  // Server-streaming calls of stream flows (#15): made when a configuration streams.
+  let streamCaller: (StreamBinder & { close(): Promise<void> | void }) | undefined;
+  const transports = async (next: Plan): Promise<{ callers: Map<string, Caller>; streams: StreamBinder | undefined }> => {
+    await loadCallers(next, logger, discovery, callers);
+    if (!streamCaller && next.flows.some((f) => f.stream)) streamCaller = (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller();
+    return { callers, streams: streamCaller };
+  };
+  const closeTransports = async (): Promise<void> => {
+    await Promise.allSettled([...callers.values(), ...(streamCaller ? [streamCaller] : [])].map((c) => c.close()));
+    discovery.close();
+  };
+  // Retries and circuit breakers (#10): breakers by service, kept across reloads.
   const breakers = new Breakers(logger);
-  // Rate limits, service limits and response caches (issue 14), around the bound calls.
-  const traffic = createTraffic(plan, logger, trafficMetrics);
-  // Per-resource figures and the /flows page (#15). Served on the HTTP and metrics
-  // listeners for now; to be mounted on the admin listener once it exists.
-  const flowStats = new FlowStats();
-  flowStats.instrument(plan);
-  // Server-streaming calls of stream flows (#15): their own caller, see flow/stream.ts.
-  const streamCaller = plan.flows.some((f) => f.stream) ? (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller() : undefined;
-  // Bounded shutdown (shutdown.ts, #8): flows are tracked through the runner, rollback
-  // calls by the outermost bind wrapper, so the rollback bound can abort them.
-  const shutdown = new Shutdown(logger);
-  const runnable = bind(plan, callers, {
-    wrap: [
-      (call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters), breakers),
-      traffic.wrapCall,
-      flowStats.wrapCall,
-      shutdown.wrapCall,
-    ],
-    ...(streamCaller ? { streams: streamCaller } : {}),
-  });
-  for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
-  const journaling = await openJournal(plan, runnable, options.journal, options.cwd ?? process.cwd(), logger, { logger, ...hooks });
+  // The rollback journal belongs to the process: opened once, every generation's runs
+  // record there; its recovery runs the flows of the configuration serving now.
+  const journalChoice = JSON.stringify(journalPlan(plan, options.journal) ?? null);
+  const journaling = await openJournal(plan, options.journal, options.cwd ?? process.cwd(), logger);
   resilienceGauges(metrics, journaling.journal, breakers);
-  await traffic.start();
-  const executor = new Executor({ logger, plan: runnable, ...hooks, journal: journaling.journal });
-  const tracked = shutdown.track(executor);
-  const flowsPage = createFlowsPage(plan, spec, flowStats);
   const flowErrors: FlowErrorCounters = new Map();
+  // Bounded shutdown (#8): every generation's flows and rollback calls are tracked here,
+  // so SIGTERM can cut them short after the grace period and the rollback bound.
+  const shutdown = new Shutdown(logger);
+  let bound = false;
+  let watcher: ConfigWatcher | undefined;
+  const runtime: Runtime = new Runtime(
+    {
+      transports, discovery, breakers, journal: journaling.journal, shutdown,
+      metrics, trafficMetrics, flowErrors, logger, overrides: flags, ready: () => bound && runtime.serving, render, tracing,
+    },
+    options,
+    logger,
+    // A level set in the files follows reloads, unless the command line fixed it; the
+    // watcher follows the files the new configuration read; recovery finds flows in it.
+    (next, generation) => {
+      if (!options.logger && !options.logLevel) logger.level = levelOf(next);
+      watcher?.sync();
+      journaling.use(generation.runnable, { logger, ...generation.rollbackHooks });
+      if (JSON.stringify(journalPlan(next, options.journal) ?? null) !== journalChoice) {
+        logger.warn('the journal is chosen at start: the reloaded journal settings (or the first flow with rollbacks) take effect at the next restart');
+      }
+    },
+  );
+  // The /flows page of whichever configuration serves now (its figures restart with it).
+  const flowsPage: PageHandler = (method, path) => runtime.current?.flowsPage(method, path) ?? Promise.resolve(undefined);
 
-  const listeners: Array<[string, Listener]> = [];
-  const httpEndpoints = plan.endpoints.filter((e) => e.protocol === 'http');
-  const httpAddress = flags.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? DEFAULTS.http : undefined);
-  let ready = false;
-  if (httpAddress !== undefined) {
-    const config = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
-    const runner = traffic.limitFlows(meterFlows(tracked, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints);
-    // Listener modules are imported only when a listener is configured (start-up, memory).
-    const { createHttpListener } = await import('../transport/http/listener.js');
-    listeners.push(['http', createHttpListener({ config, endpoints: httpEndpoints, executor: runner, logger, ready: () => ready, metrics: render, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH], discovery })]);
-  }
-  const grpcEndpoints = plan.endpoints.filter((e) => e.protocol === 'grpc');
-  if (grpcEndpoints.length > 0) {
-    const address = flags.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
-    const { createGrpcListener } = await import('../transport/grpc/listener.js');
-    listeners.push(['grpc', createGrpcListener({ address, endpoints: grpcEndpoints, plan, executor: traffic.limitFlows(meterFlows(tracked, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger })]);
-  }
-  const graphqlEndpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
-  if (graphqlEndpoints.length > 0) {
-    const address = flags.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
-    const { createGraphqlListener } = await import('../transport/graphql/listener.js');
-    listeners.push(['graphql', createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: traffic.limitFlows(meterFlows(tracked, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger })]);
-  }
-  const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
-  if (metricsAddress !== undefined) listeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
-
-  const addresses: Record<string, string> = {};
+  const daemonListeners: Array<[string, Listener]> = [];
   try {
-    for (const [name, listener] of listeners) addresses[name] = await listener.listen();
+    await runtime.activate(plan, spec);
+    const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
+    if (metricsAddress !== undefined) daemonListeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
+    const adminAddress = flags.admin ?? plan.listeners.admin?.address;
+    if (adminAddress !== undefined) {
+      const pageRoutes: AdminRoute[] = [FLOWS_PATH, FIGURES_PATH].map((path) => ({ path, handle: (req, res) => servePage(flowsPage, req.method ?? 'GET', path, res) }));
+      daemonListeners.push(['admin', createAdminListener({
+        address: adminAddress,
+        ready: () => bound && runtime.serving,
+        metrics: render,
+        config: () => ({ generation: runtime.current?.id, files: runtime.files, reloads: runtime.history, addresses: runtime.addresses }),
+        routes: [...pageRoutes, ...(options.adminRoutes ?? [])],
+      })]);
+    }
+    for (const [name, listener] of daemonListeners) runtime.addresses[name] = await listener.listen();
   } catch (error) {
-    await Promise.allSettled(listeners.map(([, l]) => l.close()));
-    await traffic.close();
-    await journaling.close();
+    await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
+    await runtime.close();
+    await journaling.close().catch((err: unknown) => logger.error({ err }, 'journal did not close cleanly'));
+    await closeTransports();
+    await tracing?.close();
     throw error;
   }
-  journaling.start();
-  ready = true;
-  logger.info({ addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
+  // Compensations a previous process left open, with the first configuration's flows.
+  const first = runtime.current!;
+  journaling.start(first.runnable, { logger, ...first.rollbackHooks });
+  if (options.watch) {
+    const { watchConfig } = await import('./watch.js');
+    watcher = watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger);
+    // Started means watching: a change made once startDaemon has returned is seen.
+    await bounded(watcher.ready, 10_000).catch(() => logger.warn('the file watcher is still scanning; changes made meanwhile may be missed'));
+  }
+  bound = true;
+  runtime.remember({ at: new Date().toISOString(), reason: 'start', result: 'success', generation: runtime.current!.id });
+  logger.info({ addresses: runtime.addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
 
   let closing: Promise<void> | undefined;
   return {
-    plan,
+    get plan() {
+      return runtime.current!.plan;
+    },
     logger,
-    addresses,
+    addresses: runtime.addresses,
+    reload: (reason = 'api') => runtime.reload(reason),
+    get files() {
+      return runtime.files;
+    },
+    history: runtime.history,
     close() {
       closing ??= (async () => {
-        ready = false;
-        const listenersClosed = Promise.allSettled(listeners.map(([, l]) => l.close()));
+        bound = false;
+        await watcher?.close();
+        // The admin listener stays up while traffic drains: /readyz says 503 meanwhile.
+        // Listeners stop accepting; flows in flight get the grace period, then are cut
+        // short; every generation's rollbacks get the rollback bound (shutdown.ts).
+        const drained = runtime.close();
         const graceMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-        if (!(await shutdown.waitForFlows(listenersClosed, graceMs))) await shutdown.abortFlows(graceMs);
-        await shutdown.boundRollbacks(() => executor.drain(), options.rollbackTimeoutMs ?? DEFAULT_ROLLBACK_TIMEOUT_MS);
-        // After the rollbacks: what is still open stays in the journal for the next start.
-        await journaling.close().catch((error: unknown) => logger.error({ err: error }, 'journal did not close cleanly'));
-        await Promise.allSettled([...callers.values(), ...(streamCaller ? [streamCaller] : [])].map((c) => c.close()));
-        await traffic.close();
+        if (!(await shutdown.waitForFlows(Promise.resolve(), graceMs))) await shutdown.abortFlows(graceMs);
+        await shutdown.boundRollbacks(() => drained, options.rollbackTimeoutMs ?? DEFAULT_ROLLBACK_TIMEOUT_MS);
+        await Promise.allSettled(daemonListeners.map(([, l]) => l.close()));
+        // After every generation's rollbacks: what is still open stays in the journal for the next start.
+        await journaling.close().catch((err: unknown) => logger.error({ err }, 'journal did not close cleanly'));
+        await closeTransports();
+        if (tracing) await bounded(tracing.close(), 5_000).catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
         const cutShort = shutdown.summary();
         if (cutShort === 'maestro stopped') logger.info(cutShort);
         else logger.warn({ cutShort: shutdown.cutShort }, cutShort);
@@ -165,19 +225,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-const DEFAULTS = {
-  http: { text: ':8080', host: '0.0.0.0', port: 8080 },
-  grpc: { text: ':50051', host: '0.0.0.0', port: 50051 },
-  graphql: { text: ':9090', host: '0.0.0.0', port: 9090 },
-} as const satisfies Record<string, ListenAddress>;
+/** `work`, or a rejection after `ms` (an exporter retrying an unreachable collector). */
+function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
-type FlagAddresses = Partial<Record<'http' | 'grpc' | 'graphql' | 'metrics', ListenAddress>>;
+export type FlagAddresses = Partial<Record<'http' | 'grpc' | 'graphql' | 'metrics' | 'admin', ListenAddress>>;
 
 /** Listener addresses given as flags, parsed like the files' (an error names the flag). */
 function flagAddresses(options: DaemonOptions, diagnostics: Diagnostics): FlagAddresses | undefined {
   const out: FlagAddresses = {};
   let ok = true;
-  for (const name of ['http', 'grpc', 'graphql', 'metrics'] as const) {
+  for (const name of ['http', 'grpc', 'graphql', 'metrics', 'admin'] as const) {
     const value = options[name];
     if (value === undefined) continue;
     const address = listenAddress({ value, pos: { file: `--${name}`, line: 0, column: 0 } }, diagnostics);
@@ -186,4 +249,3 @@ function flagAddresses(options: DaemonOptions, diagnostics: Diagnostics): FlagAd
   }
   return ok ? out : undefined;
 }
-

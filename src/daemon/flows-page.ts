@@ -6,8 +6,8 @@
  * (inline style, script and SVG), so it needs no CDN and works offline.
  *
  * A plain handler `(method, path) → answer | undefined`, so any listener can mount it:
- * the HTTP and metrics listeners do today; the admin listener (DESIGN §9) should once it
- * exists. Pictures are drawn once, on the first request, and kept.
+ * the HTTP, metrics and admin listeners do. Each configuration (each reload) has its
+ * own page and figures. Pictures are drawn once, on the first request, and kept.
  */
 import type { Plan } from '../compile/plan.js';
 import { toDot } from '../graph/dot.js';

@@ -4,6 +4,7 @@
  * prepared upstream call, and the executor's rollback hooks. Series are looked up by
  * the flow object or a name, never built per request.
  */
+import type { Logger } from 'pino';
 import type { CallPlan, EndpointPlan, FlowPlan, PreparedCall } from '../compile/plan.js';
 import { CallError } from '../errors.js';
 import type { FlowRequest, FlowResult } from '../flow/types.js';
@@ -85,7 +86,7 @@ export type UpstreamMeters = Map<string, UpstreamMeter>;
  * Wraps a prepared call: one count and one duration per call, with the upstream's status,
  * or the CallError's (502 refused, 504 timeout, 499 aborted) when it throws.
  */
-export function meterCall(call: CallPlan, invoke: PreparedCall, metrics: Metrics, meters: UpstreamMeters): PreparedCall {
+export function meterCall(call: CallPlan, invoke: PreparedCall, metrics: Metrics, meters: UpstreamMeters, logger?: Logger): PreparedCall {
   const service = call.service.fullName;
   const method = call.method.name;
   const key = `${service}\0${method}`;
@@ -98,14 +99,21 @@ export function meterCall(call: CallPlan, invoke: PreparedCall, metrics: Metrics
     meters.set(key, meter);
   }
   const { calls, duration } = meter;
+  // At debug, one line per call: what was called and how it went (never headers or bodies).
+  const debug = (requestId: string, status: number, start: number): void => {
+    if (logger?.isLevelEnabled('debug')) logger.debug({ requestId, service, method, status, ms: Math.round(performance.now() - start) }, 'upstream call');
+  };
   return async function meteredCall(out, signal) {
     const start = performance.now();
     try {
       const result = await invoke(out, signal);
       calls.inc(result.status);
+      debug(out.requestId, result.status, start);
       return result;
     } catch (error) {
-      calls.inc(error instanceof CallError ? error.status : 500);
+      const status = error instanceof CallError ? error.status : 500;
+      calls.inc(status);
+      debug(out.requestId, status, start);
       throw error;
     } finally {
       duration.observe((performance.now() - start) / 1000);
@@ -137,5 +145,50 @@ export function rollbackHooks(flows: readonly FlowPlan[], metrics: Metrics): {
   return {
     onRollbackDone: (flow, resource) => byFlow.get(flow)?.get(resource)?.ok.inc(),
     onRollbackFailure: (flow, resource) => byFlow.get(flow)?.get(resource)?.failed.inc(),
+  };
+}
+
+/**
+ * One info line per flow request for listeners that write none of their own (gRPC, and
+ * GraphQL, where each field of a query that runs a flow is one line).
+ */
+export function logFlows(runner: FlowRunner, logger: Logger, protocol: string): FlowRunner {
+  const line = (flow: FlowPlan, requestId: string, status: number, start: number): void => {
+    logger.info({ requestId, flow: flow.name, protocol, status, ms: Math.round(performance.now() - start) }, 'request completed');
+  };
+  return {
+    async run(flow, request) {
+      const start = performance.now();
+      try {
+        const result = await runner.run(flow, request);
+        line(flow, request.requestId, result.ok ? 200 : result.status, start);
+        return result;
+      } catch (error) {
+        line(flow, request.requestId, 500, start);
+        throw error;
+      }
+    },
+    reject(flow, request, status, message) {
+      line(flow, request.requestId, status, performance.now());
+      return runner.reject(flow, request, status, message);
+    },
+  };
+}
+
+/** Proxy answers by flow and status, with their duration: the listener's onProxyAnswer. */
+export function meterProxies(flows: readonly FlowPlan[], metrics: Metrics): (flow: string, status: number, seconds: number) => void {
+  const meters = new Map<string, { requests: StatusCounters; duration: Histogram }>();
+  for (const flow of flows) {
+    if (flow.kind !== 'proxy') continue;
+    meters.set(flow.name, {
+      requests: metrics.proxyRequests.statusCounters([['flow', flow.name]]),
+      duration: metrics.proxyDuration.create([['flow', flow.name]]),
+    });
+  }
+  return (flow, status, seconds) => {
+    const meter = meters.get(flow);
+    if (!meter) return;
+    meter.requests.inc(status);
+    meter.duration.observe(seconds);
   };
 }

@@ -27,6 +27,8 @@ export interface LoadPlanOptions {
   protos?: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Set by a reload: function modules are imported afresh (see loadFunctionModule). */
+  fresh?: string;
 }
 
 export interface LoadedPlan {
@@ -49,7 +51,7 @@ export async function loadPlan(options: LoadPlanOptions): Promise<LoadedPlan> {
   const external = await loadExternalSchemas(spec, diagnostics);
   spec.services.unshift(...external.services);
   const schemas = await loadSchemas(protoGlobs, diagnostics, external.types);
-  const functions = await loadFunctions(spec, env, diagnostics);
+  const functions = await loadFunctions(spec, env, diagnostics, options.fresh);
   const { plan } = compile(spec, schemas, { functions, diagnostics });
   if (diagnostics.errors.length === 0) checkGraphqlSchema(plan, diagnostics);
   return { plan: diagnostics.errors.length > 0 ? undefined : plan, spec, diagnostics };
@@ -76,12 +78,12 @@ function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): void {
   }
 }
 
-async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Diagnostics): Promise<Map<string, TemplateFunction>> {
+async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Diagnostics, fresh?: string): Promise<Map<string, TemplateFunction>> {
   const context: FunctionContext = { jwt: await loadJwtKeySets(spec.jwtKeys, { env, diagnostics }), env };
   const functions = createFunctions(context);
   for (const module of spec.functions) {
     try {
-      for (const fn of await loadFunctionModule(module.value, context)) functions.set(fn.name, fn);
+      for (const fn of await loadFunctionModule(module.value, context, fresh)) functions.set(fn.name, fn);
     } catch (error) {
       diagnostics.error('MAESTRO_ERR_FUNCTIONS_MODULE', module.pos, `cannot load functions from ${module.value}: ${(error as Error).message}`);
     }

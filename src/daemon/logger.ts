@@ -1,25 +1,59 @@
 /**
- * The daemon's pino logger. Two things keep upstream content out of it (redact.ts):
+ * The daemon's pino logger: JSON lines, or pino-pretty's colours when stdout is a
+ * terminal and the optional dependency is installed. What keeps secrets and upstream
+ * content out of it:
  *
+ * - header maps (`headers`/`header` objects, one level deep or at the top) have
+ *   Authorization, Cookie, Set-Cookie, Proxy-Authorization and the names listed in
+ *   `log { redact = [...] }` replaced by `[redacted]`;
  * - the `err` serializer writes an error's type, code, status and a masked, shortened
  *   message; for an upstream's failed answer (CallError with a body) the body's size and
  *   a masked excerpt of at most 200 characters — never the whole body; stacks only for
- *   our own faults, never for upstream answers;
+ *   our own faults, never for upstream answers (redact.ts);
  * - a hook masks credentials in every message string, since a flow's error message may
  *   be the `message` field an upstream answered with.
  */
-import pino, { type DestinationStream, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { stringifyJson } from '../codec/json.js';
 import { CallError } from '../errors.js';
 import { excerpt, redactText } from './redact.js';
 
+export const ALWAYS_REDACTED = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'];
+
 /** Longest message string written; an upstream's `message` field can be megabytes. */
 const MAX_MESSAGE = 1_000;
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options: pino.LoggerOptions = {
+/** pino redact paths for every header name, in every header map shape we log. */
+export function redactPaths(extra: readonly string[]): string[] {
+  const names = [...new Set([...ALWAYS_REDACTED, ...extra.map((n) => n.toLowerCase())])];
+  const paths: string[] = [];
+  for (const name of names) {
+    const key = JSON.stringify(name);
+    for (const map of ['headers', 'header', '*.headers', '*.header']) paths.push(`${map}[${key}]`);
+  }
+  return paths;
+}
+
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @param redact header names to redact beside the four always redacted
+ * @param mixin fields added to every line (the active span's trace id, when tracing is on)
+ * @param destination where lines go (tests); default stdout
+ */
+export function createLogger(level: string, redact: readonly string[] = [], mixin?: () => Record<string, string>, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service: 'maestro' },
+    redact: { paths: redactPaths(redact), censor: '[redacted]' },
     serializers: { err: serializeError },
     hooks: {
       logMethod(args, method) {
@@ -30,8 +64,13 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         method.apply(this, args);
       },
     },
+    ...(mixin ? { mixin } : {}),
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (process.stdout.isTTY && prettyAvailable()) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  }
+  return pino(options);
 }
 
 /** Size in bytes and masked excerpt of an upstream body, whatever shape it decoded to. */

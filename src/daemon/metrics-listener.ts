@@ -10,7 +10,7 @@ import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { PageHandler } from './flows-page.js';
 
 /** `pages` answers extra paths first (the /flows page), undefined when it has none. */
-export function createMetricsListener(address: ListenAddress, render: () => string, pages?: PageHandler): Listener {
+export function createMetricsListener(address: ListenAddress, render: () => string | Promise<string>, pages?: PageHandler): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
@@ -21,9 +21,13 @@ export function createMetricsListener(address: ListenAddress, render: () => stri
         if (pages && path !== '/metrics') return void servePage(pages, req.method ?? 'GET', path ?? '/', res);
         if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
-        const body = render();
-        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-        res.end(req.method === 'HEAD' ? undefined : body);
+        void Promise.resolve(render()).then(
+          (body) => {
+            res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+            res.end(req.method === 'HEAD' ? undefined : body);
+          },
+          () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+        );
       });
       server = created;
       await new Promise<void>((resolve, reject) => {
@@ -45,7 +49,8 @@ export function createMetricsListener(address: ListenAddress, render: () => stri
   };
 }
 
-function servePage(pages: PageHandler, method: string, path: string, res: ServerResponse): void {
+/** Writes a page handler's answer (404 when it has none for the path). */
+export function servePage(pages: PageHandler, method: string, path: string, res: ServerResponse): void {
   pages(method, path).then((answer) => {
     if (!answer) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });

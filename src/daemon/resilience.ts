@@ -19,16 +19,25 @@ import type { Metrics } from './metrics.js';
 
 export interface JournalRuntime {
   journal: Journal | undefined;
-  /** Runs the first recovery pass (in the background) and, with PostgreSQL, the sweeper. */
-  start(): void;
+  /**
+   * Runs the first recovery pass (in the background) with `runnable`'s flows and, with
+   * PostgreSQL, the sweeper.
+   */
+  start(runnable: RunnablePlan, hooks: RollbackOptions): void;
+  /** Later recovery passes use a reloaded configuration's flows (#13). */
+  use(runnable: RunnablePlan, hooks: RollbackOptions): void;
   /** Stops sweeping, waits for the pass in progress, closes the journal. */
   close(): Promise<void>;
 }
 
-export async function openJournal(plan: Plan, runnable: RunnablePlan, flag: string | undefined, cwd: string, logger: Logger, hooks: RollbackOptions): Promise<JournalRuntime> {
+/**
+ * Opens the journal `plan` (or the flag) asks for. It belongs to the process, not to one
+ * configuration: a reload hands its new runs the same journal (#13).
+ */
+export async function openJournal(plan: Plan, flag: string | undefined, cwd: string, logger: Logger): Promise<JournalRuntime> {
   const chosen = journalPlan(plan, flag);
   const journal = createJournal(chosen, cwd, (error) => logger.warn({ err: error }, 'journal: a PostgreSQL connection failed'), workerSlot());
-  if (!journal) return { journal, start() {}, async close() {} };
+  if (!journal) return { journal, start() {}, use() {}, async close() {} };
 
   if (journal instanceof SqliteJournal) {
     const failure = journal.tryConnect();
@@ -47,20 +56,24 @@ export async function openJournal(plan: Plan, runnable: RunnablePlan, flag: stri
     );
   }
 
-  const recovery = new Recovery(journal, runnable, hooks);
+  let recovery: Recovery | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   return {
     journal,
-    start() {
-      void recovery.sweep();
+    start(runnable, hooks) {
+      const started = (recovery = new Recovery(journal, runnable, hooks));
+      void started.sweep();
       if (journal instanceof PostgresJournal) {
-        sweeper = setInterval(() => void recovery.sweep(), Math.max(50, Math.floor(journal.leaseMs / 2)));
+        sweeper = setInterval(() => void started.sweep(), Math.max(50, Math.floor(journal.leaseMs / 2)));
         sweeper.unref();
       }
     },
+    use(runnable, hooks) {
+      recovery?.use(runnable, hooks);
+    },
     async close() {
       clearInterval(sweeper);
-      await recovery.idle();
+      await recovery?.idle();
       await journal.close();
     },
   };

@@ -19,8 +19,11 @@ const CALLERS: ReadonlyMap<string, CallerFactory> = new Map<string, CallerFactor
   ['grpc', async (logger, discovery) => (await import('../transport/grpc/h2-caller.js')).createH2GrpcCaller({ logger, discovery })],
 ]);
 
-/** The callers of every transport some call or rollback of the plan uses, and only those. */
-export async function loadCallers(plan: Plan, logger: Logger, discovery: Discovery): Promise<Map<string, Caller>> {
+/**
+ * The callers of every transport some call or rollback of the plan uses, and only those.
+ * Given `callers` (shared by the configurations a reload swaps, #13), adds the missing ones.
+ */
+export async function loadCallers(plan: Plan, logger: Logger, discovery: Discovery, callers = new Map<string, Caller>()): Promise<Map<string, Caller>> {
   const used = new Set<string>();
   for (const flow of plan.flows) {
     for (const node of flow.nodes) {
@@ -28,9 +31,8 @@ export async function loadCallers(plan: Plan, logger: Logger, discovery: Discove
       if (node.rollback) used.add(node.rollback.service.transport);
     }
   }
-  const callers = new Map<string, Caller>();
   await Promise.all([...used].map(async (transport) => {
-    const factory = CALLERS.get(transport);
+    const factory = callers.has(transport) ? undefined : CALLERS.get(transport);
     if (factory) callers.set(transport, await factory(logger, discovery));
   }));
   return callers;

@@ -7,6 +7,7 @@
  *   primary ─fork─▶ worker 1 ──ready──▶ fork workers 2…N (in parallel)
  *           ◀─exit─ worker k (unexpected) ─▶ fork a replacement
  *   SIGTERM/SIGINT ─▶ every worker (each finishes its flows and rollbacks) ─▶ primary exits
+ *   SIGHUP (the returned function) ─▶ every worker reloads its configuration (#13)
  *
  * The first worker starts alone so a configuration error is printed once, by it, and the
  * primary exits with its code. Each worker has its own upstream pools and metrics.
@@ -40,11 +41,19 @@ export function signalReady(): void {
   if (cluster.isWorker) process.send?.(READY_MESSAGE);
 }
 
-/** Runs the primary: forks `count` workers, keeps them running, stops them on a signal. */
-export function runPrimary(count: number, log: (line: string) => void): void {
+/**
+ * Runs the primary: forks `count` workers, keeps them running, stops them on a signal.
+ * Returns what a SIGHUP to the primary does: pass it on, so each worker reloads.
+ */
+export function runPrimary(count: number, log: (line: string) => void): () => void {
   let stopping = false;
   let first = true;
   const workers = new Set<Worker>();
+  // Workers that reported ready, and those that must reload once they do: a SIGHUP before
+  // a worker has its handler would end it (Node's default), and it may have read the
+  // files before they changed.
+  const ready = new Set<Worker>();
+  const reloadWhenReady = new Set<Worker>();
 
   // Each worker has a slot 0…N-1 that its replacement inherits: a SQLite journal is one
   // file per slot, so a replacement runs the compensations its predecessor left open.
@@ -52,13 +61,18 @@ export function runPrimary(count: number, log: (line: string) => void): void {
     const worker = cluster.fork({ [SLOT_ENV]: String(slot) });
     workers.add(worker);
     worker.on('message', (message: unknown) => {
-      if (message !== READY_MESSAGE || !first) return;
+      if (message !== READY_MESSAGE) return;
+      ready.add(worker);
+      if (reloadWhenReady.delete(worker)) worker.process.kill('SIGHUP');
+      if (!first) return;
       first = false;
       log(`worker ${worker.process.pid} is serving; starting ${count - 1} more`);
       for (let i = 1; i < count; i++) fork(i);
     });
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
+      ready.delete(worker);
+      reloadWhenReady.delete(worker);
       if (stopping) {
         if (workers.size === 0) process.exit(0);
         return;
@@ -86,6 +100,14 @@ export function runPrimary(count: number, log: (line: string) => void): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   fork(0);
+  return () => {
+    if (stopping) return;
+    log(`SIGHUP: reloading ${workers.size} worker(s)`);
+    for (const worker of workers) {
+      if (ready.has(worker)) worker.process.kill('SIGHUP');
+      else reloadWhenReady.add(worker);
+    }
+  };
 }
 
 /** The environment variable that tells a worker its slot. */

@@ -48,7 +48,11 @@ export function rollbackValues(node: NodePlan, ctx: ExecContext): RollbackValues
 
 export type RollbackOutcome = 'ok' | 'failed' | 'kept';
 
-/** Calls one rollback; never throws. `kept`: it failed in a way worth trying again later. */
+/**
+ * Calls one rollback; never throws. `kept`: it failed in a way worth trying again later.
+ * A done rollback is a debug line inside a request (#13), but an info line when `recovered`:
+ * a compensation left open by a stopped process is worth seeing at the default level.
+ */
 export async function invokeRollback(
   invoke: PreparedCall,
   timeoutMs: number | undefined,
@@ -56,12 +60,14 @@ export async function invokeRollback(
   requestId: string,
   log: Record<string, unknown>,
   logger: Logger,
+  recovered = false,
 ): Promise<RollbackOutcome> {
   try {
     const signal = AbortSignal.timeout(timeoutMs ?? ROLLBACK_TIMEOUT_MS);
     const result = await invoke({ body: values.body, params: values.params, headers: values.headers, requestId }, signal);
     if (result.status >= 200 && result.status < 300) {
-      logger.info(log, 'rollback done');
+      if (recovered) logger.info(log, 'rollback done');
+      else logger.debug(log, 'rollback done');
       return 'ok';
     }
     logger.error({ ...log, status: result.status }, `rollback failed: answered ${result.status}`);

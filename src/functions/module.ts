@@ -19,13 +19,17 @@ import { FunctionError, type FunctionContext, type ResultKind, type TemplateFunc
 const RESULT_KINDS: ReadonlySet<string> = new Set<ResultKind>(['string', 'number', 'boolean', 'object', 'array', 'dynamic']);
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-export async function loadFunctionModule(path: string, context: FunctionContext): Promise<TemplateFunction[]> {
+/**
+ * @param fresh set on a reload: appended to the module URL so that Node's module cache
+ *   hands back the file as it is now, not as it was first imported
+ */
+export async function loadFunctionModule(path: string, context: FunctionContext, fresh?: string): Promise<TemplateFunction[]> {
   const file = resolve(path);
   const invalid = (message: string): MaestroError =>
     new MaestroError('MAESTRO_ERR_FUNCTION_MODULE', `function module ${file}: ${message}`);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    module = (await import(pathToFileURL(file).href + (fresh ? `?reload=${encodeURIComponent(fresh)}` : ''))) as Record<string, unknown>;
   } catch (error) {
     throw new MaestroError('MAESTRO_ERR_FUNCTION_MODULE', `function module ${file}: cannot be loaded: ${(error as Error).message}`, {
       cause: error,

@@ -12,18 +12,29 @@ import { invokeRollback, type RollbackOptions } from '../flow/rollback.js';
 import type { Journal, OpenRecord } from './journal.js';
 
 export class Recovery {
-  private readonly flows = new Map<string, BoundFlow>();
+  private flows = new Map<string, BoundFlow>();
   private running: Promise<void> | undefined;
 
   constructor(
     private readonly journal: Journal,
     runnable: RunnablePlan,
-    private readonly options: RollbackOptions,
+    private options: RollbackOptions,
   ) {
+    this.use(runnable, options);
+  }
+
+  /**
+   * Later passes find flows in `runnable` (a reload's plan, #13); a record already being
+   * run finishes with the flow it was found in.
+   */
+  use(runnable: RunnablePlan, options: RollbackOptions = this.options): void {
+    const flows = new Map<string, BoundFlow>();
     for (const flow of runnable.plan.flows) {
       const bound = runnable.flows.get(flow);
-      if (bound) this.flows.set(flow.name, bound);
+      if (bound) flows.set(flow.name, bound);
     }
+    this.flows = flows;
+    this.options = options;
   }
 
   /** Claims what no live instance holds and runs it; one pass at a time. */
@@ -69,7 +80,7 @@ export class Recovery {
         keep = true;
         continue;
       }
-      const outcome = await invokeRollback(invoke, node.rollback!.timeoutMs, step.values, record.requestId, log, logger);
+      const outcome = await invokeRollback(invoke, node.rollback!.timeoutMs, step.values, record.requestId, log, logger, true);
       if (outcome === 'ok') this.options.onRollbackDone?.(flow.name, node.name);
       else this.options.onRollbackFailure?.(flow.name, node.name);
       if (outcome === 'kept') {

@@ -29,18 +29,24 @@ function breakerFailure(error: Error): boolean {
   return error instanceof CallError && (error.status === 502 || error.status === 504);
 }
 
-/** One circuit breaker per service that has a `breaker` block, shared by all its calls. */
+/**
+ * One circuit breaker per service that has a `breaker` block, shared by all its calls.
+ * The daemon keeps one Breakers across reloads (#13): a service whose breaker settings did
+ * not change keeps its breaker (an open one stays open); changed settings get a new one.
+ */
 export class Breakers {
   private readonly byService = new Map<string, CircuitBreakerPolicy>();
+  private readonly settings = new Map<string, string>();
 
   constructor(private readonly logger: Logger) {}
 
-  /** The service's breaker, made on first use (at start, when calls are bound). */
+  /** The service's breaker, made on first use (when calls are bound). */
   for(service: ServicePlan): CircuitBreakerPolicy | undefined {
     if (!service.breaker) return undefined;
-    let policy = this.byService.get(service.fullName);
+    const { failures, coolDownMs } = service.breaker;
+    const settings = `${failures}/${coolDownMs}`;
+    let policy = this.settings.get(service.fullName) === settings ? this.byService.get(service.fullName) : undefined;
     if (!policy) {
-      const { failures, coolDownMs } = service.breaker;
       policy = circuitBreaker(handleWhen(breakerFailure).orWhenResult((r) => (r as CallResult).status >= 500), {
         halfOpenAfter: coolDownMs,
         breaker: new ConsecutiveBreaker(failures),
@@ -50,6 +56,7 @@ export class Breakers {
       policy.onHalfOpen(() => this.logger.info({ service: name }, 'circuit breaker half-open: one trial call'));
       policy.onReset(() => this.logger.info({ service: name }, 'circuit breaker closed'));
       this.byService.set(name, policy);
+      this.settings.set(name, settings);
     }
     return policy;
   }

@@ -78,6 +78,10 @@ export interface Spec {
   graphql?: ListenerSpec;
   prometheus?: ListenerSpec;
   admin?: ListenerSpec;
+  /** `log { redact = [...] }`. */
+  log?: LogSpec;
+  /** `telemetry { otlp = "…" }`. */
+  telemetry?: TelemetrySpec;
   services: ServiceSpec[];
   /** `services { select "pattern" { … } }` overrides, in file order. */
   selects: SelectSpec[];
@@ -127,6 +131,18 @@ export interface RateLimitStoreSpec {
 export interface CacheStoreSpec {
   maxEntries?: Positioned<HclValue>;
   maxBytes?: Positioned<HclValue>;
+  pos: Pos;
+}
+
+export interface LogSpec {
+  /** Header names never written to a log line, on top of the built-in ones. */
+  redact: Positioned<string>[];
+  pos: Pos;
+}
+
+export interface TelemetrySpec {
+  /** OTLP/HTTP endpoint spans are exported to (`http://collector:4318`). */
+  otlp?: Positioned<string>;
   pos: Pos;
 }
 

@@ -1,10 +1,11 @@
 /**
  * `maestro daemon --workers N` as a user runs it (the built bin, a separate process): N
  * worker processes serve the same port, a worker that dies is replaced, SIGTERM stops
- * them all, and a configuration error is reported once with exit code 1.
+ * them all, SIGHUP to the primary reloads every worker (#13), and a configuration error
+ * is reported once with exit code 1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -125,6 +126,29 @@ describe('--workers', () => {
     const answers = [];
     for (let i = 0; i < 8; i++) answers.push((await get(`http://${address}/users/${i}`)).status);
     expect(answers, stderr()).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('passes SIGHUP on: every worker reloads, the primary keeps running', async () => {
+    const users = await upstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"Ann"}'));
+    const address = `127.0.0.1:${await freePort()}`;
+    const dir = configDir({ 'w.hcl': CONFIG });
+    const { child, stderr, exited } = start(dir, ['--workers', '2', '--http', address, '--log-level', 'warn'], { UPSTREAM: users.url });
+    const workers = await poll(() => children(child.pid!), (pids) => pids.length === 2);
+    expect(workers, stderr()).toHaveLength(2);
+    // Both workers serve (the second starts after the first reported ready).
+    await poll(() => Promise.all([0, 1, 2, 3].map((i) => get(`http://${address}/users/${i}`))), (answers) => answers.every((a) => a.status === 200));
+
+    writeFileSync(join(dir, 'w.hcl'), CONFIG.replace('name = "{{ user:name }}"', 'name = "{{ user:name }}"\n    version = "v2"'));
+    child.kill('SIGHUP');
+    // Every new connection, whichever worker takes it, gets the reloaded flow.
+    const reloaded = await poll(() => Promise.all([0, 1, 2, 3, 4, 5].map((i) => get(`http://${address}/users/${i}`))), (answers) => answers.every((a) => a.body === '{"name":"Ann","version":"v2"}'));
+    expect(reloaded.map((a) => a.body), stderr()).toEqual(Array(6).fill('{"name":"Ann","version":"v2"}'));
+    expect(child.exitCode).toBeNull();
+    expect(children(child.pid!).sort()).toEqual([...workers].sort());
+    expect(stderr()).toContain('SIGHUP: reloading 2 worker(s)');
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

@@ -30,6 +30,8 @@ export interface GraphqlListenerOptions {
 export interface GraphqlListener extends Listener {
   /** The generated schema (for tests and `validate`). */
   readonly schema: GraphQLSchema;
+  /** The fastify app (the daemon's reloadable slot serves it without listen()). */
+  readonly app: FastifyInstance;
 }
 
 const PATHS = ['/graphql', '/'];
@@ -62,6 +64,7 @@ export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlL
   let closing: Promise<void> | undefined;
   return {
     schema,
+    app,
     async listen() {
       await app.listen({ host, port });
       return formatBoundAddress(app.server.address());

@@ -67,7 +67,7 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 }
 
 /** Registers one handler per endpoint; returns what reflection should describe. */
-function registerEndpoints(server: Server, options: GrpcListenerOptions, clientFor: (host: GrpcHost) => Client): ServedMethod[] {
+export function registerEndpoints(server: Pick<Server, 'register'>, options: GrpcListenerOptions, clientFor: (host: GrpcHost) => Client): ServedMethod[] {
   const { plan, executor, logger } = options;
   const served: ServedMethod[] = [];
   for (const endpoint of options.endpoints) {

@@ -37,8 +37,12 @@ export interface HttpListenerOptions {
   logger: Logger;
   /** `/readyz` answers 200 while this returns true (default: always ready). */
   ready?: () => boolean;
+  /** The trace id of a request, by its header map, for its log line (when tracing is on). */
+  traceIdOf?: (headers: object) => string | undefined;
+  /** Called once per answered proxy request, with the status the client got (metrics). */
+  onProxyAnswer?: (flow: string, status: number, seconds: number) => void;
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
   /** Extra pages by path (the /flows page), answered on GET/HEAD unless an endpoint has the path. */
   pages?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
   /** The paths `pages` answers. */
@@ -82,7 +86,7 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   };
 }
 
-interface BuiltServer {
+export interface BuiltServer {
   app: FastifyInstance;
   /** The proxies' connection pools, when there are proxy endpoints. */
   agent: Agent | undefined;
@@ -91,7 +95,11 @@ interface BuiltServer {
   unfinished: Set<Socket>;
 }
 
-function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
+/**
+ * The fastify app of one configuration, not bound: createHttpListener listens on its
+ * server; the daemon's reloadable slot forwards a bound server's events to it instead.
+ */
+export function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
   const { config, endpoints, executor, logger } = options;
   const timeouts = listenerTimeouts(config);
   const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -127,10 +135,19 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
   if (timeouts.writeTimeout > 0) app.addHook('onRequest', writeDeadlineHook(timeouts.writeTimeout));
   // One line per answered request under its id (request.log carries `requestId`), so the
   // instances of a chain gateway → hub can be followed by the id they share.
-  const logRequests = logger.isLevelEnabled('info');
+  // Flow and proxy routes carry `config: { flow, protocol }` (see routeConfig).
+  // The line's object is built only when info is on (checked per request: a reload may
+  // change the level after this app was built).
+  const onProxyAnswer = options.onProxyAnswer;
+  const traceIdOf = options.traceIdOf;
   app.addHook('onResponse', (request, reply, done) => {
-    // Below info the line's object would be built for nothing.
-    if (logRequests) request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    const route = request.routeOptions.config as Partial<RouteConfig> | undefined;
+    const ms = reply.elapsedTime;
+    if (logger.isLevelEnabled('info')) {
+      const traceId = traceIdOf?.(request.headers);
+      request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms), traceId }, 'request completed');
+    }
+    if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
     // Answered before its body was all read (a proxied upload the upstream refused): the
     // connection can serve nothing more, yet is never idle. Shutdown closes it.
     if (!request.raw.complete) {
@@ -190,7 +207,7 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
       app.route({
         method: endpoint.method === '*' ? ALL_METHODS : endpoint.method,
         url: route.fastify,
-        config: { flow: true },
+        config: routeConfig(endpoint),
         handler: createFlowHandler(endpoint, route, executor, limits),
       });
     }
@@ -206,7 +223,7 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
 
   const metrics = options.metrics;
   if (metrics && !served.has('/metrics')) {
-    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics()));
+    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()));
   }
 
   const pages = options.pages;
@@ -228,6 +245,16 @@ function buildServer(options: HttpListenerOptions, tls: { readonly cert: string;
     closeProxies();
   };
   return { app, agent, closeWebsockets, unfinished };
+}
+
+/** What the request log line and the proxy metrics read from a route. */
+export interface RouteConfig {
+  flow: string;
+  protocol: 'http' | 'proxy';
+}
+
+export function routeConfig(endpoint: HttpEndpointPlan): RouteConfig {
+  return { flow: endpoint.flow.name, protocol: endpoint.flow.kind === 'proxy' ? 'proxy' : 'http' };
 }
 
 /** A request the HTTP parser rejected: a JSON 4xx on the raw socket, never a crash. */

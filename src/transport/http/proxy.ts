@@ -77,7 +77,7 @@ export function registerProxyRoute(
     child.removeAllContentTypeParsers();
     // Leaves the payload unread; the handler streams request.raw to the target.
     child.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    child.route({ method, url: route.fastify, handler });
+    child.route({ method, url: route.fastify, handler, config: { flow: endpoint.flow.name, protocol: 'proxy' } });
   });
   return target;
 }

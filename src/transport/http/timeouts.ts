@@ -63,12 +63,12 @@ export function serverFactory(timeouts: ListenerTimeouts, tls: { readonly cert: 
  * An onRequest hook that closes the connection of a flow whose answer is not written
  * within `write_timeout` (Go's WriteTimeout: counted from the end of the headers). The
  * client sees the connection end, its flow's calls are aborted and their rollbacks run.
- * Only flow routes (route config `flow: true`) have it: a proxied stream may rightly
+ * Only flow routes (route config `protocol: 'http'`) have it: a proxied stream may rightly
  * last longer.
  */
 export function writeDeadlineHook(writeTimeoutMs: number) {
   return (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-    if (!(request.routeOptions.config as { flow?: boolean } | undefined)?.flow) return done();
+    if ((request.routeOptions.config as { protocol?: string } | undefined)?.protocol !== 'http') return done();
     const res: ServerResponse<IncomingMessage> = reply.raw;
     const timer = setTimeout(() => {
       if (res.writableFinished) return;

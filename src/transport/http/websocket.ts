@@ -82,7 +82,9 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
     const onGone = (): void => controller.abort();
     socket.once('close', onGone);
     const result = await options.executor.run(entry.endpoint.flow, { input: {}, header: req.headers, params, requestId, signal: controller.signal, remoteAddress: req.socket.remoteAddress, endpoint: entry.endpoint });
+    const flow = entry.endpoint.flow.name;
     if (!result.ok) {
+      options.logger.info({ flow, protocol: 'websocket', requestId, status: result.status }, 'websocket upgrade refused by the flow');
       const { contentType, payload } = encodeErrorBody(result.body, entry.endpoint.codec, result.status, result.message);
       refuse(socket, result.status, payload, contentType, requestId);
       return;
@@ -140,6 +142,12 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
       }
       server.handleUpgrade(req, socket, head, (accepted) => {
         client = accepted;
+        // One line when the session opens and one when it ends, under the upgrade's request id.
+        const opened = performance.now();
+        options.logger.info({ flow, protocol: 'websocket', requestId, status: 101 }, 'websocket session opened');
+        accepted.once('close', (code) => {
+          options.logger.info({ flow, protocol: 'websocket', requestId, code, ms: Math.round(performance.now() - opened) }, 'websocket session closed');
+        });
         for (const [data, isBinary] of early) accepted.send(data as Buffer, { binary: isBinary });
         early.length = 0;
         bridge(accepted, upstream, open, options.logger);
