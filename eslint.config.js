@@ -32,7 +32,11 @@ export const SHARED = ['src/spec', 'src/errors.ts', 'src/shared'];
 const layerZones = LAYERS.flatMap((layer, i) => {
   const later = LAYERS.slice(i + 1).flat();
   return layer.flatMap((target) =>
-    later.map((from) => ({ target: `./${target}`, from: `./${from}`, message: `${target} may not import ${from}, a later layer` })),
+    later.map((from) => ({
+      target: `./${target}`,
+      from: `./${from}`,
+      message: `${target} may not import ${from}, a later layer`,
+    })),
   );
 });
 const sharedZones = SHARED.map((target) => ({
@@ -69,6 +73,24 @@ export default tseslint.config(
       // Tests write int64 literals beyond 2^53 on purpose, to show they are not lost.
       'no-loss-of-precision': 'off',
     },
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', AbortController: 'readonly', fetch: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        performance: 'readonly',
+        AbortController: 'readonly',
+        fetch: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        structuredClone: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
   },
 );

@@ -22,7 +22,9 @@ const upstream = createServer((req, res) => {
 });
 await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
 const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-cpu-'));
-writeFileSync(join(dir, 'config.hcl'), `
+writeFileSync(
+  join(dir, 'config.hcl'),
+  `
 http { address = "127.0.0.1:0" }
 log_level = "warn"
 service "b" "Users" {
@@ -50,15 +52,29 @@ flow "one" {
     name = "{{ user:name }}"
   }
 }
-`);
+`,
+);
 const port = await new Promise((r) => {
   const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); });
+  s.listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => r(p));
+  });
 });
-const daemon = spawn(process.execPath, [join(dist, 'cmd/maestro.js'), 'daemon', '--config', join(dir, 'config.hcl'), '--http', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+const daemon = spawn(
+  process.execPath,
+  [join(dist, 'cmd/maestro.js'), 'daemon', '--config', join(dir, 'config.hcl'), '--http', `127.0.0.1:${port}`],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency });
 for (let i = 0; i < 200; i++) {
-  try { const r = await pool.request({ path: '/healthz', method: 'GET' }); await r.body.dump(); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+  try {
+    const r = await pool.request({ path: '/healthz', method: 'GET' });
+    await r.body.dump();
+    break;
+  } catch {
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 const cpu = () => {
   const fields = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -66,20 +82,24 @@ const cpu = () => {
 };
 async function run(n) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < n) {
-      const r = await pool.request({ path: '/one/7', method: 'GET' });
-      await r.body.dump();
-      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) {
+        const r = await pool.request({ path: '/one/7', method: 'GET' });
+        await r.body.dump();
+        if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
+      }
+    }),
+  );
 }
 await run(2000); // warm-up: JIT, pools
 const before = cpu();
 const started = performance.now();
 await run(total);
 const ms = cpu() - before;
-console.log(`${total} requests, ${concurrency} at a time: daemon CPU ${ms} ms = ${((ms * 1000) / total).toFixed(1)} µs/request (wall ${(performance.now() - started).toFixed(0)} ms)`);
+console.log(
+  `${total} requests, ${concurrency} at a time: daemon CPU ${ms} ms = ${((ms * 1000) / total).toFixed(1)} µs/request (wall ${(performance.now() - started).toFixed(0)} ms)`,
+);
 await pool.close();
 daemon.kill('SIGTERM');
 upstream.close();

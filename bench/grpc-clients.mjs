@@ -17,13 +17,31 @@ const path = '/maestro.bench.Upstream/Get';
 const raw = (b) => b;
 const h2 = new H2Session({ authority: up.grpc, secure: false });
 const one = new grpc.Client(up.grpc, grpc.credentials.createInsecure());
-const tuned = Array.from({ length: 4 }, (_, i) => new grpc.Client(up.grpc, grpc.credentials.createInsecure(), {
-  'grpc.use_local_subchannel_pool': 1, 'grpc.bench_channel': i, 'grpc.enable_retries': 0, 'grpc.service_config_disable_resolution': 1, 'grpc.enable_channelz': 0,
-}));
+const tuned = Array.from(
+  { length: 4 },
+  (_, i) =>
+    new grpc.Client(up.grpc, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.bench_channel': i,
+      'grpc.enable_retries': 0,
+      'grpc.service_config_disable_resolution': 1,
+      'grpc.enable_channelz': 0,
+    }),
+);
 let next = 0;
-const unaryJs = (client) => new Promise((resolve, reject) => client.makeUnaryRequest(path, raw, raw, payload, new grpc.Metadata(), { deadline: Date.now() + 10000 }, (e, v) => (e ? reject(e) : resolve(v))));
+const unaryJs = (client) =>
+  new Promise((resolve, reject) =>
+    client.makeUnaryRequest(path, raw, raw, payload, new grpc.Metadata(), { deadline: Date.now() + 10000 }, (e, v) =>
+      e ? reject(e) : resolve(v),
+    ),
+  );
 const clients = {
-  'node:http2': () => h2.unary(path, {}, payload, 10000, () => {}).then((o) => { if (o.code !== 0) throw new Error(o.details); }),
+  'node:http2': () =>
+    h2
+      .unary(path, {}, payload, 10000, () => {})
+      .then((o) => {
+        if (o.code !== 0) throw new Error(o.details);
+      }),
   'grpc-js': () => unaryJs(one),
   'grpc-js 4 channels': () => unaryJs(tuned[next++ % tuned.length]),
 };
@@ -33,12 +51,14 @@ async function run(name, duration) {
   let calls = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (Date.now() < end) {
-      await clients[name]();
-      calls++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (Date.now() < end) {
+        await clients[name]();
+        calls++;
+      }
+    }),
+  );
   const cpu = process.cpuUsage(cpu0);
   return { calls: (calls / (performance.now() - t0)) * 1000, usPerCall: (cpu.user + cpu.system) / calls };
 }
@@ -53,7 +73,9 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 for (const [name, list] of results) {
-  console.log(`${name}: median ${median(list.map((x) => x.calls)).toFixed(0)} calls/s, ${median(list.map((x) => x.usPerCall)).toFixed(1)} µs CPU per call`);
+  console.log(
+    `${name}: median ${median(list.map((x) => x.calls)).toFixed(0)} calls/s, ${median(list.map((x) => x.usPerCall)).toFixed(1)} µs CPU per call`,
+  );
 }
 h2.close();
 one.close();

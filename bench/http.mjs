@@ -26,7 +26,9 @@ await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-http-'));
-writeFileSync(join(dir, 'config.hcl'), `
+writeFileSync(
+  join(dir, 'config.hcl'),
+  `
 http { address = "127.0.0.1:18181" }
 log_level = "warn"
 service "b" "Users" {
@@ -77,26 +79,47 @@ flow "two" {
     available = "{{ stock:available }}"
   }
 }
-`);
-const daemon = spawn(process.execPath, [bin, 'daemon', '--config', join(dir, 'config.hcl')], { stdio: ['ignore', 'ignore', 'inherit'] });
+`,
+);
+const daemon = spawn(process.execPath, [bin, 'daemon', '--config', join(dir, 'config.hcl')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 for (let i = 0; i < 100; i++) {
-  try { await fetch('http://127.0.0.1:18181/healthz'); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  try {
+    await fetch('http://127.0.0.1:18181/healthz');
+    break;
+  } catch {
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function measure(url) {
   const results = [];
   for (let r = 0; r < rounds; r++) {
     const out = await autocannon({ url, connections, duration: seconds });
-    results.push({ rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.errors + out.non2xx });
+    results.push({
+      rps: out.requests.average,
+      p50: out.latency.p50,
+      p99: out.latency.p99,
+      errors: out.errors + out.non2xx,
+    });
   }
   const median = (k) => results.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(results.length / 2)];
-  return { rps: median('rps'), p50: median('p50'), p99: median('p99'), errors: results.reduce((n, x) => n + x.errors, 0) };
+  return {
+    rps: median('rps'),
+    p50: median('p50'),
+    p99: median('p99'),
+    errors: results.reduce((n, x) => n + x.errors, 0),
+  };
 }
 
 const direct = await measure(`${upstreamUrl}/users/7`);
 const one = await measure('http://127.0.0.1:18181/one/7');
 const two = await measure('http://127.0.0.1:18181/two/7');
-const line = (name, m) => console.log(`${name.padEnd(34)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}`);
+const line = (name, m) =>
+  console.log(
+    `${name.padEnd(34)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}`,
+  );
 console.log(`autocannon: ${connections} connections, ${rounds} rounds of ${seconds} s, medians`);
 line('upstream directly', direct);
 line('maestro, 1 upstream call', one);

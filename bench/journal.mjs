@@ -51,7 +51,9 @@ ${step('c', 'b', withRollback)}
   }
 }`;
 const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-journal-'));
-writeFileSync(join(dir, 'config.hcl'), `
+writeFileSync(
+  join(dir, 'config.hcl'),
+  `
 log_level = "warn"
 service "b" "Store" {
   transport = "http"
@@ -72,20 +74,37 @@ service "b" "Store" {
 }
 ${chain('saga', true)}
 ${chain('plain', false)}
-`);
+`,
+);
 
 function startDaemon(port, args) {
-  const daemon = spawn(process.execPath, [bin, 'daemon', '--config', join(dir, 'config.hcl'), '--http', `127.0.0.1:${port}`, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const daemon = spawn(
+    process.execPath,
+    [bin, 'daemon', '--config', join(dir, 'config.hcl'), '--http', `127.0.0.1:${port}`, ...args],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   return { port, daemon };
 }
 async function ready(port) {
   for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`daemon on ${port} not ready`);
 }
-const run = (port, path, duration) => autocannon({ url: `http://127.0.0.1:${port}${path}`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', connections, duration });
+const run = (port, path, duration) =>
+  autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    connections,
+    duration,
+  });
 
 // Every daemon runs at once; rounds are interleaved (each case once per round) so the
 // machine's drift spreads over all cases; a warm-up per case is not counted.
@@ -95,11 +114,17 @@ const cases = [
   { name: 'chain of 3 without rollbacks, --journal memory', port: PORT, path: '/plain' },
   { name: 'chain of 3 without rollbacks, SQLite journal', port: PORT + 1, path: '/plain' },
 ];
-const daemons = [startDaemon(PORT, ['--journal', 'memory']), startDaemon(PORT + 1, ['--journal', `sqlite:${join(dir, 'journal.db')}`])];
+const daemons = [
+  startDaemon(PORT, ['--journal', 'memory']),
+  startDaemon(PORT + 1, ['--journal', `sqlite:${join(dir, 'journal.db')}`]),
+];
 const schema = `maestro_bench_${process.pid}`;
 if (process.env.MAESTRO_BENCH_PG) {
   // A schema of its own, dropped afterwards.
-  writeFileSync(join(dir, 'journal.hcl'), `journal {\n  postgres = "${process.env.MAESTRO_BENCH_PG}"\n  schema = "${schema}"\n}\n`);
+  writeFileSync(
+    join(dir, 'journal.hcl'),
+    `journal {\n  postgres = "${process.env.MAESTRO_BENCH_PG}"\n  schema = "${schema}"\n}\n`,
+  );
   daemons.push(startDaemon(PORT + 2, ['--config', join(dir, 'journal.hcl')]));
   cases.push({ name: 'chain of 3 with rollbacks, PostgreSQL journal', port: PORT + 2, path: '/saga' });
 }
@@ -110,7 +135,12 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
       const out = await run(c.port, c.path, seconds);
-      results.get(c).push({ rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.errors + out.non2xx });
+      results.get(c).push({
+        rps: out.requests.average,
+        p50: out.latency.p50,
+        p99: out.latency.p99,
+        errors: out.errors + out.non2xx,
+      });
     }
   }
   const median = (list, k) => list.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
@@ -119,13 +149,19 @@ try {
   for (const c of cases) {
     const list = results.get(c);
     rps.push(median(list, 'rps'));
-    console.log(`${c.name.padEnd(48)} ${median(list, 'rps').toFixed(0).padStart(6)} req/s  p50 ${median(list, 'p50')} ms  p99 ${median(list, 'p99')} ms  errors ${list.reduce((n, x) => n + x.errors, 0)}`);
+    console.log(
+      `${c.name.padEnd(48)} ${median(list, 'rps').toFixed(0).padStart(6)} req/s  p50 ${median(list, 'p50')} ms  p99 ${median(list, 'p99')} ms  errors ${list.reduce((n, x) => n + x.errors, 0)}`,
+    );
   }
-  console.log(`SQLite journal / memory, with rollbacks: ${(rps[1] / rps[0]).toFixed(2)}; without rollbacks: ${(rps[3] / rps[2]).toFixed(2)}`);
+  console.log(
+    `SQLite journal / memory, with rollbacks: ${(rps[1] / rps[0]).toFixed(2)}; without rollbacks: ${(rps[3] / rps[2]).toFixed(2)}`,
+  );
   if (rps[4] !== undefined) console.log(`PostgreSQL journal / memory, with rollbacks: ${(rps[4] / rps[0]).toFixed(2)}`);
 } finally {
   for (const d of daemons) d.daemon.kill('SIGTERM');
-  await Promise.all(daemons.map((d) => new Promise((r) => (d.daemon.exitCode !== null ? r() : d.daemon.once('exit', r)))));
+  await Promise.all(
+    daemons.map((d) => new Promise((r) => (d.daemon.exitCode !== null ? r() : d.daemon.once('exit', r)))),
+  );
   if (process.env.MAESTRO_BENCH_PG) {
     const { default: postgres } = await import('pg');
     const client = new postgres.Client({ connectionString: process.env.MAESTRO_BENCH_PG });

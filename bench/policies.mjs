@@ -5,8 +5,18 @@
 import pino from 'pino';
 import { Breakers, withPolicies } from '../dist/src/resilience/policies.js';
 const base = async () => ({ status: 200, headers: {}, body: {} });
-const service = { fullName: 's.S', transport: 'http', host: '', methods: new Map(), breaker: { failures: 5, coolDownMs: 1000 } };
-const call = (retry, breaker) => ({ service: { ...service, breaker: breaker ? service.breaker : undefined }, method: { name: 'M', options: {} }, retry });
+const service = {
+  fullName: 's.S',
+  transport: 'http',
+  host: '',
+  methods: new Map(),
+  breaker: { failures: 5, coolDownMs: 1000 },
+};
+const call = (retry, breaker) => ({
+  service: { ...service, breaker: breaker ? service.breaker : undefined },
+  method: { name: 'M', options: {} },
+  retry,
+});
 const breakers = new Breakers(pino({ level: 'silent' }));
 const variants = {
   plain: base,
@@ -16,8 +26,10 @@ const variants = {
 };
 const out = { body: {}, params: {}, headers: {}, requestId: 'r' };
 const signal = new AbortController().signal;
-for (let round = 0; round < 2; round++) for (const [name, fn] of Object.entries(variants)) {
-  const N = 200000; const t = performance.now();
-  for (let i = 0; i < N; i++) await fn(out, signal);
-  if (round === 1) console.log(name.padEnd(8), ((performance.now() - t) / N * 1000).toFixed(2), 'µs per call');
-}
+for (let round = 0; round < 2; round++)
+  for (const [name, fn] of Object.entries(variants)) {
+    const N = 200000;
+    const t = performance.now();
+    for (let i = 0; i < N; i++) await fn(out, signal);
+    if (round === 1) console.log(name.padEnd(8), (((performance.now() - t) / N) * 1000).toFixed(2), 'µs per call');
+  }

@@ -35,7 +35,9 @@ const LOAD_CORE = unpinned ? undefined : 1;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // --bin a,b: builds to compare (entry scripts), each measured in the same rounds.
-const bins = option('bin', '../dist/bundle/maestro.js').split(',').map((b) => fileURLToPath(new URL(b, import.meta.url)));
+const bins = option('bin', '../dist/bundle/maestro.js')
+  .split(',')
+  .map((b) => fileURLToPath(new URL(b, import.meta.url)));
 const bin = bins[0];
 const startupOnly = flag('startup');
 const startupRuns = Number(option('startup-runs', 3));
@@ -49,13 +51,25 @@ async function startDaemon(files, listen, probe, entry = bin) {
   const extra = workers ? ['--workers', workers] : [];
   const env = { ...process.env, BENCH_LISTEN: listen, BENCH_HTTP: upstream.http, BENCH_GRPC: upstream.grpc };
   const start = process.hrtime.bigint();
-  const child = spawn(...pinned(DAEMON_CORE, process.execPath, [entry, 'daemon', ...files.flatMap((f) => ['-c', f]), ...extra]), { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    ...pinned(DAEMON_CORE, process.execPath, [entry, 'daemon', ...files.flatMap((f) => ['-c', f]), ...extra]),
+    { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const ok = await waitFor(`http://${listen}${probe}`, 20000);
   const startupS = Number(process.hrtime.bigint() - start) / 1e9;
   // CPU the daemon spent to get there: less at the mercy of a loaded machine than wall time.
   const startupCpu = cpuSeconds(child.pid);
   if (!ok) throw new Error(`the daemon did not answer ${probe} within 20 s`);
-  return { child, startupS, startupCpu, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+  return {
+    child,
+    startupS,
+    startupCpu,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', r);
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 const S1_FILES = ['bench/flows/services.hcl', 'bench/flows/s1-one-call.hcl'];
@@ -66,7 +80,10 @@ const ALL_FILES = ['bench/flows/*.hcl'];
 const startup = new Map(bins.map((b) => [b, { s1: [], all: [], cpuS1: [], cpuAll: [], idleS1: [], idleAll: [] }]));
 for (let i = 0; i < startupRuns; i++) {
   for (const entry of bins) {
-    for (const [key, files] of [['s1', S1_FILES], ['all', ALL_FILES]]) {
+    for (const [key, files] of [
+      ['s1', S1_FILES],
+      ['all', ALL_FILES],
+    ]) {
       const d = await startDaemon(files, `127.0.0.1:${port + 3}`, '/s1/7', entry);
       const figures = startup.get(entry);
       figures[key].push(d.startupS);
@@ -81,8 +98,12 @@ const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 const startupLines = [];
 for (const [entry, f] of startup) {
   const name = bins.length > 1 ? `${entry}: ` : '';
-  startupLines.push(`${name}start-up, spawn → first 200 (median of ${startupRuns}): S1-only config ${fmt(median(f.s1), 3)} s, all bench flows ${fmt(median(f.all), 3)} s; daemon CPU until then ${fmt(median(f.cpuS1), 2)} s / ${fmt(median(f.cpuAll), 2)} s`);
-  startupLines.push(`${name}idle RSS: S1-only config ${fmt(median(f.idleS1), 1)} MB, all bench flows ${fmt(median(f.idleAll), 1)} MB`);
+  startupLines.push(
+    `${name}start-up, spawn → first 200 (median of ${startupRuns}): S1-only config ${fmt(median(f.s1), 3)} s, all bench flows ${fmt(median(f.all), 3)} s; daemon CPU until then ${fmt(median(f.cpuS1), 2)} s / ${fmt(median(f.cpuAll), 2)} s`,
+  );
+  startupLines.push(
+    `${name}idle RSS: S1-only config ${fmt(median(f.idleS1), 1)} MB, all bench flows ${fmt(median(f.idleAll), 1)} MB`,
+  );
 }
 if (startupOnly) {
   upstream.close();
@@ -112,7 +133,12 @@ const scenarios = [
     { name: `S6 twenty${label}`, url: `http://${listen}/s6/7`, pid: child.pid },
   ]),
   { name: 'direct c1', url: `${upstream.http}/users/7`, direct: true, connections: 1 },
-  ...daemons.map(({ listen, label, child }) => ({ name: `S1 c1${label}`, url: `http://${listen}/s1/7`, connections: 1, pid: child.pid })),
+  ...daemons.map(({ listen, label, child }) => ({
+    name: `S1 c1${label}`,
+    url: `http://${listen}/s1/7`,
+    connections: 1,
+    pid: child.pid,
+  })),
 ].filter((s) => !only || s.direct || only.some((o) => s.name.startsWith(o)));
 
 // Every scenario must answer 200 before it is timed.
@@ -138,7 +164,9 @@ while (kept < rounds && discarded < rounds * 3) {
     const pid = s.pid ?? daemons[0].child.pid;
     const cpu0 = cpuSeconds(pid);
     let peak = 0;
-    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(pid)); }, 200);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(pid));
+    }, 200);
     const started = process.hrtime.bigint();
     const r = await load(s.url, { seconds, connections: s.connections ?? connections, core: LOAD_CORE });
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
@@ -151,7 +179,8 @@ while (kept < rounds && discarded < rounds * 3) {
   }
   const direct = round.find((x) => x.s.name === 'direct').r.rps;
   const directC1 = round.find((x) => x.s.name === 'direct c1')?.r.rps;
-  for (const { s, r } of round) results.get(s.name).push({ ...r, ratio: r.rps / (s.connections === 1 ? directC1 : direct) });
+  for (const { s, r } of round)
+    results.get(s.name).push({ ...r, ratio: r.rps / (s.connections === 1 ? directC1 : direct) });
   kept++;
   console.error(`round ${kept} kept (cores ${c0.toFixed(3)} / ${c1.toFixed(3)} s)`);
 }
@@ -168,7 +197,9 @@ const lines = [
 ];
 for (const [name, list] of results) {
   const m = (key) => median(list.map((x) => x[key]));
-  lines.push(`| ${name} | ${fmt(m('rps'))} | ${list[0]?.ratio !== undefined && !name.startsWith('direct') ? fmt(m('ratio'), 2) : '1'} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('cpu'))} | ${fmt(m('perCpu'))} | ${fmt(m('rss'), 1)} | ${list.reduce((a, x) => a + x.bad, 0)} | ${list.reduce((a, x) => a + x.socket, 0)} |`);
+  lines.push(
+    `| ${name} | ${fmt(m('rps'))} | ${list[0]?.ratio !== undefined && !name.startsWith('direct') ? fmt(m('ratio'), 2) : '1'} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('cpu'))} | ${fmt(m('perCpu'))} | ${fmt(m('rss'), 1)} | ${list.reduce((a, x) => a + x.bad, 0)} | ${list.reduce((a, x) => a + x.socket, 0)} |`,
+  );
 }
 lines.push('');
 lines.push(...startupLines);

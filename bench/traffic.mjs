@@ -38,7 +38,9 @@ service "b" "Users" {
     }
   }
 }
-${['plain', 'limited', 'cached'].map((name) => `
+${['plain', 'limited', 'cached']
+  .map(
+    (name) => `
 endpoint "${name}" "http" {
   endpoint = "/${name}/:id"
   method = "GET"
@@ -53,7 +55,9 @@ flow "${name}" {
   output {
     name = "{{ user:name }}"
   }
-}`).join('\n')}
+}`,
+  )
+  .join('\n')}
 `;
 
 const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-traffic-'));
@@ -65,9 +69,18 @@ const setups = [
 const daemons = [];
 for (const [name, port, store] of setups) {
   writeFileSync(join(dir, `${name}.hcl`), config(port, store));
-  daemons.push(spawn(process.execPath, [bin, 'daemon', '--config', join(dir, `${name}.hcl`)], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  daemons.push(
+    spawn(process.execPath, [bin, 'daemon', '--config', join(dir, `${name}.hcl`)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   for (let i = 0; i < 100; i++) {
-    try { await fetch(`http://127.0.0.1:${port}/readyz`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    try {
+      await fetch(`http://127.0.0.1:${port}/readyz`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
@@ -76,17 +89,29 @@ async function measure(url) {
   const results = [];
   for (let r = 0; r < rounds; r++) {
     const out = await autocannon({ url, connections, duration: seconds, headers: { 'x-api-key': 'bench' } });
-    results.push({ rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.errors + out.non2xx });
+    results.push({
+      rps: out.requests.average,
+      p50: out.latency.p50,
+      p99: out.latency.p99,
+      errors: out.errors + out.non2xx,
+    });
   }
   const median = (k) => results.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(results.length / 2)];
-  return { rps: median('rps'), p50: median('p50'), p99: median('p99'), errors: results.reduce((n, x) => n + x.errors, 0) };
+  return {
+    rps: median('rps'),
+    p50: median('p50'),
+    p99: median('p99'),
+    errors: results.reduce((n, x) => n + x.errors, 0),
+  };
 }
 
 console.log(`autocannon: ${connections} connections, ${rounds} round(s) of ${seconds} s, medians`);
 for (const [name, port] of setups) {
   for (const path of ['plain', 'limited', 'cached']) {
     const m = await measure(`http://127.0.0.1:${port}/${path}/7`);
-    console.log(`${`${name}, ${path}`.padEnd(24)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}`);
+    console.log(
+      `${`${name}, ${path}`.padEnd(24)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}`,
+    );
   }
 }
 for (const d of daemons) d.kill('SIGTERM');

@@ -12,14 +12,24 @@ const runs = Number(process.argv[3] ?? 5);
 const bin = fileURLToPath(new URL('../dist/cmd/maestro.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-'));
 
-const proto = [`syntax = "proto3";`, `package bench;`, `import "api/annotations.proto";`,
-  `service Users {`, `  option (semaphore.api.service) = { host: "http://127.0.0.1:9" transport: "http" codec: "json" };`,
+const proto = [
+  `syntax = "proto3";`,
+  `package bench;`,
+  `import "api/annotations.proto";`,
+  `service Users {`,
+  `  option (semaphore.api.service) = { host: "http://127.0.0.1:9" transport: "http" codec: "json" };`,
   `  rpc Get(Query) returns (User) { option (semaphore.api.http) = { endpoint: "/users/:id" method: "GET" }; };`,
   `  rpc Save(User) returns (User) { option (semaphore.api.http) = { endpoint: "/users" method: "POST" }; };`,
-  `}`, `message Query { string id = 1; }`, `message Address { string street = 1; string city = 2; }`,
-  `message User { string id = 1; string name = 2; int32 age = 3; Address address = 4; repeated string tags = 5; }`].join('\n');
+  `}`,
+  `message Query { string id = 1; }`,
+  `message Address { string street = 1; string city = 2; }`,
+  `message User { string id = 1; string name = 2; int32 age = 3; Address address = 4; repeated string tags = 5; }`,
+].join('\n');
 writeFileSync(join(dir, 'bench.proto'), proto);
-writeFileSync(join(dir, 'config.hcl'), `protobuffers = ["./bench.proto"]\ninclude = ["flows/*.hcl"]\nhttp { address = ":8080" }\n`);
+writeFileSync(
+  join(dir, 'config.hcl'),
+  `protobuffers = ["./bench.proto"]\ninclude = ["flows/*.hcl"]\nhttp { address = ":8080" }\n`,
+);
 mkdirSync(join(dir, 'flows'));
 const perFile = 100;
 for (let file = 0; file < flows / perFile; file++) {
@@ -73,10 +83,14 @@ flow "flow${i}" {
 const times = [];
 for (let r = 0; r < runs; r++) {
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [bin, 'validate', '--config', join(dir, 'config.hcl')], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [bin, 'validate', '--config', join(dir, 'config.hcl')], {
+    encoding: 'utf8',
+  });
   times.push(performance.now() - t0);
   if (r === 0) console.log(out.trim());
 }
 times.sort((a, b) => a - b);
-console.log(`validate ${flows} flows: median ${(times[Math.floor(runs / 2)] / 1000).toFixed(2)} s, min ${(times[0] / 1000).toFixed(2)} s, max ${(times[runs - 1] / 1000).toFixed(2)} s over ${runs} runs`);
+console.log(
+  `validate ${flows} flows: median ${(times[Math.floor(runs / 2)] / 1000).toFixed(2)} s, min ${(times[0] / 1000).toFixed(2)} s, max ${(times[runs - 1] / 1000).toFixed(2)} s over ${runs} runs`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -33,11 +33,20 @@ await build({
   // default, failed to start with `__filename is not defined`). pg may require the
   // optional pg-native; pino-pretty runs in a worker thread.
   external: [
-    'web-tree-sitter', '@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'pino',
-    '@opentelemetry/*', 'better-sqlite3', 'pg', 'pino-pretty',
+    'web-tree-sitter',
+    '@grpc/grpc-js',
+    '@grpc/proto-loader',
+    '@grpc/reflection',
+    'pino',
+    '@opentelemetry/*',
+    'better-sqlite3',
+    'pg',
+    'pino-pretty',
   ],
   // CommonJS packages inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 chmodSync(`${outdir}/maestro.js`, 0o755);

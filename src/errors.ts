@@ -38,7 +38,10 @@ export class ConfigError extends MaestroError {
   constructor(readonly diagnostics: Diagnostic[]) {
     super(
       'MAESTRO_ERR_CONFIG',
-      diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n'),
+      diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(formatDiagnostic)
+        .join('\n'),
     );
   }
 }

@@ -16,8 +16,12 @@ function runWrk(url, { seconds, connections, core }) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args);
     let out = '';
-    child.stdout.on('data', (c) => { out += c; });
-    child.stderr.on('data', (c) => { out += c; });
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      out += c;
+    });
     child.on('error', reject);
     child.on('close', () => {
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -25,7 +29,12 @@ function runWrk(url, { seconds, connections, core }) {
       const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
       const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
       // wrk counts a request still unanswered after 2 s as a timeout (a starved daemon).
-      const socket = Number(/Socket errors:.*?connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
+      const socket = Number(
+        /Socket errors:.*?connect (\d+), read (\d+), write (\d+), timeout (\d+)/
+          .exec(out)
+          ?.slice(1)
+          .reduce((a, b) => a + Number(b), 0) ?? 0,
+      );
       if (!Number.isFinite(rps)) reject(new Error(`wrk said: ${out}`));
       else resolve({ rps, p50, p99, bad, socket });
     });

@@ -31,7 +31,9 @@ export function cpuSeconds(pid) {
     try {
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       total += (Number(fields[11]) + Number(fields[12])) / TICKS;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return total;
 }
@@ -42,7 +44,9 @@ export function rssMb(pid) {
   for (const p of [pid, ...children(pid)]) {
     try {
       kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))[1]);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return kb / 1024;
 }

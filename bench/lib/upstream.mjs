@@ -11,14 +11,27 @@ import { join } from 'node:path';
 import { pinned, waitFor } from './proc.mjs';
 
 export const JSON_BODY = JSON.stringify({
-  id: 7, name: 'Ann', email: 'ann@example.com', active: true, tags: ['a', 'b'],
-  items: [{ sku: 'x', qty: 1 }, { sku: 'y', qty: 2 }], address: { street: 'Main', city: 'Oslo' },
+  id: 7,
+  name: 'Ann',
+  email: 'ann@example.com',
+  active: true,
+  tags: ['a', 'b'],
+  items: [
+    { sku: 'x', qty: 1 },
+    { sku: 'y', qty: 2 },
+  ],
+  address: { street: 'Main', city: 'Oslo' },
 });
 
 /** maestro.bench.User {id: 7, name: "Ann", email: "ann@example.com"} in a gRPC frame. */
 export function grpcFrame() {
   const email = Buffer.from('ann@example.com');
-  const message = Buffer.concat([Buffer.from([0x08, 0x07, 0x12, 0x03]), Buffer.from('Ann'), Buffer.from([0x1a, email.length]), email]);
+  const message = Buffer.concat([
+    Buffer.from([0x08, 0x07, 0x12, 0x03]),
+    Buffer.from('Ann'),
+    Buffer.from([0x1a, email.length]),
+    email,
+  ]);
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
   message.copy(frame, 5);
@@ -63,7 +76,9 @@ export async function startUpstream({ core, httpPort, grpcPort }) {
     mkdirSync(join(dir, 'www', 'maestro.bench.Upstream'), { recursive: true });
     writeFileSync(join(dir, 'www', 'maestro.bench.Upstream', 'Get'), grpcFrame());
     writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, httpPort, grpcPort));
-    const child = spawn(...pinned(core, nginx, ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]), { stdio: 'ignore' });
+    const child = spawn(...pinned(core, nginx, ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]), {
+      stdio: 'ignore',
+    });
     // Also when the bench dies of an exception: nginx must not outlive it.
     process.once('exit', () => {
       child.kill('SIGTERM');
@@ -71,8 +86,14 @@ export async function startUpstream({ core, httpPort, grpcPort }) {
     });
     await waitFor(`http://127.0.0.1:${httpPort}/ready`, 5000);
     return {
-      kind: 'nginx (1 worker)', http: `http://127.0.0.1:${httpPort}`, grpc: `127.0.0.1:${grpcPort}`, pid: child.pid,
-      close() { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
+      kind: 'nginx (1 worker)',
+      http: `http://127.0.0.1:${httpPort}`,
+      grpc: `127.0.0.1:${grpcPort}`,
+      pid: child.pid,
+      close() {
+        child.kill('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+      },
     };
   }
   const body = Buffer.from(JSON_BODY);
@@ -91,7 +112,14 @@ export async function startUpstream({ core, httpPort, grpcPort }) {
   await new Promise((r) => http.listen(httpPort, '127.0.0.1', r));
   await new Promise((r) => h2.listen(grpcPort, '127.0.0.1', r));
   return {
-    kind: 'node (in the bench process)', http: `http://127.0.0.1:${httpPort}`, grpc: `127.0.0.1:${grpcPort}`, pid: process.pid,
-    close() { http.close(); h2.close(); http.closeAllConnections(); },
+    kind: 'node (in the bench process)',
+    http: `http://127.0.0.1:${httpPort}`,
+    grpc: `127.0.0.1:${grpcPort}`,
+    pid: process.pid,
+    close() {
+      http.close();
+      h2.close();
+      http.closeAllConnections();
+    },
   };
 }

@@ -8,7 +8,9 @@ let nextId = 1;
 export function startUpstream(port = 0, log = console.log) {
   const server = createServer((req, res) => {
     let raw = '';
-    req.on('data', (chunk) => { raw += chunk; });
+    req.on('data', (chunk) => {
+      raw += chunk;
+    });
     req.on('end', () => {
       const url = new URL(req.url, 'http://upstream');
       log(`upstream: ${req.method} ${url.pathname}${raw ? ' ' + raw : ''}`);
@@ -18,13 +20,16 @@ export function startUpstream(port = 0, log = console.log) {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(json === undefined ? '' : JSON.stringify(json));
       };
-      if (req.method === 'GET' && kind === 'products') return products[id] ? send(200, products[id]) : send(404, { message: `no product ${id}` });
+      if (req.method === 'GET' && kind === 'products')
+        return products[id] ? send(200, products[id]) : send(404, { message: `no product ${id}` });
       if (req.method === 'GET' && kind === 'stock') return send(200, { sku: id, available: id === 'L1' ? 3 : 0 });
       if (req.method === 'GET' && kind === 'reviews') return send(200, { sku: id, average: 4.5, count: 12 });
       if (req.method === 'POST' && kind === 'reservations') return send(201, { id: `r-${nextId++}`, sku: body.sku });
       if (req.method === 'DELETE' && kind === 'reservations') return send(204);
       if (req.method === 'POST' && kind === 'charges') {
-        return body.amount > 1000 ? send(402, { message: 'card declined' }) : send(201, { id: `ch-${nextId++}`, amount: body.amount });
+        return body.amount > 1000
+          ? send(402, { message: 'card declined' })
+          : send(201, { id: `ch-${nextId++}`, amount: body.amount });
       }
       send(404, { message: `no route ${req.method} ${url.pathname}` });
     });

@@ -39,7 +39,12 @@ function own(target: Record<string, unknown>, key: string): unknown {
 }
 
 /** A list under `name` in `container`, and the index a `name[i]` or `name[]` segment points at. */
-function slot(container: Record<string, unknown>, segment: string, key: string, parse: FormParse): { list: unknown[]; index: number } | undefined {
+function slot(
+  container: Record<string, unknown>,
+  segment: string,
+  key: string,
+  parse: FormParse,
+): { list: unknown[]; index: number } | undefined {
   const match = INDEXED.exec(segment);
   if (!match) return undefined;
   const name = match[1]!;
@@ -52,7 +57,8 @@ function slot(container: Record<string, unknown>, segment: string, key: string, 
   const max = parse.limits.maxArrayIndex;
   // Compared as text first: `a[99999999999999999999]` is no number worth converting.
   const index = match[2] === '' ? list.length : match[2]!.length > 15 ? Infinity : Number(match[2]);
-  if (index > max) throw new LimitError('maxArrayIndex', max, `form key "${shorten(key)}": index too large, above ${max}`);
+  if (index > max)
+    throw new LimitError('maxArrayIndex', max, `form key "${shorten(key)}": index too large, above ${max}`);
   return { list, index };
 }
 
@@ -80,7 +86,8 @@ function assign(target: Record<string, unknown>, key: string, value: string, par
   }
   const segments = key.split('.');
   const depth = parse.limits.maxDepth;
-  if (segments.length > depth) throw new LimitError('maxDepth', depth, `form key "${shorten(key)}" is nested more than ${depth} levels deep`);
+  if (segments.length > depth)
+    throw new LimitError('maxDepth', depth, `form key "${shorten(key)}" is nested more than ${depth} levels deep`);
   let container = target;
   for (let i = 0; i < segments.length - 1; i++) {
     const segment = segments[i]!;
@@ -91,7 +98,8 @@ function assign(target: Record<string, unknown>, key: string, value: string, par
       if (at) at.list[at.index] = next;
       else defineKey(container, segment, next);
     }
-    if (!isPlainObject(next)) throw new CodecError(`malformed form body: "${key}" is both a value and an object`, segment);
+    if (!isPlainObject(next))
+      throw new CodecError(`malformed form body: "${key}" is both a value and an object`, segment);
     container = next;
   }
   const last = segments[segments.length - 1]!;
@@ -104,7 +112,8 @@ function assign(target: Record<string, unknown>, key: string, value: string, par
 export function parseForm(text: string, limits: DecodeLimits = DEFAULT_LIMITS): Record<string, unknown> {
   // Counted before anything is decoded: a body over the limit costs one scan.
   const pairs = countPairs(text, limits.maxFields);
-  if (pairs > limits.maxFields) throw new LimitError('maxFields', limits.maxFields, `form body has more than ${limits.maxFields} fields`);
+  if (pairs > limits.maxFields)
+    throw new LimitError('maxFields', limits.maxFields, `form body has more than ${limits.maxFields} fields`);
   const parse: FormParse = { limits, lists: [] };
   const out: Record<string, unknown> = {};
   let start = 0;
@@ -134,7 +143,8 @@ function flatten(prefix: string, value: unknown, parts: string[]): void {
   } else if (value instanceof Uint8Array) {
     parts.push(`${encodeURIComponent(prefix)}=${encodeURIComponent(encodeBase64(value))}`);
   } else if (typeof value === 'object') {
-    for (const key of Object.keys(value)) flatten(prefix ? `${prefix}.${key}` : key, (value as Record<string, unknown>)[key], parts);
+    for (const key of Object.keys(value))
+      flatten(prefix ? `${prefix}.${key}` : key, (value as Record<string, unknown>)[key], parts);
   } else {
     parts.push(`${encodeURIComponent(prefix)}=${encodeURIComponent(String(value))}`);
   }

@@ -84,7 +84,8 @@ class Parser {
       this.i++;
       const value = this.value();
       // As JSON.parse does: "__proto__" is an own key, never the prototype.
-      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       else out[key] = value;
       this.space();
       const c = this.text[this.i++];

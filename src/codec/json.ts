@@ -36,7 +36,8 @@ export function parseJson(text: string, maxDepth: number = DEFAULT_LIMITS.maxDep
     return parseJsonExact(text);
   } catch (error) {
     if (error instanceof JsonSyntaxError) throw new CodecError(error.message, undefined, { cause: error });
-    if (error instanceof RangeError) throw new CodecError('malformed JSON: nested too deeply', undefined, { cause: error });
+    if (error instanceof RangeError)
+      throw new CodecError('malformed JSON: nested too deeply', undefined, { cause: error });
     throw error;
   }
 }

@@ -22,7 +22,11 @@ export interface DecodeLimits {
   maxDepth: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<DecodeLimits> = Object.freeze({ maxFields: 1000, maxArrayIndex: 1000, maxDepth: 512 });
+export const DEFAULT_LIMITS: Readonly<DecodeLimits> = Object.freeze({
+  maxFields: 1000,
+  maxArrayIndex: 1000,
+  maxDepth: 512,
+});
 
 /** The HCL attribute that sets each limit, as messages name it. */
 export const LIMIT_ATTRIBUTES: Readonly<Record<keyof DecodeLimits, string>> = Object.freeze({

@@ -34,7 +34,9 @@ function fromLong(value: unknown): unknown {
  */
 function mapKey(key: string, kind: ScalarKind | undefined): string {
   if (!kind || !isWide(kind)) return key;
-  return protobuf.util.LongBits.fromHash(key).toLong(kind === 'uint64' || kind === 'fixed64').toString();
+  return protobuf.util.LongBits.fromHash(key)
+    .toLong(kind === 'uint64' || kind === 'fixed64')
+    .toString();
 }
 
 function element(value: unknown, field: FieldType, depth: number, maxDepth: number): unknown {
@@ -49,8 +51,18 @@ function element(value: unknown, field: FieldType, depth: number, maxDepth: numb
  * recursive type nested past `maxDepth` is refused, as deep JSON is, because what walks
  * the value later (templates, encoders) recurses too.
  */
-function fromMessage(message: protobuf.Message, type: MessageType, maxDepth: number, depth = 1): Record<string, unknown> {
-  if (depth > maxDepth) throw new LimitError('maxDepth', maxDepth, `protobuf body for ${type.fullName} nested more than ${maxDepth} levels deep`);
+function fromMessage(
+  message: protobuf.Message,
+  type: MessageType,
+  maxDepth: number,
+  depth = 1,
+): Record<string, unknown> {
+  if (depth > maxDepth)
+    throw new LimitError(
+      'maxDepth',
+      maxDepth,
+      `protobuf body for ${type.fullName} nested more than ${maxDepth} levels deep`,
+    );
   const out: Record<string, unknown> = {};
   const source = message as unknown as Record<string, unknown>;
   for (const field of type.fieldList) {
@@ -88,7 +100,9 @@ export class ProtobufCodec implements Codec {
     try {
       // protobufjs reads a Node Buffer with a reader that cuts a truncated string short
       // instead of failing; a plain Uint8Array view gets the bounds-checked reader.
-      const message = type.proto.decode(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
+      const message = type.proto.decode(
+        Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body,
+      );
       // Inside the try: a recursive type nested thousands deep overflows the stack here.
       return fromMessage(message, type, limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
     } catch (error) {

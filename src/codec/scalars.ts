@@ -79,10 +79,16 @@ const INT64 = range(-(2n ** 63n), 2n ** 63n - 1n, true);
 const UINT64 = range(0n, 2n ** 64n - 1n, true);
 
 const RANGES: Partial<Record<ScalarKind, IntRange>> = {
-  int32: INT32, sint32: INT32, sfixed32: INT32,
-  uint32: UINT32, fixed32: UINT32,
-  int64: INT64, sint64: INT64, sfixed64: INT64,
-  uint64: UINT64, fixed64: UINT64,
+  int32: INT32,
+  sint32: INT32,
+  sfixed32: INT32,
+  uint32: UINT32,
+  fixed32: UINT32,
+  int64: INT64,
+  sint64: INT64,
+  sfixed64: INT64,
+  uint64: UINT64,
+  fixed64: UINT64,
 };
 
 /** Whether a kind is a 64-bit integer (kept exact as bigint beyond 2^53). */
@@ -138,7 +144,8 @@ function bool(value: unknown, input: Input): boolean {
 function string(value: unknown, input: Input): string {
   if (typeof value === 'string') return value;
   // A mapped output may put a number into a string field; a JSON request may not.
-  if (input === 'value' && (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')) return String(value);
+  if (input === 'value' && (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean'))
+    return String(value);
   throw new Mismatch('string', value);
 }
 

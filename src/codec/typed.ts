@@ -37,7 +37,11 @@ const MODES: Record<NormalizeMode, Conversion> = { json: DECODE_JSON, text: DECO
  * Checks and converts `value` to `type`; throws CodecError naming the field
  * (`field "items[2].sku": expected uint32, got string "x"`).
  */
-export function normalize(value: unknown, type: MessageType, mode: NormalizeMode | Conversion = 'value'): Record<string, unknown> {
+export function normalize(
+  value: unknown,
+  type: MessageType,
+  mode: NormalizeMode | Conversion = 'value',
+): Record<string, unknown> {
   const conversion = typeof mode === 'string' ? MODES[mode] : mode;
   try {
     return message(value, type, conversion) as Record<string, unknown>;
@@ -87,7 +91,12 @@ function message(value: unknown, type: MessageType, c: Conversion): unknown {
     const raw = read(value, plan);
     if (raw === undefined || raw === null) continue;
     try {
-      const converted = plan.field.kind === 'map' ? map(raw, plan.field, c) : plan.field.repeated ? list(raw, plan.field, c) : element(raw, plan.field, c);
+      const converted =
+        plan.field.kind === 'map'
+          ? map(raw, plan.field, c)
+          : plan.field.repeated
+            ? list(raw, plan.field, c)
+            : element(raw, plan.field, c);
       if (converted !== ABSENT) out[plan.name] = converted;
     } catch (error) {
       if (error instanceof Mismatch) error.segments.unshift(plan.name);

@@ -28,6 +28,7 @@ export { isPlainObject } from '../shared/values.js';
 
 /** Sets a key taken from a body (it may be `__proto__`) without touching the prototype. */
 export function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }

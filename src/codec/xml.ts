@@ -74,7 +74,8 @@ export function parseXml(text: string, maxDepth: number = DEFAULT_LIMITS.maxDept
     document = parserFor(maxDepth).parse(text, true) as Record<string, unknown>;
   } catch (error) {
     const message = (error as Error).message;
-    if (NESTED.test(message)) throw new LimitError('maxDepth', maxDepth, `malformed XML: elements nested more than ${maxDepth} levels deep`);
+    if (NESTED.test(message))
+      throw new LimitError('maxDepth', maxDepth, `malformed XML: elements nested more than ${maxDepth} levels deep`);
     throw new CodecError(`malformed XML: ${message}`, undefined, { cause: error });
   }
   let root: unknown;
@@ -121,7 +122,10 @@ function mapsToEntries(value: Record<string, unknown>, type: MessageType): Recor
       const map = inner as Record<string, unknown>;
       const entries: unknown[] = [];
       for (const key of Object.keys(map)) {
-        entries.push({ key, value: field.message ? mapsToEntries(map[key] as Record<string, unknown>, field.message) : map[key] });
+        entries.push({
+          key,
+          value: field.message ? mapsToEntries(map[key] as Record<string, unknown>, field.message) : map[key],
+        });
       }
       value[field.name] = entries;
     } else if (field.message && holdsMaps(field.message)) {
@@ -147,7 +151,8 @@ export class XmlCodec implements Codec {
     // ENCODE_JSON gives text-friendly leaves: bytes as base64, enums by name.
     let content = type ? normalize(value, type, ENCODE_JSON) : value;
     if (type && holdsMaps(type)) content = mapsToEntries(content as Record<string, unknown>, type);
-    if (!isPlainObject(content)) throw new CodecError(`the xml codec encodes objects only, got ${describeValue(content)}`);
+    if (!isPlainObject(content))
+      throw new CodecError(`the xml codec encodes objects only, got ${describeValue(content)}`);
     return builder.build({ [rootName(type)]: content }) as string;
   }
 }

@@ -30,6 +30,7 @@ export function parseListenAddress(address: string): ListenAddress | string {
     if (!rawHost.endsWith(']') || !IPV6.test(rawHost.slice(1, -1))) return expected;
     return { text: address, host: rawHost.slice(1, -1), port };
   }
-  if (rawHost !== '' && !HOSTNAME.test(rawHost)) return `invalid listen address "${address}": "${rawHost}" is not a host name or IP address`;
+  if (rawHost !== '' && !HOSTNAME.test(rawHost))
+    return `invalid listen address "${address}": "${rawHost}" is not a host name or IP address`;
   return { text: address, host: rawHost === '' ? '0.0.0.0' : rawHost, port };
 }

@@ -41,11 +41,21 @@ export function compileHttpCallOptions(spec: Spec, call: CallSpec, diagnostics: 
  * forward too; redirects are the client's to follow (a proxy passes them on), said at
  * file:line rather than left silent.
  */
-export function compileForwardOptions(spec: Spec, service: string, proxy: string, diagnostics: Diagnostics): HttpCallOptions | undefined {
+export function compileForwardOptions(
+  spec: Spec,
+  service: string,
+  proxy: string,
+  diagnostics: Diagnostics,
+): HttpCallOptions | undefined {
   const merged: Options = {};
   for (const block of spec.services) if (block.fullName === service) Object.assign(merged, block.options);
   const redirects = merged.follow_redirects;
-  if (redirects) diagnostics.warn('MAESTRO_WARN_IGNORED', redirects.pos, `follow_redirects applies to calls of "${service}"; the forward of proxy "${proxy}" passes redirects to its client`);
+  if (redirects)
+    diagnostics.warn(
+      'MAESTRO_WARN_IGNORED',
+      redirects.pos,
+      `follow_redirects applies to calls of "${service}"; the forward of proxy "${proxy}" passes redirects to its client`,
+    );
   if (!merged.insecure && !merged.ca_file && !merged.keep_alive) return undefined;
   return readHttpCallOptions(merged, diagnostics);
 }
@@ -57,7 +67,11 @@ export function readHttpCallOptions(options: Options, diagnostics: Diagnostics):
     if (option === undefined) return undefined;
     if (typeof option.value === 'boolean') return option.value;
     if (option.value === 'true' || option.value === 'false') return option.value === 'true';
-    diagnostics.error('MAESTRO_ERR_OPTION', option.pos, `${name} must be true or false, got ${JSON.stringify(String(option.value))}`);
+    diagnostics.error(
+      'MAESTRO_ERR_OPTION',
+      option.pos,
+      `${name} must be true or false, got ${JSON.stringify(String(option.value))}`,
+    );
     return undefined;
   };
   out.followRedirects = flag('follow_redirects') ?? true;
@@ -67,12 +81,22 @@ export function readHttpCallOptions(options: Options, diagnostics: Diagnostics):
   if (ca && ca.value !== '') {
     const file = isAbsolute(String(ca.value)) ? String(ca.value) : resolve(dirname(ca.pos.file), String(ca.value));
     if (readableFile(file)) out.caFile = file;
-    else diagnostics.error('MAESTRO_ERR_OPTION', ca.pos, `ca_file "${String(ca.value)}" does not exist or is not a readable file`);
+    else
+      diagnostics.error(
+        'MAESTRO_ERR_OPTION',
+        ca.pos,
+        `ca_file "${String(ca.value)}" does not exist or is not a readable file`,
+      );
   }
   const keepAlive = options.keep_alive;
   if (keepAlive) {
     const ms = parseDuration(keepAlive.value);
-    if (ms === undefined) diagnostics.error('MAESTRO_ERR_DURATION', keepAlive.pos, `invalid keep_alive "${String(keepAlive.value)}"; write e.g. "30s"`);
+    if (ms === undefined)
+      diagnostics.error(
+        'MAESTRO_ERR_DURATION',
+        keepAlive.pos,
+        `invalid keep_alive "${String(keepAlive.value)}"; write e.g. "30s"`,
+      );
     else out.keepAliveMs = ms;
   }
   for (const name in IGNORED) {

@@ -41,8 +41,11 @@ export function checkDag(nodes: NodePlan[], flow: FlowSpec, diagnostics: Diagnos
       component.sort((a, b) => a - b);
       const names = component.map((i) => `"${nodes[i]!.name}"`);
       const first = nodes[component[0]!]!;
-      diagnostics.error('MAESTRO_ERR_CYCLE', first.pos,
-        `dependency cycle in ${flow.kind} "${flow.name}": ${[...names, names[0]].join(' → ')}`);
+      diagnostics.error(
+        'MAESTRO_ERR_CYCLE',
+        first.pos,
+        `dependency cycle in ${flow.kind} "${flow.name}": ${[...names, names[0]].join(' → ')}`,
+      );
     }
   };
 

@@ -8,7 +8,12 @@ import type { ErrorHandling, ErrorObjectPlan, OnErrorPlan } from './plan.js';
 import type { Site } from './references.js';
 import { compileMessage, compileNamed, compileValue } from './values.js';
 
-export function compileErrorHandling(resource: ResourceSpec | undefined, flow: FlowSpec, spec: Spec, at: Site): ErrorHandling {
+export function compileErrorHandling(
+  resource: ResourceSpec | undefined,
+  flow: FlowSpec,
+  spec: Spec,
+  at: Site,
+): ErrorHandling {
   const site: Site = { ...at, allowError: true, allowSelf: resource !== undefined };
   const onError = resource?.onError ?? flow.onError ?? spec.onError;
   const errorObject = resource?.error ?? flow.error ?? spec.error;
@@ -21,8 +26,12 @@ export function compileErrorHandling(resource: ResourceSpec | undefined, flow: F
 function compileOnError(spec: OnErrorSpec, at: Site): OnErrorPlan {
   const site = { ...at, pos: spec.pos };
   return {
-    status: spec.status ? compileValue(spec.status.value, { ...site, pos: spec.status.pos }, spec.status.pos).get : undefined,
-    message: spec.message ? compileValue(spec.message.value, { ...site, pos: spec.message.pos }, spec.message.pos).get : undefined,
+    status: spec.status
+      ? compileValue(spec.status.value, { ...site, pos: spec.status.pos }, spec.status.pos).get
+      : undefined,
+    message: spec.message
+      ? compileValue(spec.message.value, { ...site, pos: spec.message.pos }, spec.message.pos).get
+      : undefined,
     params: compileNamed(spec.params, site, 'on_error params'),
   };
 }
@@ -40,7 +49,11 @@ function compileErrorObject(spec: ErrorObjectSpec, at: Site): ErrorObjectPlan {
 function lookup(name: string, site: Site) {
   const message = site.scope.schemas.messages.get(name);
   if (!message) {
-    site.scope.diagnostics.warn('MAESTRO_WARN_ERROR_SCHEMA', site.pos, `unknown error message "${name}"; the error object is untyped`);
+    site.scope.diagnostics.warn(
+      'MAESTRO_WARN_ERROR_SCHEMA',
+      site.pos,
+      `unknown error message "${name}"; the error object is untyped`,
+    );
   }
   return message;
 }

@@ -18,7 +18,19 @@ import { compileStream } from './stream.js';
 import { resolveCallLimits, type UpstreamDefaults } from './limits.js';
 import { compileErrorHandling } from './errors.js';
 import { isHeaderName } from './http-names.js';
-import type { CallPlan, ExecContext, FlowPlan, ForwardPlan, Getter, MethodPlan, NodePlan, OutputPlan, RetryPlan, RewritePlan, ServicePlan } from './plan.js';
+import type {
+  CallPlan,
+  ExecContext,
+  FlowPlan,
+  ForwardPlan,
+  Getter,
+  MethodPlan,
+  NodePlan,
+  OutputPlan,
+  RetryPlan,
+  RewritePlan,
+  ServicePlan,
+} from './plan.js';
 import { flowTimeout, requestRetry, rollbackRetry } from './resilience.js';
 import { upstreamTarget, type UpstreamTarget } from './upstream.js';
 import { resolveReference, type FlowScope, type NodeInfo, type Resolved, type Site } from './references.js';
@@ -55,16 +67,27 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     diagnostics,
   };
   for (const header of flow.input?.header ?? []) {
-    if (!isHeaderName(header.value)) diagnostics.error('MAESTRO_ERR_HEADER_NAME', header.pos, `"${header.value}" is not a valid header name in the input of ${label}`);
+    if (!isHeaderName(header.value))
+      diagnostics.error(
+        'MAESTRO_ERR_HEADER_NAME',
+        header.pos,
+        `"${header.value}" is not a valid header name in the input of ${label}`,
+      );
   }
   const infos = flow.resources.map((resource, index) => {
     const info: NodeInfo = { name: resource.name, index, response: DYNAMIC, request: DYNAMIC };
     if (scope.nodes.has(resource.name)) {
-      diagnostics.error('MAESTRO_ERR_DUPLICATE', resource.pos, `resource "${resource.name}" is defined twice in ${label}`);
+      diagnostics.error(
+        'MAESTRO_ERR_DUPLICATE',
+        resource.pos,
+        `resource "${resource.name}" is defined twice in ${label}`,
+      );
     } else {
       scope.nodes.set(resource.name, info);
     }
-    const method = resource.request ? lookupMethod(resource.request, context, `resource "${resource.name}" of ${label}`) : undefined;
+    const method = resource.request
+      ? lookupMethod(resource.request, context, `resource "${resource.name}" of ${label}`)
+      : undefined;
     if (method?.responseType) info.response = messageStaticType(method.responseType);
     if (method?.requestType) info.request = messageStaticType(method.requestType);
     // A for_each resource reads as the list of its answers (and of its requests).
@@ -80,46 +103,69 @@ export function compileFlow(flow: FlowSpec, context: FlowContext): FlowPlan {
     if (!node.before) for (const b of beforeNodes) if (!node.deps.includes(b)) node.deps.push(b);
   }
   const ok = checkDag(nodes, flow, diagnostics);
-  if (ok) checkRollbacks(flow, nodes, compiled.map((c) => c.rollbackRefs), diagnostics, label);
+  if (ok)
+    checkRollbacks(
+      flow,
+      nodes,
+      compiled.map((c) => c.rollbackRefs),
+      diagnostics,
+      label,
+    );
   for (const node of nodes) for (const dep of node.deps) nodes[dep]!.dependents.push(node.index);
 
   const flowSite = site(scope, ` in the output of ${label}`, flow.pos, undefined);
   const output = flow.output ? compileOutput(flow.output, { ...flowSite, pos: flow.output.pos }, context) : undefined;
 
-  return compileStream({
-    name: flow.name,
-    kind: flow.kind,
-    input: { type: inputType, headers: [...scope.inputHeaders] },
-    nodes,
-    roots: nodes.filter((n) => n.deps.length === 0).map((n) => n.index),
-    pendingTemplate: nodes.map((n) => n.deps.length),
-    output,
-    errors: compileErrorHandling(undefined, flow, context.spec, site(scope, ` in ${label}`, flow.pos, undefined)),
-    forward: compileForward(flow, scope, context),
-    rewrites: compileRewrites(flow, diagnostics),
-    pos: flow.pos,
-    timeoutMs: flowTimeout(flow, context.spec, diagnostics),
-    hasRollbacks: nodes.some((n) => n.rollback !== undefined),
-  }, diagnostics);
+  return compileStream(
+    {
+      name: flow.name,
+      kind: flow.kind,
+      input: { type: inputType, headers: [...scope.inputHeaders] },
+      nodes,
+      roots: nodes.filter((n) => n.deps.length === 0).map((n) => n.index),
+      pendingTemplate: nodes.map((n) => n.deps.length),
+      output,
+      errors: compileErrorHandling(undefined, flow, context.spec, site(scope, ` in ${label}`, flow.pos, undefined)),
+      forward: compileForward(flow, scope, context),
+      rewrites: compileRewrites(flow, diagnostics),
+      pos: flow.pos,
+      timeoutMs: flowTimeout(flow, context.spec, diagnostics),
+      hasRollbacks: nodes.some((n) => n.rollback !== undefined),
+    },
+    diagnostics,
+  );
 }
 
 function compileOutput(spec: OutputSpec, at: Site, context: FlowContext): OutputPlan {
   const type = spec.schema ? lookupMessage(spec.schema, spec.pos, context) : undefined;
   checkHeaderNames(spec.header, at);
-  return { type, header: compileNamed(spec.header, at, 'output header'), body: compileMessage(spec.fields, type, at, true) };
+  return {
+    type,
+    header: compileNamed(spec.header, at, 'output header'),
+    body: compileMessage(spec.fields, type, at, true),
+  };
 }
 
 /** Header names are HTTP tokens; a name undici or fastify would refuse is an error here. */
 function checkHeaderNames(fields: readonly FieldSpec[], at: Site): void {
   for (const field of fields) {
     if (!isHeaderName(field.name)) {
-      at.scope.diagnostics.error('MAESTRO_ERR_HEADER_NAME', field.pos, `"${field.name}" is not a valid header name${at.where}`);
+      at.scope.diagnostics.error(
+        'MAESTRO_ERR_HEADER_NAME',
+        field.pos,
+        `"${field.name}" is not a valid header name${at.where}`,
+      );
     }
   }
 }
 
 /** Host + method path of an HTTP call, joined once; undefined for other transports. */
-function callTarget(service: ServicePlan, method: MethodPlan, pos: Pos, diagnostics: Diagnostics): UpstreamTarget | undefined {
+function callTarget(
+  service: ServicePlan,
+  method: MethodPlan,
+  pos: Pos,
+  diagnostics: Diagnostics,
+): UpstreamTarget | undefined {
   if (!service.http) return undefined;
   const target = upstreamTarget(service.http, method.httpPath);
   if (typeof target === 'string') {
@@ -142,7 +188,13 @@ interface CompiledNode {
   rollbackRefs: Set<number>;
 }
 
-function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, scope: FlowScope, context: FlowContext): CompiledNode {
+function compileNode(
+  resource: ResourceSpec,
+  info: NodeInfo,
+  flow: FlowSpec,
+  scope: FlowScope,
+  context: FlowContext,
+): CompiledNode {
   const where = ` in resource "${resource.name}" of ${scope.label}`;
   const main = site(scope, where, resource.pos, info);
   const condition = compileConditions(resource, main);
@@ -156,20 +208,43 @@ function compileNode(resource: ResourceSpec, info: NodeInfo, flow: FlowSpec, sco
   const itemSite = (at: Site): Site => (forEach ? { ...at, elements: [forEach.frame] } : at);
   const call = resource.request ? compileCall(resource.request, itemSite(main), context) : undefined;
   // Before the edges are read: a cache key that reads a resource depends on it.
-  const cache = compileNodeCache(resource, main, context.spec, resource.request && context.services.services.get(resource.request.service));
+  const cache = compileNodeCache(
+    resource,
+    main,
+    context.spec,
+    resource.request && context.services.services.get(resource.request.service),
+  );
   for (const dep of resource.dependsOn) {
     const target = scope.nodes.get(dep.value);
     if (!target) {
-      context.diagnostics.error('MAESTRO_ERR_REFERENCE', dep.pos, `depends_on names unknown resource "${dep.value}"${where}${didYouMean(dep.value, scope.nodes.keys())}`);
+      context.diagnostics.error(
+        'MAESTRO_ERR_REFERENCE',
+        dep.pos,
+        `depends_on names unknown resource "${dep.value}"${where}${didYouMean(dep.value, scope.nodes.keys())}`,
+      );
     } else if (target.index !== info.index) {
       main.deps.add(target.index);
     }
   }
-  const rollbackSite: Site = { ...site(scope, ` in the rollback of resource "${resource.name}" of ${scope.label}`, resource.rollback?.pos ?? resource.pos, info), allowSelf: true };
+  const rollbackSite: Site = {
+    ...site(
+      scope,
+      ` in the rollback of resource "${resource.name}" of ${scope.label}`,
+      resource.rollback?.pos ?? resource.pos,
+      info,
+    ),
+    allowSelf: true,
+  };
   const rollback = resource.rollback ? compileCall(resource.rollback, itemSite(rollbackSite), context) : undefined;
   // Before compile freezes the plan (compile/freeze.ts).
-  if (call) (call as { retry?: RetryPlan }).retry = requestRetry(call, resource.request?.retry ?? resource.retry, context.diagnostics);
-  if (rollback) (rollback as { retry?: RetryPlan }).retry = rollbackRetry(rollback, resource.rollback?.retry, context.diagnostics);
+  if (call)
+    (call as { retry?: RetryPlan }).retry = requestRetry(
+      call,
+      resource.request?.retry ?? resource.retry,
+      context.diagnostics,
+    );
+  if (rollback)
+    (rollback as { retry?: RetryPlan }).retry = rollbackRetry(rollback, resource.rollback?.retry, context.diagnostics);
   const errorSite: Site = { ...site(scope, where, resource.pos, info), allowSelf: true, allowError: true };
   const node: NodeDraft = {
     index: info.index,
@@ -198,7 +273,11 @@ function compileConditions(resource: ResourceSpec, main: Site): ((ctx: ExecConte
     try {
       ast = parseCondition(condition.expression);
     } catch (error) {
-      main.scope.diagnostics.error('MAESTRO_ERR_CONDITION', condition.pos, `invalid condition "${condition.expression}": ${(error as Error).message}`);
+      main.scope.diagnostics.error(
+        'MAESTRO_ERR_CONDITION',
+        condition.pos,
+        `invalid condition "${condition.expression}": ${(error as Error).message}`,
+      );
       continue;
     }
     const at = { ...main, pos: condition.pos };
@@ -211,11 +290,17 @@ function compileConditions(resource: ResourceSpec, main: Site): ((ctx: ExecConte
       else ok = false;
     });
     if (!ok) continue;
-    checks.push(buildCondition(ast, (ref) => resolved.get(ref)!, (call) => {
-      const fn = main.scope.functions.get(call.name);
-      if (!fn) throw new Error(`unknown function ${call.name}`);
-      return fn;
-    }));
+    checks.push(
+      buildCondition(
+        ast,
+        (ref) => resolved.get(ref)!,
+        (call) => {
+          const fn = main.scope.functions.get(call.name);
+          if (!fn) throw new Error(`unknown function ${call.name}`);
+          return fn;
+        },
+      ),
+    );
   }
   if (checks.length === 0) return undefined;
   if (checks.length === 1) return checks[0];
@@ -225,7 +310,10 @@ function compileConditions(resource: ResourceSpec, main: Site): ((ctx: ExecConte
 function visit(c: Condition, fn: (e: Expression) => void): void {
   if (c.kind === 'value') visitExpression(c.expression, fn);
   else if (c.kind === 'unary') visit(c.operand, fn);
-  else { visit(c.left, fn); visit(c.right, fn); }
+  else {
+    visit(c.left, fn);
+    visit(c.right, fn);
+  }
 }
 
 function visitExpression(e: Expression, fn: (e: Expression) => void): void {
@@ -236,12 +324,20 @@ function visitExpression(e: Expression, fn: (e: Expression) => void): void {
 function lookupMethod(call: CallSpec, context: FlowContext, where: string) {
   const service = context.services.services.get(call.service);
   if (!service) {
-    context.diagnostics.error('MAESTRO_ERR_UNKNOWN_SERVICE', call.pos, `unknown service "${call.service}" in ${where}${didYouMean(call.service, context.services.services.keys())}`);
+    context.diagnostics.error(
+      'MAESTRO_ERR_UNKNOWN_SERVICE',
+      call.pos,
+      `unknown service "${call.service}" in ${where}${didYouMean(call.service, context.services.services.keys())}`,
+    );
     return undefined;
   }
   const method = service.methods.get(call.method);
   if (!method) {
-    context.diagnostics.error('MAESTRO_ERR_UNKNOWN_METHOD', call.pos, `service "${call.service}" has no method "${call.method}" (${where})${didYouMean(call.method, service.methods.keys())}`);
+    context.diagnostics.error(
+      'MAESTRO_ERR_UNKNOWN_METHOD',
+      call.pos,
+      `service "${call.service}" has no method "${call.method}" (${where})${didYouMean(call.method, service.methods.keys())}`,
+    );
   }
   return method;
 }
@@ -255,10 +351,19 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     return undefined;
   }
   if (context.services.missingHost.has(service.fullName)) {
-    context.diagnostics.error('MAESTRO_ERR_NO_HOST', call.pos,
-      `service "${service.fullName}" has no host${at.where}; set it in a service block, a services { select } block or the proto option`);
+    context.diagnostics.error(
+      'MAESTRO_ERR_NO_HOST',
+      call.pos,
+      `service "${service.fullName}" has no host${at.where}; set it in a service block, a services { select } block or the proto option`,
+    );
   }
-  const { timeoutMs, maxResponseBytes } = resolveCallLimits(call, method, service, context.upstream, context.diagnostics);
+  const { timeoutMs, maxResponseBytes } = resolveCallLimits(
+    call,
+    method,
+    service,
+    context.upstream,
+    context.diagnostics,
+  );
   checkHeaderNames(call.header, callSite);
   return {
     service,
@@ -269,7 +374,8 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
     timeoutMs,
     maxResponseBytes,
     http: callTarget(service, method, call.pos, context.diagnostics),
-    httpOptions: service.transport === 'http' ? compileHttpCallOptions(context.spec, call, context.diagnostics) : undefined,
+    httpOptions:
+      service.transport === 'http' ? compileHttpCallOptions(context.spec, call, context.diagnostics) : undefined,
     pos: call.pos,
   };
 }
@@ -277,13 +383,23 @@ function compileCall(call: CallSpec, at: Site, context: FlowContext): CallPlan |
 function lookupMessage(name: string, pos: Site['pos'], context: FlowContext) {
   const message = context.schemas.messages.get(name);
   if (!message) {
-    context.diagnostics.error('MAESTRO_ERR_UNKNOWN_MESSAGE', pos, `unknown message "${name}"${didYouMean(name, context.schemas.messages.keys())}`);
+    context.diagnostics.error(
+      'MAESTRO_ERR_UNKNOWN_MESSAGE',
+      pos,
+      `unknown message "${name}"${didYouMean(name, context.schemas.messages.keys())}`,
+    );
   }
   return message;
 }
 
 /** A rollback may read only resources that certainly ran before its own resource. */
-function checkRollbacks(flow: FlowSpec, nodes: NodePlan[], rollbackRefs: Set<number>[], diagnostics: Diagnostics, label: string): void {
+function checkRollbacks(
+  flow: FlowSpec,
+  nodes: NodePlan[],
+  rollbackRefs: Set<number>[],
+  diagnostics: Diagnostics,
+  label: string,
+): void {
   const ancestors = nodes.map(() => new Set<number>());
   const done = new Set<number>();
   const collect = (i: number): Set<number> => {
@@ -303,8 +419,11 @@ function checkRollbacks(flow: FlowSpec, nodes: NodePlan[], rollbackRefs: Set<num
       const other = flow.resources[ref]!;
       const conditional = other.conditions.some((c) => !own.includes(c));
       if (!collect(node.index).has(ref) || conditional) {
-        diagnostics.error('MAESTRO_ERR_ROLLBACK_REFERENCE', node.rollback.pos,
-          `the rollback of resource "${node.name}" in ${label} references "${other.name}", which may not have run when this rollback runs`);
+        diagnostics.error(
+          'MAESTRO_ERR_ROLLBACK_REFERENCE',
+          node.rollback.pos,
+          `the rollback of resource "${node.name}" in ${label} references "${other.name}", which may not have run when this rollback runs`,
+        );
       }
     }
   }
@@ -318,12 +437,19 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
   }
   const service = context.services.services.get(flow.forward.service);
   if (!service) {
-    context.diagnostics.error('MAESTRO_ERR_UNKNOWN_SERVICE', flow.forward.pos,
-      `unknown service "${flow.forward.service}" in the forward of proxy "${flow.name}"${didYouMean(flow.forward.service, context.services.services.keys())}`);
+    context.diagnostics.error(
+      'MAESTRO_ERR_UNKNOWN_SERVICE',
+      flow.forward.pos,
+      `unknown service "${flow.forward.service}" in the forward of proxy "${flow.name}"${didYouMean(flow.forward.service, context.services.services.keys())}`,
+    );
     return undefined;
   }
   if (context.services.missingHost.has(service.fullName)) {
-    context.diagnostics.error('MAESTRO_ERR_NO_HOST', flow.forward.pos, `service "${service.fullName}" has no host (forward of proxy "${flow.name}")`);
+    context.diagnostics.error(
+      'MAESTRO_ERR_NO_HOST',
+      flow.forward.pos,
+      `service "${service.fullName}" has no host (forward of proxy "${flow.name}")`,
+    );
   }
   const at = site(scope, ` in the forward of proxy "${flow.name}"`, flow.forward.pos, undefined);
   checkHeaderNames(flow.forward.header, at);
@@ -333,7 +459,11 @@ function compileForward(flow: FlowSpec, scope: FlowScope, context: FlowContext):
   const httpOptions = compileForwardOptions(context.spec, service.fullName, flow.name, context.diagnostics);
   if (!service.http) {
     if (service.transport !== 'http') {
-      context.diagnostics.error('MAESTRO_ERR_FORWARD', flow.forward.pos, `proxy "${flow.name}" forwards to "${service.fullName}", whose transport is ${service.transport}; a proxy forwards HTTP or gRPC`);
+      context.diagnostics.error(
+        'MAESTRO_ERR_FORWARD',
+        flow.forward.pos,
+        `proxy "${flow.name}" forwards to "${service.fullName}", whose transport is ${service.transport}; a proxy forwards HTTP or gRPC`,
+      );
     }
     return undefined;
   }
@@ -349,9 +479,17 @@ function compileRewrites(flow: FlowSpec, diagnostics: Diagnostics): RewritePlan[
   for (const rule of flow.rewrites) {
     const source = rule.pattern.replace(/\(\?P</g, '(?<');
     try {
-      out.push({ pattern: new RegExp(source), replacement: rule.template.replace(/<([A-Za-z_][A-Za-z0-9_]*)>/g, '$<$1>'), expand: compileExpansion(rule.template) });
+      out.push({
+        pattern: new RegExp(source),
+        replacement: rule.template.replace(/<([A-Za-z_][A-Za-z0-9_]*)>/g, '$<$1>'),
+        expand: compileExpansion(rule.template),
+      });
     } catch (error) {
-      diagnostics.error('MAESTRO_ERR_REWRITE', rule.pos, `invalid rewrite pattern "${rule.pattern}": ${(error as Error).message}`);
+      diagnostics.error(
+        'MAESTRO_ERR_REWRITE',
+        rule.pos,
+        `invalid rewrite pattern "${rule.pattern}": ${(error as Error).message}`,
+      );
     }
   }
   return out;
@@ -368,7 +506,7 @@ function compileExpansion(template: string): (match: RegExpExecArray) => string 
   pieces.push(template.slice(last));
   return (match) => {
     let out = '';
-    for (const piece of pieces) out += typeof piece === 'string' ? piece : match.groups?.[piece.group] ?? '';
+    for (const piece of pieces) out += typeof piece === 'string' ? piece : (match.groups?.[piece.group] ?? '');
     return out;
   };
 }

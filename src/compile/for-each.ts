@@ -37,21 +37,36 @@ export function compileForEach(resource: ResourceSpec, main: Site): CompiledForE
     return undefined;
   }
   if (!resource.request) {
-    diagnostics.error('MAESTRO_ERR_FOR_EACH', forEach.pos, `for_each needs a request: one call is made per element${main.where}`);
+    diagnostics.error(
+      'MAESTRO_ERR_FOR_EACH',
+      forEach.pos,
+      `for_each needs a request: one call is made per element${main.where}`,
+    );
     return undefined;
   }
   if (maxConcurrency && maxConcurrency.value > MAX_CONCURRENCY_LIMIT) {
-    diagnostics.error('MAESTRO_ERR_FOR_EACH', maxConcurrency.pos, `max_concurrency ${maxConcurrency.value} is above the limit of ${MAX_CONCURRENCY_LIMIT}${main.where}`);
+    diagnostics.error(
+      'MAESTRO_ERR_FOR_EACH',
+      maxConcurrency.pos,
+      `max_concurrency ${maxConcurrency.value} is above the limit of ${MAX_CONCURRENCY_LIMIT}${main.where}`,
+    );
   }
   const list = compileString(forEach.value, { ...main, pos: forEach.pos });
   const { type } = list;
   if (type.kind === 'typed' && !type.repeated && type.category !== 'array') {
-    diagnostics.error('MAESTRO_ERR_TYPE', forEach.pos,
-      `for_each "${forEach.value}" is ${describe(type)}, not a list${main.where}; name a repeated field or a list`);
+    diagnostics.error(
+      'MAESTRO_ERR_TYPE',
+      forEach.pos,
+      `for_each "${forEach.value}" is ${describe(type)}, not a list${main.where}; name a repeated field or a list`,
+    );
     return undefined;
   }
   return {
-    plan: { list: list.get, maxConcurrency: Math.min(maxConcurrency?.value ?? DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY_LIMIT), source: forEach.value },
+    plan: {
+      list: list.get,
+      maxConcurrency: Math.min(maxConcurrency?.value ?? DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY_LIMIT),
+      source: forEach.value,
+    },
     frame: { resource: ITEM, part: 'response', path: [], type },
   };
 }

@@ -28,7 +28,11 @@ export interface CompileOptions {
   diagnostics?: Diagnostics;
 }
 
-export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOptions): { plan: Plan; diagnostics: Diagnostics } {
+export function compile(
+  spec: Spec,
+  schemas: SchemaRegistry,
+  options: CompileOptions,
+): { plan: Plan; diagnostics: Diagnostics } {
   const diagnostics = options.diagnostics ?? new Diagnostics();
   const services = compileServices(spec, schemas, diagnostics);
   applyServiceResilience(spec, services.services, diagnostics);
@@ -38,7 +42,11 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
   for (const flow of spec.flows) {
     const earlier = specs.get(flow.name);
     if (earlier) {
-      diagnostics.error('MAESTRO_ERR_DUPLICATE', flow.pos, `${flow.kind} "${flow.name}" is already defined at ${earlier.pos.file}:${earlier.pos.line}`);
+      diagnostics.error(
+        'MAESTRO_ERR_DUPLICATE',
+        flow.pos,
+        `${flow.kind} "${flow.name}" is already defined at ${earlier.pos.file}:${earlier.pos.line}`,
+      );
       continue;
     }
     specs.set(flow.name, flow);
@@ -53,7 +61,18 @@ export function compile(spec: Spec, schemas: SchemaRegistry, options: CompileOpt
       if (e.flow !== flow.name || e.protocol !== 'http') continue;
       for (const name of routes.get(e)?.params ?? []) endpointParams.add(name);
     }
-    flows.set(flow.name, compileFlow(flow, { spec, schemas, services, functions: options.functions, diagnostics, endpointParams, upstream }));
+    flows.set(
+      flow.name,
+      compileFlow(flow, {
+        spec,
+        schemas,
+        services,
+        functions: options.functions,
+        diagnostics,
+        endpointParams,
+        upstream,
+      }),
+    );
   }
 
   const endpoints = compileEndpoints(spec.endpoints, flows, routes, diagnostics);
@@ -109,11 +128,17 @@ function checkListenerClash(spec: Spec, diagnostics: Diagnostics): void {
     if (!written || written.value === '') continue;
     const address = parseListenAddress(written.value);
     if (typeof address === 'string' || address.port === 0) continue;
-    const earlier = seen.find((s) => s.address.port === address.port
-      && (s.address.host === address.host || wildcard(s.address.host) || wildcard(address.host)));
+    const earlier = seen.find(
+      (s) =>
+        s.address.port === address.port &&
+        (s.address.host === address.host || wildcard(s.address.host) || wildcard(address.host)),
+    );
     if (earlier) {
-      diagnostics.error('MAESTRO_ERR_ADDRESS', written.pos,
-        `${name} listens on "${written.value}", which the ${earlier.name} listener already uses (${earlier.pos.file}:${earlier.pos.line})`);
+      diagnostics.error(
+        'MAESTRO_ERR_ADDRESS',
+        written.pos,
+        `${name} listens on "${written.value}", which the ${earlier.name} listener already uses (${earlier.pos.file}:${earlier.pos.line})`,
+      );
     } else {
       seen.push({ name, address, pos: written.pos });
     }
@@ -143,77 +168,162 @@ function positionedString(e: EndpointSpec, name: string): Positioned<string> | u
   return found === undefined ? undefined : { value: String(found.value), pos: found.pos };
 }
 
-function compileEndpoints(specs: EndpointSpec[], flows: Map<string, FlowPlan>, parsed: Map<EndpointSpec, Route>, diagnostics: Diagnostics): EndpointPlan[] {
+function compileEndpoints(
+  specs: EndpointSpec[],
+  flows: Map<string, FlowPlan>,
+  parsed: Map<EndpointSpec, Route>,
+  diagnostics: Diagnostics,
+): EndpointPlan[] {
   const out: EndpointPlan[] = [];
   const routes = new Map<string, EndpointSpec>();
   const graphqlPaths = new Map<string, EndpointSpec>();
   for (const e of specs) {
     const flow = flows.get(e.flow);
     if (!flow) {
-      diagnostics.error('MAESTRO_ERR_UNKNOWN_FLOW', e.pos, `endpoint "${e.flow}" "${e.protocol}" names no flow or proxy${didYouMean(e.flow, flows.keys())}`);
+      diagnostics.error(
+        'MAESTRO_ERR_UNKNOWN_FLOW',
+        e.pos,
+        `endpoint "${e.flow}" "${e.protocol}" names no flow or proxy${didYouMean(e.flow, flows.keys())}`,
+      );
       continue;
     }
     if (e.protocol === 'http') {
       const path = String(option(e, 'endpoint') ?? '');
       if (!path.startsWith('/')) {
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `http endpoint of "${e.flow}" needs endpoint = "/path" (got "${path}")`);
+        diagnostics.error(
+          'MAESTRO_ERR_ENDPOINT',
+          e.pos,
+          `http endpoint of "${e.flow}" needs endpoint = "/path" (got "${path}")`,
+        );
         continue;
       }
       const route = parsed.get(e);
       if (!route) continue;
       const method = String(option(e, 'method') ?? 'GET').toUpperCase();
       if (method !== '*' && !LISTENER_METHODS.has(method)) {
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.method?.pos ?? e.pos, `http endpoint of "${e.flow}": "${method}" is not an HTTP method the listener can serve${didYouMean(method, LISTENER_METHODS)}`);
+        diagnostics.error(
+          'MAESTRO_ERR_ENDPOINT',
+          e.options.method?.pos ?? e.pos,
+          `http endpoint of "${e.flow}": "${method}" is not an HTTP method the listener can serve${didYouMean(method, LISTENER_METHODS)}`,
+        );
         continue;
       }
       const key = `${method} ${routeShape(route)}`;
       const earlier = routes.get(key);
       if (earlier) {
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `http endpoint ${method} ${path} of "${e.flow}" is already served for "${earlier.flow}" (${earlier.pos.file}:${earlier.pos.line})`);
+        diagnostics.error(
+          'MAESTRO_ERR_ENDPOINT',
+          e.pos,
+          `http endpoint ${method} ${path} of "${e.flow}" is already served for "${earlier.flow}" (${earlier.pos.file}:${earlier.pos.line})`,
+        );
         continue;
       }
       routes.set(key, e);
       const codecName = String(option(e, 'codec') ?? 'json');
       const codec = codecs.get(codecName);
-      if (!codec) diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', e.options.codec?.pos ?? e.pos, `unknown codec "${codecName}"${didYouMean(codecName, codecs.keys())}`);
+      if (!codec)
+        diagnostics.error(
+          'MAESTRO_ERR_CODEC_UNKNOWN',
+          e.options.codec?.pos ?? e.pos,
+          `unknown codec "${codecName}"${didYouMean(codecName, codecs.keys())}`,
+        );
       const status = Number(option(e, 'status') ?? 200);
       if (!Number.isInteger(status) || status < 100 || status > 599) {
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.status?.pos ?? e.pos, `invalid status "${String(option(e, 'status'))}"`);
+        diagnostics.error(
+          'MAESTRO_ERR_ENDPOINT',
+          e.options.status?.pos ?? e.pos,
+          `invalid status "${String(option(e, 'status'))}"`,
+        );
       }
       for (const name of ['read_timeout', 'write_timeout']) {
         const option = e.options[name];
-        if (option) diagnostics.warn('MAESTRO_WARN_IGNORED', option.pos, `${name} on an endpoint is not applied; set it on the http block, where it bounds every request`);
+        if (option)
+          diagnostics.warn(
+            'MAESTRO_WARN_IGNORED',
+            option.pos,
+            `${name} on an endpoint is not applied; set it on the http block, where it bounds every request`,
+          );
       }
-      const requestCodec = namedCodec(positionedString(e, 'request_codec'), 'request_codec', `endpoint "${e.flow}"`, diagnostics);
-      const responseCodec = namedCodec(positionedString(e, 'response_codec'), 'response_codec', `endpoint "${e.flow}"`, diagnostics);
-      out.push({ protocol: 'http', flow, path, route, method, codec: codec ?? codecs.get('json')!, requestCodec, responseCodec, status, pos: e.pos });
+      const requestCodec = namedCodec(
+        positionedString(e, 'request_codec'),
+        'request_codec',
+        `endpoint "${e.flow}"`,
+        diagnostics,
+      );
+      const responseCodec = namedCodec(
+        positionedString(e, 'response_codec'),
+        'response_codec',
+        `endpoint "${e.flow}"`,
+        diagnostics,
+      );
+      out.push({
+        protocol: 'http',
+        flow,
+        path,
+        route,
+        method,
+        codec: codec ?? codecs.get('json')!,
+        requestCodec,
+        responseCodec,
+        status,
+        pos: e.pos,
+      });
     } else if (e.protocol === 'graphql') {
       const path = String(option(e, 'path') ?? e.flow);
       const base = String(option(e, 'base') ?? 'query').toLowerCase();
       if (base !== 'query' && base !== 'mutation') {
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.options.base?.pos ?? e.pos, `graphql base must be "query" or "mutation", got "${base}"`);
+        diagnostics.error(
+          'MAESTRO_ERR_ENDPOINT',
+          e.options.base?.pos ?? e.pos,
+          `graphql base must be "query" or "mutation", got "${base}"`,
+        );
         continue;
       }
       const key = `${base}:${path}`;
       const earlier = graphqlPaths.get(key) ?? prefixConflict(graphqlPaths, base, path);
       if (earlier) {
         const other = String(option(earlier, 'path') ?? earlier.flow);
-        const what = other === path ? `is already served for "${earlier.flow}"` : `conflicts with "${other}" of "${earlier.flow}" (one would nest inside the other)`;
-        diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `graphql ${base} field "${path}" of "${e.flow}" ${what} (${earlier.pos.file}:${earlier.pos.line})`);
+        const what =
+          other === path
+            ? `is already served for "${earlier.flow}"`
+            : `conflicts with "${other}" of "${earlier.flow}" (one would nest inside the other)`;
+        diagnostics.error(
+          'MAESTRO_ERR_ENDPOINT',
+          e.pos,
+          `graphql ${base} field "${path}" of "${e.flow}" ${what} (${earlier.pos.file}:${earlier.pos.line})`,
+        );
         continue;
       }
       graphqlPaths.set(key, e);
       const name = option(e, 'name');
-      out.push({ protocol: 'graphql', flow, path: path.split('.'), base, name: name === undefined ? undefined : String(name), pos: e.pos });
+      out.push({
+        protocol: 'graphql',
+        flow,
+        path: path.split('.'),
+        base,
+        name: name === undefined ? undefined : String(name),
+        pos: e.pos,
+      });
     } else if (e.protocol === 'grpc') {
       const missing = ['package', 'service', 'method'].filter((k) => !option(e, k));
       if (missing.length > 0) {
         diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `grpc endpoint of "${e.flow}" needs ${missing.join(', ')}`);
         continue;
       }
-      out.push({ protocol: 'grpc', flow, package: String(option(e, 'package')), service: String(option(e, 'service')), method: String(option(e, 'method')), pos: e.pos });
+      out.push({
+        protocol: 'grpc',
+        flow,
+        package: String(option(e, 'package')),
+        service: String(option(e, 'service')),
+        method: String(option(e, 'method')),
+        pos: e.pos,
+      });
     } else {
-      diagnostics.error('MAESTRO_ERR_ENDPOINT', e.pos, `unknown endpoint protocol "${e.protocol}"${didYouMean(e.protocol, ['http', 'graphql', 'grpc'])}`);
+      diagnostics.error(
+        'MAESTRO_ERR_ENDPOINT',
+        e.pos,
+        `unknown endpoint protocol "${e.protocol}"${didYouMean(e.protocol, ['http', 'graphql', 'grpc'])}`,
+      );
     }
   }
   return out;
@@ -234,11 +344,13 @@ function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {
   const duration = (v: Positioned<string> | undefined): number | undefined => {
     if (!v || v.value === '') return undefined;
     const ms = parseDuration(v.value);
-    if (ms === undefined) diagnostics.error('MAESTRO_ERR_DURATION', v.pos, `invalid duration "${v.value}"; write e.g. "5s"`);
+    if (ms === undefined)
+      diagnostics.error('MAESTRO_ERR_DURATION', v.pos, `invalid duration "${v.value}"; write e.g. "5s"`);
     return ms;
   };
   const bodyLimit = http.bodyLimit ? parseSize(http.bodyLimit.value) : undefined;
-  if (http.bodyLimit && bodyLimit === undefined) diagnostics.error('MAESTRO_ERR_SIZE', http.bodyLimit.pos, `invalid body_limit "${String(http.bodyLimit.value)}"`);
+  if (http.bodyLimit && bodyLimit === undefined)
+    diagnostics.error('MAESTRO_ERR_SIZE', http.bodyLimit.pos, `invalid body_limit "${String(http.bodyLimit.value)}"`);
   return {
     // An http block without an address serves on the daemon's default (or the --http flag).
     address: http.address.value === '' ? undefined : listenAddress(http.address, diagnostics),

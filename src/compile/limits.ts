@@ -21,39 +21,71 @@ export interface UpstreamDefaults {
 }
 
 /** A duration above zero, or undefined after a positioned error. */
-export function positiveDuration(v: Positioned<HclValue> | undefined, name: string, diagnostics: Diagnostics): number | undefined {
+export function positiveDuration(
+  v: Positioned<HclValue> | undefined,
+  name: string,
+  diagnostics: Diagnostics,
+): number | undefined {
   if (!v || v.value === '') return undefined;
   const ms = parseDuration(v.value);
   if (ms === undefined || ms <= 0) {
-    diagnostics.error('MAESTRO_ERR_DURATION', v.pos, `invalid ${name} "${String(v.value)}"; write a duration above zero, e.g. "2s" or "500ms"`);
+    diagnostics.error(
+      'MAESTRO_ERR_DURATION',
+      v.pos,
+      `invalid ${name} "${String(v.value)}"; write a duration above zero, e.g. "2s" or "500ms"`,
+    );
     return undefined;
   }
   return ms;
 }
 
 /** A byte size above zero ("10MB", "512kb", a number of bytes), or undefined after a positioned error. */
-export function positiveSize(v: Positioned<HclValue> | undefined, name: string, diagnostics: Diagnostics): number | undefined {
+export function positiveSize(
+  v: Positioned<HclValue> | undefined,
+  name: string,
+  diagnostics: Diagnostics,
+): number | undefined {
   if (!v || v.value === '') return undefined;
   const bytes = parseSize(v.value);
   if (bytes === undefined || bytes <= 0) {
-    diagnostics.error('MAESTRO_ERR_SIZE', v.pos, `invalid ${name} "${String(v.value)}"; write a size above zero, e.g. "10MB", "512KB" or a number of bytes`);
+    diagnostics.error(
+      'MAESTRO_ERR_SIZE',
+      v.pos,
+      `invalid ${name} "${String(v.value)}"; write a size above zero, e.g. "10MB", "512KB" or a number of bytes`,
+    );
     return undefined;
   }
   return bytes;
 }
 
-function positiveCount(v: Positioned<HclValue> | undefined, name: string, diagnostics: Diagnostics): number | undefined {
+function positiveCount(
+  v: Positioned<HclValue> | undefined,
+  name: string,
+  diagnostics: Diagnostics,
+): number | undefined {
   if (!v) return undefined;
-  const n = typeof v.value === 'number' ? v.value : typeof v.value === 'string' && /^\s*\d+\s*$/.test(v.value) ? Number(v.value) : NaN;
+  const n =
+    typeof v.value === 'number'
+      ? v.value
+      : typeof v.value === 'string' && /^\s*\d+\s*$/.test(v.value)
+        ? Number(v.value)
+        : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
-    diagnostics.error('MAESTRO_ERR_LIMIT', v.pos, `invalid ${name} "${String(v.value)}"; write a whole number above zero`);
+    diagnostics.error(
+      'MAESTRO_ERR_LIMIT',
+      v.pos,
+      `invalid ${name} "${String(v.value)}"; write a whole number above zero`,
+    );
     return undefined;
   }
   return n;
 }
 
 /** The listener's header and idle timeouts and decoder limits from `http { }`. */
-export function compileListenerLimits(http: HttpListenerSpec, diagnostics: Diagnostics): { headerTimeoutMs?: number; idleTimeoutMs?: number; limits: DecodeLimits } {
+export function compileListenerLimits(
+  http: HttpListenerSpec,
+  diagnostics: Diagnostics,
+): { headerTimeoutMs?: number; idleTimeoutMs?: number; limits: DecodeLimits } {
   return {
     headerTimeoutMs: positiveDuration(http.headerTimeout, 'header_timeout', diagnostics),
     idleTimeoutMs: positiveDuration(http.idleTimeout, 'idle_timeout', diagnostics),
@@ -66,10 +98,14 @@ export function compileListenerLimits(http: HttpListenerSpec, diagnostics: Diagn
 }
 
 /** `upstream { timeout  max_response_size }`: what a call gets when nothing nearer sets it. */
-export function compileUpstreamDefaults(upstream: UpstreamSpec | undefined, diagnostics: Diagnostics): UpstreamDefaults {
+export function compileUpstreamDefaults(
+  upstream: UpstreamSpec | undefined,
+  diagnostics: Diagnostics,
+): UpstreamDefaults {
   return {
     timeoutMs: positiveDuration(upstream?.timeout, 'timeout', diagnostics) ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
-    maxResponseBytes: positiveSize(upstream?.maxResponseSize, 'max_response_size', diagnostics) ?? DEFAULT_MAX_RESPONSE_BYTES,
+    maxResponseBytes:
+      positiveSize(upstream?.maxResponseSize, 'max_response_size', diagnostics) ?? DEFAULT_MAX_RESPONSE_BYTES,
   };
 }
 
@@ -87,11 +123,17 @@ export function resolveCallLimits(
 ): UpstreamDefaults {
   const methodSize = parseSize(method.options.max_response_size);
   return {
-    timeoutMs: positiveDuration(call.options.timeout, 'timeout', diagnostics)
-      ?? method.timeoutMs
-      ?? service.timeoutMs ?? upstream?.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
-    maxResponseBytes: positiveSize(call.options.max_response_size, 'max_response_size', diagnostics)
-      ?? (methodSize !== undefined && methodSize > 0 ? methodSize : undefined)
-      ?? service.maxResponseBytes ?? upstream?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    timeoutMs:
+      positiveDuration(call.options.timeout, 'timeout', diagnostics) ??
+      method.timeoutMs ??
+      service.timeoutMs ??
+      upstream?.timeoutMs ??
+      DEFAULT_UPSTREAM_TIMEOUT_MS,
+    maxResponseBytes:
+      positiveSize(call.options.max_response_size, 'max_response_size', diagnostics) ??
+      (methodSize !== undefined && methodSize > 0 ? methodSize : undefined) ??
+      service.maxResponseBytes ??
+      upstream?.maxResponseBytes ??
+      DEFAULT_MAX_RESPONSE_BYTES,
   };
 }

@@ -23,7 +23,8 @@ export function withProtoDefault(get: Getter, type: StaticType): Getter {
       return isObject(value) ? fillMessage(value, message) : value;
     };
   }
-  const zero = type.category === 'enum' ? enumZero(type.enum?.names) : type.scalar ? scalarZero(type.scalar) : undefined;
+  const zero =
+    type.category === 'enum' ? enumZero(type.enum?.names) : type.scalar ? scalarZero(type.scalar) : undefined;
   if (zero === undefined) return get;
   return (ctx) => {
     const value = get(ctx);

@@ -78,7 +78,10 @@ export function resolveReference(ref: ReferenceExpression, site: Site): Resolved
   const node = site.scope.nodes.get(ref.resource);
   if (!node) {
     const names = [...site.scope.nodes.keys(), 'input', ...(site.allowError ? ['error'] : [])];
-    report(site, `unknown resource "${ref.resource}" in "{{ ${ref.text} }}"${site.where}${didYouMean(ref.resource, names)}`);
+    report(
+      site,
+      `unknown resource "${ref.resource}" in "{{ ${ref.text} }}"${site.where}${didYouMean(ref.resource, names)}`,
+    );
     return undefined;
   }
   const part = ref.part ?? 'response';
@@ -92,7 +95,10 @@ export function resolveReference(ref: ReferenceExpression, site: Site): Resolved
     return undefined;
   }
   if (part === 'error' && !(isSelf && site.allowError)) {
-    report(site, `"${ref.text}": the error of resource "${node.name}" is readable only in its own on_error and error blocks${site.where}`);
+    report(
+      site,
+      `"${ref.text}": the error of resource "${node.name}" is readable only in its own on_error and error blocks${site.where}`,
+    );
     return undefined;
   }
   if (!isSelf) site.deps.add(node.index);
@@ -122,7 +128,10 @@ function resolveInput(ref: ReferenceExpression, site: Site): Resolved | undefine
   if (part === 'header') {
     const name = ref.path.join('.').toLowerCase();
     if (name && !site.scope.inputHeaders.has(name)) {
-      report(site, `header "${ref.path.join('.')}" is not declared in the input of ${site.scope.label}; add it to input { header = [...] }`);
+      report(
+        site,
+        `header "${ref.path.join('.')}" is not declared in the input of ${site.scope.label}; add it to input { header = [...] }`,
+      );
       return undefined;
     }
     return { get: headerGetter((ctx) => ctx.inputHeader, ref.path), type: DYNAMIC };
@@ -132,8 +141,17 @@ function resolveInput(ref: ReferenceExpression, site: Site): Resolved | undefine
   const type = site.scope.inputType;
   const first = ref.path[0];
   // Path parameters are readable as input:<name> when the message has no such field.
-  if (type && first !== undefined && !type.fields.has(first) && site.scope.endpointParams.has(first) && ref.path.length === 1) {
-    return { get: pathGetter((ctx) => ctx.input, ref.path), type: { kind: 'typed', category: 'string', repeated: false } };
+  if (
+    type &&
+    first !== undefined &&
+    !type.fields.has(first) &&
+    site.scope.endpointParams.has(first) &&
+    ref.path.length === 1
+  ) {
+    return {
+      get: pathGetter((ctx) => ctx.input, ref.path),
+      type: { kind: 'typed', category: 'string', repeated: false },
+    };
   }
   const root: StaticType = type ? { kind: 'typed', category: 'message', repeated: false, message: type } : DYNAMIC;
   return walk((ctx) => ctx.input, root, ref, site);
@@ -145,7 +163,10 @@ function resolveRemote(ref: ReferenceExpression, site: Site): Resolved | undefin
     report(site, `unknown field "${ref.path.join('.')}" of input.remote; use input.remote:address${site.where}`);
     return undefined;
   }
-  return { get: (ctx) => ctx.remoteAddress, type: { kind: 'typed', category: 'string', repeated: false, scalar: 'string' } };
+  return {
+    get: (ctx) => ctx.remoteAddress,
+    type: { kind: 'typed', category: 'string', repeated: false, scalar: 'string' },
+  };
 }
 
 function resolveError(ref: ReferenceExpression, site: Site): Resolved | undefined {
@@ -161,10 +182,16 @@ function resolveError(ref: ReferenceExpression, site: Site): Resolved | undefine
   }
   const field = ref.path[0];
   if (ref.path.length === 1 && field === 'status') {
-    return { get: (ctx) => ctx.error?.status, type: { kind: 'typed', category: 'number', repeated: false, scalar: 'int64' } };
+    return {
+      get: (ctx) => ctx.error?.status,
+      type: { kind: 'typed', category: 'number', repeated: false, scalar: 'int64' },
+    };
   }
   if (ref.path.length === 1 && field === 'message') {
-    return { get: (ctx) => ctx.error?.message, type: { kind: 'typed', category: 'string', repeated: false, scalar: 'string' } };
+    return {
+      get: (ctx) => ctx.error?.message,
+      type: { kind: 'typed', category: 'string', repeated: false, scalar: 'string' },
+    };
   }
   report(site, `unknown field "${ref.path.join('.')}" of error; use error:message or error:status${site.where}`);
   return undefined;
@@ -193,17 +220,26 @@ function walk(base: Getter, root: StaticType, ref: ReferenceExpression, site: Si
   for (const [i, segment] of ref.path.entries()) {
     if (type.kind === 'dynamic') break;
     if (type.repeated) {
-      report(site, `"${ref.text}": ${ref.path.slice(0, i).join('.') || ref.resource} is a list; read it whole or use a repeated block${site.where}`);
+      report(
+        site,
+        `"${ref.text}": ${ref.path.slice(0, i).join('.') || ref.resource} is a list; read it whole or use a repeated block${site.where}`,
+      );
       return undefined;
     }
     if (type.category !== 'message' || !type.message) {
-      if (type.category === 'map' || type.category === 'object') { type = DYNAMIC; break; }
+      if (type.category === 'map' || type.category === 'object') {
+        type = DYNAMIC;
+        break;
+      }
       report(site, `"${ref.text}": ${ref.path.slice(0, i).join('.') || ref.resource} is not a message${site.where}`);
       return undefined;
     }
     const field = type.message.fields.get(segment);
     if (!field) {
-      report(site, `unknown field "${segment}" in "{{ ${ref.text} }}": message ${type.message.fullName} has no such field${site.where}${didYouMean(segment, type.message.fields.keys())}`);
+      report(
+        site,
+        `unknown field "${segment}" in "{{ ${ref.text} }}": message ${type.message.fullName} has no such field${site.where}${didYouMean(segment, type.message.fields.keys())}`,
+      );
       return undefined;
     }
     type = fieldStaticType(field);

@@ -38,24 +38,45 @@ function duration(v: Positioned<string> | undefined, fallback: number, what: str
 export function compileRetry(spec: RetrySpec, diagnostics: Diagnostics, keyed = false): RetryPlan {
   const attempts = spec.attempts?.value ?? RETRY_DEFAULT.attempts;
   if (spec.attempts && (attempts < 1 || attempts > MAX_ATTEMPTS)) {
-    diagnostics.error('MAESTRO_ERR_RETRY', spec.attempts.pos, `retry attempts must be between 1 and ${MAX_ATTEMPTS}, got ${attempts}`);
+    diagnostics.error(
+      'MAESTRO_ERR_RETRY',
+      spec.attempts.pos,
+      `retry attempts must be between 1 and ${MAX_ATTEMPTS}, got ${attempts}`,
+    );
   }
   const backoffMs = duration(spec.backoff, RETRY_DEFAULT.backoffMs, 'backoff', diagnostics);
-  const maxBackoffMs = duration(spec.maxBackoff, Math.max(RETRY_DEFAULT.maxBackoffMs, backoffMs), 'max_backoff', diagnostics);
+  const maxBackoffMs = duration(
+    spec.maxBackoff,
+    Math.max(RETRY_DEFAULT.maxBackoffMs, backoffMs),
+    'max_backoff',
+    diagnostics,
+  );
   if (spec.maxBackoff && maxBackoffMs < backoffMs) {
-    diagnostics.error('MAESTRO_ERR_RETRY', spec.maxBackoff.pos, `max_backoff (${spec.maxBackoff.value}) is shorter than backoff`);
+    diagnostics.error(
+      'MAESTRO_ERR_RETRY',
+      spec.maxBackoff.pos,
+      `max_backoff (${spec.maxBackoff.value}) is shorter than backoff`,
+    );
   }
   return { attempts: Math.min(Math.max(attempts, 1), MAX_ATTEMPTS), backoffMs, maxBackoffMs, keyed };
 }
 
 export function compileBreaker(spec: BreakerSpec, diagnostics: Diagnostics): BreakerPlan {
   const failures = spec.failures?.value ?? BREAKER_DEFAULT.failures;
-  if (spec.failures && failures < 1) diagnostics.error('MAESTRO_ERR_BREAKER', spec.failures.pos, `breaker failures must be 1 or more, got ${failures}`);
-  return { failures: Math.max(failures, 1), coolDownMs: duration(spec.coolDown, BREAKER_DEFAULT.coolDownMs, 'cool_down', diagnostics) };
+  if (spec.failures && failures < 1)
+    diagnostics.error('MAESTRO_ERR_BREAKER', spec.failures.pos, `breaker failures must be 1 or more, got ${failures}`);
+  return {
+    failures: Math.max(failures, 1),
+    coolDownMs: duration(spec.coolDown, BREAKER_DEFAULT.coolDownMs, 'cool_down', diagnostics),
+  };
 }
 
 /** Adds `retry`/`breaker` of service blocks (and their methods) to the compiled services. */
-export function applyServiceResilience(spec: Spec, services: ReadonlyMap<string, ServicePlan>, diagnostics: Diagnostics): void {
+export function applyServiceResilience(
+  spec: Spec,
+  services: ReadonlyMap<string, ServicePlan>,
+  diagnostics: Diagnostics,
+): void {
   // Filled in before compile freezes the plan (compile/freeze.ts).
   type Writable = { retry?: RetryPlan; breaker?: BreakerPlan };
   for (const block of spec.services) {
@@ -72,7 +93,11 @@ export function applyServiceResilience(spec: Spec, services: ReadonlyMap<string,
 
 function serviceRetry(spec: RetrySpec, diagnostics: Diagnostics): RetryPlan {
   if (spec.idempotent) {
-    diagnostics.error('MAESTRO_ERR_RETRY', spec.idempotent.pos, 'idempotent belongs in the flow (a resource, request or rollback retry block), not in a service');
+    diagnostics.error(
+      'MAESTRO_ERR_RETRY',
+      spec.idempotent.pos,
+      'idempotent belongs in the flow (a resource, request or rollback retry block), not in a service',
+    );
   }
   return compileRetry(spec, diagnostics);
 }
@@ -80,21 +105,31 @@ function serviceRetry(spec: RetrySpec, diagnostics: Diagnostics): RetryPlan {
 /** The HTTP verb a call goes out with, as the HTTP caller picks it; gRPC calls have none. */
 function verbOf(call: CallPlan): string | undefined {
   if (call.service.transport !== 'http') return undefined;
-  return call.method.httpMethod?.toUpperCase() || (call.method.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
+  return (
+    call.method.httpMethod?.toUpperCase() ||
+    (call.method.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET')
+  );
 }
 
 /**
  * The retry policy of a request (`own`: its request's or its resource's retry block),
  * or undefined for one attempt.
  */
-export function requestRetry(call: CallPlan, own: RetrySpec | undefined, diagnostics: Diagnostics): RetryPlan | undefined {
+export function requestRetry(
+  call: CallPlan,
+  own: RetrySpec | undefined,
+  diagnostics: Diagnostics,
+): RetryPlan | undefined {
   const verb = verbOf(call);
   const unsafe = verb !== undefined && NON_IDEMPOTENT.has(verb);
   if (own) {
     const declared = own.idempotent?.value === true;
     if (unsafe && !declared) {
-      diagnostics.warn('MAESTRO_WARN_RETRY_UNSAFE', own.pos,
-        `${verb} ${call.service.fullName}.${call.method.name} is not retried: add idempotent = true to this retry block if the upstream may see it twice (it then carries an Idempotency-Key)`);
+      diagnostics.warn(
+        'MAESTRO_WARN_RETRY_UNSAFE',
+        own.pos,
+        `${verb} ${call.service.fullName}.${call.method.name} is not retried: add idempotent = true to this retry block if the upstream may see it twice (it then carries an Idempotency-Key)`,
+      );
       return undefined;
     }
     return compileRetry(own, diagnostics, unsafe);
@@ -107,7 +142,7 @@ export function requestRetry(call: CallPlan, own: RetrySpec | undefined, diagnos
 export function rollbackRetry(call: CallPlan, own: RetrySpec | undefined, diagnostics: Diagnostics): RetryPlan {
   const verb = verbOf(call);
   const keyed = verb !== undefined && NON_IDEMPOTENT.has(verb);
-  const base = own ? compileRetry(own, diagnostics) : call.method.retry ?? call.service.retry ?? ROLLBACK_RETRY;
+  const base = own ? compileRetry(own, diagnostics) : (call.method.retry ?? call.service.retry ?? ROLLBACK_RETRY);
   return { ...base, keyed };
 }
 
@@ -138,12 +173,21 @@ function checkTimeout(value: Positioned<string> | undefined, diagnostics: Diagno
 export function compileJournal(spec: JournalSpec | undefined, diagnostics: Diagnostics): JournalPlan | undefined {
   if (!spec) return undefined;
   if (spec.path && spec.postgres) {
-    diagnostics.error('MAESTRO_ERR_JOURNAL', spec.postgres.pos, 'journal takes either path (SQLite) or postgres, not both');
+    diagnostics.error(
+      'MAESTRO_ERR_JOURNAL',
+      spec.postgres.pos,
+      'journal takes either path (SQLite) or postgres, not both',
+    );
   }
   const leaseMs = duration(spec.lease, DEFAULT_LEASE_MS, 'lease', diagnostics);
-  if (spec.lease && leaseMs < 100) diagnostics.error('MAESTRO_ERR_JOURNAL', spec.lease.pos, 'journal lease must be 100ms or more');
+  if (spec.lease && leaseMs < 100)
+    diagnostics.error('MAESTRO_ERR_JOURNAL', spec.lease.pos, 'journal lease must be 100ms or more');
   if (spec.schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(spec.schema.value)) {
-    diagnostics.error('MAESTRO_ERR_JOURNAL', spec.schema.pos, `journal schema "${spec.schema.value}" must be a plain SQL name (letters, digits, _)`);
+    diagnostics.error(
+      'MAESTRO_ERR_JOURNAL',
+      spec.schema.pos,
+      `journal schema "${spec.schema.value}" must be a plain SQL name (letters, digits, _)`,
+    );
   }
   if (spec.postgres) {
     if (!/^postgres(ql)?:\/\//.test(spec.postgres.value)) {

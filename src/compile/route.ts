@@ -30,9 +30,11 @@ const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 /** Parses a path; returns the route, or a message saying what is wrong with it. */
 export function parseRoute(text: string, options: RouteOptions): Route | string {
   if (/[\s\p{Cc}]/u.test(text)) return `path "${text}" contains whitespace or a control character`;
-  if (options.wildcard && /[?#]/.test(text)) return `path "${text}" contains "?" or "#": a route is a path only, without query or fragment`;
+  if (options.wildcard && /[?#]/.test(text))
+    return `path "${text}" contains "?" or "#": a route is a path only, without query or fragment`;
   // The HTTP router reads `::` as an escaped colon; httprouter read a parameter.
-  if (options.wildcard && text.includes('::')) return `path "${text}" contains "::", which the HTTP router would read as a literal colon`;
+  if (options.wildcard && text.includes('::'))
+    return `path "${text}" contains "::", which the HTTP router would read as a literal colon`;
   const segments: RouteSegment[] = [];
   const params: string[] = [];
   let wildcard: string | undefined;
@@ -53,14 +55,16 @@ export function parseRoute(text: string, options: RouteOptions): Route | string 
       wildcard = name ?? '*';
       segments.push({ kind: 'wildcard', name: wildcard });
       params.push(wildcard);
-      if (i + 1 + (name?.length ?? 0) < text.length) return `path "${text}": the catch-all "*${name ?? ''}" must end the path`;
+      if (i + 1 + (name?.length ?? 0) < text.length)
+        return `path "${text}": the catch-all "*${name ?? ''}" must end the path`;
       break;
     }
     segments.push({ kind: 'param', name: name! });
     params.push(name!);
     i += name!.length;
     // The HTTP router would read `:id(…)` as a regular expression; httprouter had none.
-    if (options.wildcard && text[i + 1] === '(') return `path "${text}": "(" right after parameter "${name}" is not allowed (routes have no regular expressions)`;
+    if (options.wildcard && text[i + 1] === '(')
+      return `path "${text}": "(" right after parameter "${name}" is not allowed (routes have no regular expressions)`;
   }
   if (literal !== '') segments.push({ kind: 'literal', text: literal });
   return { text, segments, params, wildcard };

@@ -65,7 +65,11 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
   }
 
   for (const block of spec.services) {
-    const draft: ServiceDraft = drafts.get(block.fullName) ?? { fullName: block.fullName, methods: new Map(), pos: block.pos };
+    const draft: ServiceDraft = drafts.get(block.fullName) ?? {
+      fullName: block.fullName,
+      methods: new Map(),
+      pos: block.pos,
+    };
     drafts.set(block.fullName, draft);
     draft.pos ??= block.pos;
     if (block.transport) draft.transport = block.transport;
@@ -84,7 +88,11 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       const endpoint = typeof options.endpoint === 'string' ? options.endpoint : existing?.httpPath;
       const verb = typeof options.method === 'string' ? options.method.toUpperCase() : existing?.httpMethod;
       if (verb !== undefined && !isMethodToken(verb)) {
-        diagnostics.error('MAESTRO_ERR_METHOD', method.options.method?.pos ?? method.pos, `method "${String(options.method)}" of ${block.fullName}.${method.name} is not an HTTP method`);
+        diagnostics.error(
+          'MAESTRO_ERR_METHOD',
+          method.options.method?.pos ?? method.pos,
+          `method "${String(options.method)}" of ${block.fullName}.${method.name} is not an HTTP method`,
+        );
       }
       const timeout = method.options.timeout;
       const timeoutMs = timeout ? positiveDuration(timeout, 'timeout', diagnostics) : existing?.timeoutMs;
@@ -111,12 +119,21 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
     const codecName = valueOf(draft.codec) || 'json';
     const pos = positionOf(draft.transport) ?? draft.pos;
     if (!TRANSPORTS.has(transport) && pos) {
-      diagnostics.error('MAESTRO_ERR_TRANSPORT', pos, `unknown transport "${transport}" for service "${draft.fullName}"${didYouMean(transport, TRANSPORTS)}`);
+      diagnostics.error(
+        'MAESTRO_ERR_TRANSPORT',
+        pos,
+        `unknown transport "${transport}" for service "${draft.fullName}"${didYouMean(transport, TRANSPORTS)}`,
+      );
     }
     const codec = codecs.get(codecName);
     if (!codec) {
       const at = positionOf(draft.codec) ?? draft.pos;
-      if (at) diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', at, `unknown codec "${codecName}" for service "${draft.fullName}"${didYouMean(codecName, codecs.keys())}`);
+      if (at)
+        diagnostics.error(
+          'MAESTRO_ERR_CODEC_UNKNOWN',
+          at,
+          `unknown codec "${codecName}" for service "${draft.fullName}"${didYouMean(codecName, codecs.keys())}`,
+        );
     }
     const host = valueOf(draft.host);
     if (!host) missingHost.add(draft.fullName);
@@ -130,7 +147,11 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
       host,
       http: parsed.http,
       grpc: parsed.grpc,
-      discovery: discoveryPlan(compileDiscovery(draft.resolver, spec.discovery, draft.fullName, transport, diagnostics), parsed.http, parsed.grpc),
+      discovery: discoveryPlan(
+        compileDiscovery(draft.resolver, spec.discovery, draft.fullName, transport, diagnostics),
+        parsed.http,
+        parsed.grpc,
+      ),
       methods: draft.methods,
       pos: draft.pos,
       timeoutMs: positiveDuration(draft.timeout, 'timeout', diagnostics),
@@ -141,12 +162,18 @@ export function compileServices(spec: Spec, schemas: SchemaRegistry, diagnostics
 }
 
 /** The host as its transport reads it; a malformed one is an error at the host's position. */
-function parseHost(draft: ServiceDraft, transport: string, host: string, diagnostics: Diagnostics): { http?: HttpHost; grpc?: GrpcHost } {
+function parseHost(
+  draft: ServiceDraft,
+  transport: string,
+  host: string,
+  diagnostics: Diagnostics,
+): { http?: HttpHost; grpc?: GrpcHost } {
   const parsed = transport === 'grpc' ? parseGrpcHost(host) : transport === 'http' ? parseHttpHost(host) : undefined;
   if (typeof parsed === 'string') {
     const at = positionOf(draft.host) ?? draft.pos;
     // The value is not repeated: a host may carry credentials.
-    if (at) diagnostics.error('MAESTRO_ERR_HOST', at, `service "${draft.fullName}" (transport ${transport}): ${parsed}`);
+    if (at)
+      diagnostics.error('MAESTRO_ERR_HOST', at, `service "${draft.fullName}" (transport ${transport}): ${parsed}`);
     return {};
   }
   if (parsed === undefined) return {};
@@ -173,7 +200,10 @@ function applySelect(select: SelectSpec, drafts: Map<string, ServiceDraft>, diag
 
 /** `com.org.*` → any service in com.org (and below); `?` one character. */
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -185,13 +215,17 @@ function resolveMessage(
   if (!name || !name.value) return undefined;
   const message = schemas.messages.get(name.value);
   if (!message) {
-    diagnostics.error('MAESTRO_ERR_UNKNOWN_MESSAGE', name.pos, `unknown message "${name.value}"${didYouMean(name.value, schemas.messages.keys())}`);
+    diagnostics.error(
+      'MAESTRO_ERR_UNKNOWN_MESSAGE',
+      name.pos,
+      `unknown message "${name.value}"${didYouMean(name.value, schemas.messages.keys())}`,
+    );
   }
   return message;
 }
 
 function valueOf(v: Positioned<string> | string | undefined): string {
-  return typeof v === 'string' ? v : v?.value ?? '';
+  return typeof v === 'string' ? v : (v?.value ?? '');
 }
 
 function positionOf(v: Positioned<string> | string | undefined): Pos | undefined {
@@ -199,11 +233,20 @@ function positionOf(v: Positioned<string> | string | undefined): Pos | undefined
 }
 
 /** A `request_codec` / `response_codec` value: the codec, or an error at its position. */
-export function namedCodec(value: Positioned<string> | undefined, attribute: string, owner: string, diagnostics: Diagnostics): Codec | undefined {
+export function namedCodec(
+  value: Positioned<string> | undefined,
+  attribute: string,
+  owner: string,
+  diagnostics: Diagnostics,
+): Codec | undefined {
   if (!value || value.value === '') return undefined;
   const codec = codecs.get(value.value);
   if (!codec) {
-    diagnostics.error('MAESTRO_ERR_CODEC_UNKNOWN', value.pos, `unknown ${attribute} "${value.value}" for ${owner}${didYouMean(value.value, codecs.keys())}`);
+    diagnostics.error(
+      'MAESTRO_ERR_CODEC_UNKNOWN',
+      value.pos,
+      `unknown ${attribute} "${value.value}" for ${owner}${didYouMean(value.value, codecs.keys())}`,
+    );
   }
   return codec;
 }

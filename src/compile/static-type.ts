@@ -10,13 +10,30 @@ export type Category = 'string' | 'number' | 'bool' | 'bytes' | 'enum' | 'messag
 
 export type StaticType =
   | { kind: 'dynamic' }
-  | { kind: 'typed'; category: Category; repeated: boolean; message?: MessageType; enum?: EnumType; scalar?: ScalarKind };
+  | {
+      kind: 'typed';
+      category: Category;
+      repeated: boolean;
+      message?: MessageType;
+      enum?: EnumType;
+      scalar?: ScalarKind;
+    };
 
 export const DYNAMIC: StaticType = { kind: 'dynamic' };
 
 const NUMERIC = new Set<ScalarKind>([
-  'double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32',
-  'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64',
+  'double',
+  'float',
+  'int32',
+  'uint32',
+  'sint32',
+  'fixed32',
+  'sfixed32',
+  'int64',
+  'uint64',
+  'sint64',
+  'fixed64',
+  'sfixed64',
 ]);
 
 export function scalarCategory(scalar: ScalarKind): Category {
@@ -36,7 +53,12 @@ export function fieldStaticType(field: FieldType): StaticType {
     case 'map':
       return { kind: 'typed', category: 'map', repeated: false };
     default:
-      return { kind: 'typed', category: scalarCategory(field.scalar ?? 'string'), repeated: field.repeated, scalar: field.scalar };
+      return {
+        kind: 'typed',
+        category: scalarCategory(field.scalar ?? 'string'),
+        repeated: field.repeated,
+        scalar: field.scalar,
+      };
   }
 }
 
@@ -92,7 +114,8 @@ export function assignable(target: StaticType, source: StaticType): boolean {
   const t = target.category;
   const s = source.category;
   if (t === s) {
-    if (t === 'message') return !target.message || !source.message || target.message.fullName === source.message.fullName;
+    if (t === 'message')
+      return !target.message || !source.message || target.message.fullName === source.message.fullName;
     if (t === 'enum') return !target.enum || !source.enum || target.enum.fullName === source.enum.fullName;
     return true;
   }

@@ -21,8 +21,11 @@ export function compileStream(flow: FlowPlan, diagnostics: Diagnostics): FlowPla
     const method = node.call?.method;
     if (!method) continue;
     if (method.requestStream) {
-      diagnostics.error('MAESTRO_ERR_STREAM', node.call!.pos,
-        `resource "${node.name}" of ${label} calls ${node.call!.service.fullName}.${method.name}, a client-streaming method; flows call unary and server-streaming methods only`);
+      diagnostics.error(
+        'MAESTRO_ERR_STREAM',
+        node.call!.pos,
+        `resource "${node.name}" of ${label} calls ${node.call!.service.fullName}.${method.name}, a client-streaming method; flows call unary and server-streaming methods only`,
+      );
     } else if (method.responseStream) {
       streaming.push(node);
     }
@@ -35,12 +38,24 @@ export function compileStream(flow: FlowPlan, diagnostics: Diagnostics): FlowPla
     return flow;
   };
   if (flow.kind === 'proxy') return fail(`${where} calls a server-streaming method; a proxy's resources must be unary`);
-  if (others.length > 0) return fail(`${label} has two resources that call server-streaming methods ("${node!.name}", "${others[0]!.name}"); a flow answers one stream`, others[0]!.pos);
-  if (node!.call!.service.transport !== 'grpc') return fail(`${where} calls a server-streaming method over ${node!.call!.service.transport}; streams are called over gRPC`);
+  if (others.length > 0)
+    return fail(
+      `${label} has two resources that call server-streaming methods ("${node!.name}", "${others[0]!.name}"); a flow answers one stream`,
+      others[0]!.pos,
+    );
+  if (node!.call!.service.transport !== 'grpc')
+    return fail(
+      `${where} calls a server-streaming method over ${node!.call!.service.transport}; streams are called over gRPC`,
+    );
   if (node!.forEach) return fail(`${where} calls a server-streaming method; it cannot also have for_each`);
-  if (node!.rollback) return fail(`${where} calls a server-streaming method; it cannot have a rollback`, node!.rollback.pos);
+  if (node!.rollback)
+    return fail(`${where} calls a server-streaming method; it cannot have a rollback`, node!.rollback.pos);
   const reader = flow.nodes.find((n) => n.deps.includes(node!.index));
-  if (reader) return fail(`resource "${reader.name}" of ${label} reads "${node!.name}", which answers a stream; only the output may read it`, reader.pos);
+  if (reader)
+    return fail(
+      `resource "${reader.name}" of ${label} reads "${node!.name}", which answers a stream; only the output may read it`,
+      reader.pos,
+    );
   return { ...flow, stream: { node: node!.index, prelude: prelude(flow, node!) } };
 }
 
@@ -49,7 +64,13 @@ export function compileStream(flow: FlowPlan, diagnostics: Diagnostics): FlowPla
  * the stream is opened on the very context the other resources filled.
  */
 function prelude(flow: FlowPlan, streaming: NodePlan): FlowPlan {
-  const skipped: NodePlan = { ...streaming, kind: 'value', call: undefined, rollback: undefined, value: () => undefined };
+  const skipped: NodePlan = {
+    ...streaming,
+    kind: 'value',
+    call: undefined,
+    rollback: undefined,
+    value: () => undefined,
+  };
   const nodes = flow.nodes.map((n) => (n === streaming ? skipped : n));
   return { ...flow, nodes, output: { type: undefined, header: [], body: (ctx: ExecContext) => ctx } };
 }
@@ -59,27 +80,43 @@ function prelude(flow: FlowPlan, streaming: NodePlan): FlowPlan {
  * a proto declares server-streaming (`returns (stream T)`); not over GraphQL. A proxy on
  * a gRPC endpoint relays calls, streams included, to a gRPC target only.
  */
-export function checkStreamEndpoints(endpoints: readonly EndpointPlan[], schemas: SchemaRegistry, diagnostics: Diagnostics): void {
+export function checkStreamEndpoints(
+  endpoints: readonly EndpointPlan[],
+  schemas: SchemaRegistry,
+  diagnostics: Diagnostics,
+): void {
   for (const endpoint of endpoints) {
     const forward = endpoint.flow.forward;
     if (endpoint.protocol === 'grpc' && forward && forward.service.transport !== 'grpc') {
-      diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
-        `proxy "${endpoint.flow.name}" on a gRPC endpoint relays gRPC calls, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`);
+      diagnostics.error(
+        'MAESTRO_ERR_STREAM',
+        endpoint.pos,
+        `proxy "${endpoint.flow.name}" on a gRPC endpoint relays gRPC calls, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`,
+      );
     }
     if (endpoint.protocol !== 'grpc' && forward && !forward.target) {
-      diagnostics.error('MAESTRO_ERR_FORWARD', endpoint.pos,
-        `proxy "${endpoint.flow.name}" on an ${endpoint.protocol} endpoint forwards HTTP, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`);
+      diagnostics.error(
+        'MAESTRO_ERR_FORWARD',
+        endpoint.pos,
+        `proxy "${endpoint.flow.name}" on an ${endpoint.protocol} endpoint forwards HTTP, but its forward target ${forward.service.fullName} uses ${forward.service.transport}`,
+      );
     }
     if (!endpoint.flow.stream || endpoint.protocol === 'http') continue;
     if (endpoint.protocol === 'grpc') {
       const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;
       const method = schemas.services.get(service)?.methods.get(endpoint.method);
       if (method?.responseStream && !method.requestStream) continue;
-      diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
-        `flow "${endpoint.flow.name}" answers a stream; its gRPC endpoint ${service}/${endpoint.method} must be declared server-streaming in a proto (returns (stream T))`);
+      diagnostics.error(
+        'MAESTRO_ERR_STREAM',
+        endpoint.pos,
+        `flow "${endpoint.flow.name}" answers a stream; its gRPC endpoint ${service}/${endpoint.method} must be declared server-streaming in a proto (returns (stream T))`,
+      );
       continue;
     }
-    diagnostics.error('MAESTRO_ERR_STREAM', endpoint.pos,
-      `flow "${endpoint.flow.name}" answers a stream, which is served over HTTP (Server-Sent Events or a websocket) or gRPC, not over ${endpoint.protocol}`);
+    diagnostics.error(
+      'MAESTRO_ERR_STREAM',
+      endpoint.pos,
+      `flow "${endpoint.flow.name}" answers a stream, which is served over HTTP (Server-Sent Events or a websocket) or gRPC, not over ${endpoint.protocol}`,
+    );
   }
 }

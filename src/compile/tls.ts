@@ -39,7 +39,11 @@ export function loadTls(
   try {
     createSecureContext({ cert: certText, key: keyText });
   } catch (error) {
-    diagnostics.error('MAESTRO_ERR_TLS', cert.pos, `cert_file and key_file are not a usable pair: ${(error as Error).message}`);
+    diagnostics.error(
+      'MAESTRO_ERR_TLS',
+      cert.pos,
+      `cert_file and key_file are not a usable pair: ${(error as Error).message}`,
+    );
     return undefined;
   }
   return { cert: certText, key: keyText };

@@ -12,10 +12,29 @@
 import type { Diagnostics } from '../errors.js';
 import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
-import type { CacheSpec, EndpointSpec, HclValue, Pos, Positioned, RateLimitSpec, ResourceSpec, Spec } from '../spec/types.js';
+import type {
+  CacheSpec,
+  EndpointSpec,
+  HclValue,
+  Pos,
+  Positioned,
+  RateLimitSpec,
+  ResourceSpec,
+  Spec,
+} from '../spec/types.js';
 import { parseDuration, parseSize } from './duration.js';
 import { jsonText } from '../template/index.js';
-import type { CachePlan, EndpointPlan, FlowPlan, Getter, KeyGetter, RateLimitPlan, ServiceLimitPlan, ServicePlan, TrafficPlan } from './plan.js';
+import type {
+  CachePlan,
+  EndpointPlan,
+  FlowPlan,
+  Getter,
+  KeyGetter,
+  RateLimitPlan,
+  ServiceLimitPlan,
+  ServicePlan,
+  TrafficPlan,
+} from './plan.js';
 import type { FlowScope, Site } from './references.js';
 import { compileValue } from './values.js';
 
@@ -55,7 +74,12 @@ function asText(get: Getter): KeyGetter {
 }
 
 /** A positive whole number, or undefined after reporting. */
-function positiveInt(v: Positioned<HclValue> | undefined, what: string, diagnostics: Diagnostics, code: string): number | undefined {
+function positiveInt(
+  v: Positioned<HclValue> | undefined,
+  what: string,
+  diagnostics: Diagnostics,
+  code: string,
+): number | undefined {
   if (!v) return undefined;
   if (typeof v.value === 'number' && Number.isInteger(v.value) && v.value > 0) return v.value;
   diagnostics.error(code, v.pos, `${what} must be a whole number above 0, got ${JSON.stringify(String(v.value))}`);
@@ -63,18 +87,38 @@ function positiveInt(v: Positioned<HclValue> | undefined, what: string, diagnost
 }
 
 /** A duration above zero, or undefined after reporting. */
-function duration(v: Positioned<HclValue> | undefined, what: string, diagnostics: Diagnostics, code: string): number | undefined {
+function duration(
+  v: Positioned<HclValue> | undefined,
+  what: string,
+  diagnostics: Diagnostics,
+  code: string,
+): number | undefined {
   if (!v) return undefined;
   const ms = parseDuration(v.value);
   if (ms !== undefined && ms > 0) return ms;
-  diagnostics.error(code, v.pos, `${what} must be a duration above zero such as "1s" or "1m", got ${JSON.stringify(String(v.value))}`);
+  diagnostics.error(
+    code,
+    v.pos,
+    `${what} must be a duration above zero such as "1s" or "1m", got ${JSON.stringify(String(v.value))}`,
+  );
   return undefined;
 }
 
 /** Checks a rate_limit block; `key` compiles over `keyScope`, or is refused when there is none. */
-function compileRateLimit(spec: RateLimitSpec, id: string, where: string, keyScope: FlowScope | undefined, diagnostics: Diagnostics): RateLimitPlan | undefined {
+function compileRateLimit(
+  spec: RateLimitSpec,
+  id: string,
+  where: string,
+  keyScope: FlowScope | undefined,
+  diagnostics: Diagnostics,
+): RateLimitPlan | undefined {
   const code = 'MAESTRO_ERR_RATE_LIMIT';
-  if (!spec.requests) diagnostics.error(code, spec.pos, `rate_limit ${where} needs requests = <number> (and every = "<duration>", default "1s")`);
+  if (!spec.requests)
+    diagnostics.error(
+      code,
+      spec.pos,
+      `rate_limit ${where} needs requests = <number> (and every = "<duration>", default "1s")`,
+    );
   const requests = positiveInt(spec.requests, `rate_limit requests ${where}`, diagnostics, code);
   const everyMs = spec.every ? duration(spec.every, `rate_limit every ${where}`, diagnostics, code) : 1000;
   const burst = spec.burst ? positiveInt(spec.burst, `rate_limit burst ${where}`, diagnostics, code) : requests;
@@ -85,11 +129,24 @@ function compileRateLimit(spec: RateLimitSpec, id: string, where: string, keySco
     if (!keyScope) {
       diagnostics.error(code, spec.key.pos, `rate_limit ${where} takes no key: it counts every call together`);
     } else if (typeof spec.key.value !== 'string' || spec.key.value === '') {
-      diagnostics.error(code, spec.key.pos, `rate_limit key ${where} must be a template such as "{{ input.header:X-Api-Key }}"`);
+      diagnostics.error(
+        code,
+        spec.key.pos,
+        `rate_limit key ${where} must be a template such as "{{ input.header:X-Api-Key }}"`,
+      );
     } else {
       const headers = new RecordingHeaders();
       const scope: FlowScope = { ...keyScope, inputHeaders: headers };
-      const site: Site = { scope, where: ` in the rate_limit key ${where}`, pos: spec.key.pos, self: undefined, allowSelf: false, allowError: false, deps: new Set(), elements: [] };
+      const site: Site = {
+        scope,
+        where: ` in the rate_limit key ${where}`,
+        pos: spec.key.pos,
+        self: undefined,
+        allowSelf: false,
+        allowError: false,
+        deps: new Set(),
+        elements: [],
+      };
       key = asText(compileValue(spec.key.value, site, spec.key.pos).get);
       keyHeaders = [...headers];
       keyClass = spec.key.value;
@@ -108,7 +165,8 @@ function endpointId(e: EndpointPlan): string {
 
 /** Attaches each endpoint's `rate_limit`; the plan and its spec are matched by protocol, flow and position. */
 export function compileEndpointLimits(specs: EndpointSpec[], endpoints: EndpointPlan[], context: TrafficContext): void {
-  const at = (protocol: string, flow: string, pos: Pos) => `${protocol}\0${flow}\0${pos.file}\0${pos.line}\0${pos.column}`;
+  const at = (protocol: string, flow: string, pos: Pos) =>
+    `${protocol}\0${flow}\0${pos.file}\0${pos.line}\0${pos.column}`;
   const limited = new Map<string, EndpointSpec>();
   for (const e of specs) if (e.rateLimit) limited.set(at(e.protocol, e.flow, e.pos), e);
   if (limited.size === 0) return;
@@ -117,7 +175,13 @@ export function compileEndpointLimits(specs: EndpointSpec[], endpoints: Endpoint
     if (!spec?.rateLimit) continue;
     const where = `of endpoint "${spec.flow}" "${spec.protocol}"`;
     const scope = keyScope(endpoint, context);
-    const plan = compileRateLimit(spec.rateLimit, `endpoint:${endpointId(endpoint)}`, where, scope, context.diagnostics);
+    const plan = compileRateLimit(
+      spec.rateLimit,
+      `endpoint:${endpointId(endpoint)}`,
+      where,
+      scope,
+      context.diagnostics,
+    );
     // Before compile freezes the plan (compile/freeze.ts).
     if (plan) (endpoint as { rateLimit?: RateLimitPlan }).rateLimit = plan;
   }
@@ -127,7 +191,8 @@ export function compileEndpointLimits(specs: EndpointSpec[], endpoints: Endpoint
 function keyScope(endpoint: EndpointPlan, context: TrafficContext): FlowScope {
   const flow: FlowPlan = endpoint.flow;
   const params = new Set<string>();
-  if (endpoint.protocol === 'http') for (const m of endpoint.path.matchAll(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g)) params.add(m[1]!);
+  if (endpoint.protocol === 'http')
+    for (const m of endpoint.path.matchAll(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g)) params.add(m[1]!);
   return {
     label: `${flow.kind} "${flow.name}"`,
     kind: flow.kind,
@@ -147,11 +212,19 @@ export function compileServiceLimits(spec: Spec, services: Map<string, ServicePl
   for (const block of spec.services) {
     if (!block.rateLimit && !block.maxInFlight && !block.maxWait) continue;
     const where = `of service "${block.fullName}"`;
-    const rateLimit = block.rateLimit ? compileRateLimit(block.rateLimit, `service:${block.fullName}`, where, undefined, diagnostics) : undefined;
+    const rateLimit = block.rateLimit
+      ? compileRateLimit(block.rateLimit, `service:${block.fullName}`, where, undefined, diagnostics)
+      : undefined;
     const maxInFlight = positiveInt(block.maxInFlight, `max_in_flight ${where}`, diagnostics, code);
-    const maxWaitMs = block.maxWait ? duration(block.maxWait, `max_wait ${where}`, diagnostics, code) : DEFAULT_MAX_WAIT_MS;
+    const maxWaitMs = block.maxWait
+      ? duration(block.maxWait, `max_wait ${where}`, diagnostics, code)
+      : DEFAULT_MAX_WAIT_MS;
     if (block.maxWait && !block.rateLimit && !block.maxInFlight) {
-      diagnostics.warn('MAESTRO_WARN_SERVICE_LIMIT', block.maxWait.pos, `max_wait ${where} has no effect without rate_limit or max_in_flight`);
+      diagnostics.warn(
+        'MAESTRO_WARN_SERVICE_LIMIT',
+        block.maxWait.pos,
+        `max_wait ${where} has no effect without rate_limit or max_in_flight`,
+      );
     }
     const service = services.get(block.fullName);
     if (service && maxWaitMs !== undefined) {
@@ -159,7 +232,7 @@ export function compileServiceLimits(spec: Spec, services: Map<string, ServicePl
       (service as { limits?: ServiceLimitPlan }).limits = {
         rateLimit: rateLimit ?? previous?.rateLimit,
         maxInFlight: maxInFlight ?? previous?.maxInFlight,
-        maxWaitMs: block.maxWait ? maxWaitMs : previous?.maxWaitMs ?? maxWaitMs,
+        maxWaitMs: block.maxWait ? maxWaitMs : (previous?.maxWaitMs ?? maxWaitMs),
       };
     }
   }
@@ -169,7 +242,12 @@ export function compileServiceLimits(spec: Spec, services: Map<string, ServicePl
  * The cache of a call resource: its own `cache`, else its method's. Compiled at the
  * resource's site, so a key that reads another resource orders the DAG like a request does.
  */
-export function compileNodeCache(resource: ResourceSpec, at: Site, spec: Spec, service: ServicePlan | undefined): CachePlan | undefined {
+export function compileNodeCache(
+  resource: ResourceSpec,
+  at: Site,
+  spec: Spec,
+  service: ServicePlan | undefined,
+): CachePlan | undefined {
   const own = resource.cache;
   const inherited = own ? undefined : methodCache(spec, resource);
   const cache = own ?? inherited;
@@ -221,20 +299,31 @@ export function compileTrafficStores(spec: Spec, diagnostics: Diagnostics): Traf
   let redis: string | undefined;
   if (store) {
     const url = store.redis;
-    if (!url) diagnostics.error('MAESTRO_ERR_TRAFFIC_STORE', store.pos, 'rate_limit_store needs redis = "redis://host:6379"');
+    if (!url)
+      diagnostics.error('MAESTRO_ERR_TRAFFIC_STORE', store.pos, 'rate_limit_store needs redis = "redis://host:6379"');
     else if (typeof url.value !== 'string' || !/^rediss?:\/\/[^/]/.test(url.value)) {
       // The value is never echoed: a Redis URL may carry a password.
-      diagnostics.error('MAESTRO_ERR_TRAFFIC_STORE', url.pos, 'rate_limit_store redis must be a URL such as "redis://127.0.0.1:6379"');
+      diagnostics.error(
+        'MAESTRO_ERR_TRAFFIC_STORE',
+        url.pos,
+        'rate_limit_store redis must be a URL such as "redis://127.0.0.1:6379"',
+      );
     } else redis = url.value;
   }
   const prefix = store?.prefix;
-  if (prefix && typeof prefix.value !== 'string') diagnostics.error('MAESTRO_ERR_TRAFFIC_STORE', prefix.pos, 'rate_limit_store prefix must be a string');
+  if (prefix && typeof prefix.value !== 'string')
+    diagnostics.error('MAESTRO_ERR_TRAFFIC_STORE', prefix.pos, 'rate_limit_store prefix must be a string');
   const bounds = spec.cacheStore;
   const entries = positiveInt(bounds?.maxEntries, 'cache max_entries', diagnostics, 'MAESTRO_ERR_CACHE');
   let bytes: number | undefined;
   if (bounds?.maxBytes) {
     bytes = parseSize(bounds.maxBytes.value);
-    if (bytes === undefined || bytes <= 0) diagnostics.error('MAESTRO_ERR_CACHE', bounds.maxBytes.pos, `cache max_bytes must be a size such as "64MB", got ${JSON.stringify(String(bounds.maxBytes.value))}`);
+    if (bytes === undefined || bytes <= 0)
+      diagnostics.error(
+        'MAESTRO_ERR_CACHE',
+        bounds.maxBytes.pos,
+        `cache max_bytes must be a size such as "64MB", got ${JSON.stringify(String(bounds.maxBytes.value))}`,
+      );
   }
   return {
     redis,

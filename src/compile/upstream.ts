@@ -63,9 +63,10 @@ export function parseHttpHost(host: string): HttpHost | string {
     return 'the host is not a valid URL';
   }
   if (!HOSTNAME.test(url.hostname) && !IPV6.test(url.hostname)) return 'the host URL has no valid host name';
-  const authorization = url.username || url.password
-    ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
-    : undefined;
+  const authorization =
+    url.username || url.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined;
   return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, ''), query: url.search.slice(1), authorization };
 }
 
@@ -86,7 +87,8 @@ export function parseGrpcHost(host: string): GrpcHost | string {
 /** Joins a parsed host and a method path (`/users/:id?full=1`) into a call target. */
 export function upstreamTarget(host: HttpHost, path: string | undefined): UpstreamTarget | string {
   const [rawPath = '', rawQuery = ''] = (path ?? '').split('?', 2);
-  const joined = rawPath === '' ? host.prefix || '/' : host.prefix + (rawPath.startsWith('/') ? rawPath : `/${rawPath}`);
+  const joined =
+    rawPath === '' ? host.prefix || '/' : host.prefix + (rawPath.startsWith('/') ? rawPath : `/${rawPath}`);
   const route = parseRoute(joined, { wildcard: false });
   if (typeof route === 'string') return route;
   const literals: string[] = [''];

@@ -13,11 +13,20 @@ import type { Getter, NamedGetters } from './plan.js';
 import { withProtoDefault } from './proto-defaults.js';
 import { resolveReference, type Resolved, type Site } from './references.js';
 import {
-  assignable, describe, DYNAMIC, fieldStaticType, literalType, resultType, type StaticType,
+  assignable,
+  describe,
+  DYNAMIC,
+  fieldStaticType,
+  literalType,
+  resultType,
+  type StaticType,
 } from './static-type.js';
 
 const STRING: StaticType = { kind: 'typed', category: 'string', repeated: false };
-const constant = (value: unknown): Getter => () => value;
+const constant =
+  (value: unknown): Getter =>
+  () =>
+    value;
 
 /** A value as written in HCL: a literal, a template string, a list or an object. */
 export function compileValue(value: HclValue, site: Site, pos: Pos): Resolved {
@@ -45,7 +54,11 @@ export function compileString(text: string, site: Site): Resolved {
   try {
     template = parseTemplate(text);
   } catch (error) {
-    site.scope.diagnostics.error('MAESTRO_ERR_TEMPLATE', site.pos, `invalid template "${text}": ${(error as Error).message}${site.where}`);
+    site.scope.diagnostics.error(
+      'MAESTRO_ERR_TEMPLATE',
+      site.pos,
+      `invalid template "${text}": ${(error as Error).message}${site.where}`,
+    );
     return { get: constant(undefined), type: DYNAMIC };
   }
   if (template.kind === 'plain') return { get: constant(template.value), type: STRING };
@@ -55,13 +68,19 @@ export function compileString(text: string, site: Site): Resolved {
     if (e.kind === 'literal') return literalType(e.value);
     if (e.kind === 'reference') {
       const r = resolveReference(e, site);
-      if (!r) { ok = false; return DYNAMIC; }
+      if (!r) {
+        ok = false;
+        return DYNAMIC;
+      }
       resolved.set(e, r);
       return r.type;
     }
     e.args.forEach(check);
     const fn = lookupFunction(e, site);
-    if (!fn) { ok = false; return DYNAMIC; }
+    if (!fn) {
+      ok = false;
+      return DYNAMIC;
+    }
     return resultType(fn.returns);
   };
   let type: StaticType = STRING;
@@ -70,21 +89,33 @@ export function compileString(text: string, site: Site): Resolved {
   if (!ok) return { get: constant(undefined), type: DYNAMIC };
   const leaf = (ref: Expression) => resolved.get(ref)!.get;
   const fn = (call: CallExpression) => site.scope.functions.get(call.name)!;
-  const get = template.kind === 'single' ? buildExpression(template.expression, leaf, fn) : buildTemplate(template, leaf, fn);
+  const get =
+    template.kind === 'single' ? buildExpression(template.expression, leaf, fn) : buildTemplate(template, leaf, fn);
   return { get, type };
 }
 
 function lookupFunction(call: CallExpression, site: Site): TemplateFunction | undefined {
   const fn = site.scope.functions.get(call.name);
   if (!fn) {
-    site.scope.diagnostics.error('MAESTRO_ERR_FUNCTION_UNKNOWN', site.pos,
-      `unknown function "${call.name}"${site.where}${didYouMean(call.name, site.scope.functions.keys())}`);
+    site.scope.diagnostics.error(
+      'MAESTRO_ERR_FUNCTION_UNKNOWN',
+      site.pos,
+      `unknown function "${call.name}"${site.where}${didYouMean(call.name, site.scope.functions.keys())}`,
+    );
     return undefined;
   }
   if (call.args.length < fn.minArgs || call.args.length > fn.maxArgs) {
-    const expected = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : fn.maxArgs === Infinity ? `at least ${fn.minArgs}` : `${fn.minArgs} to ${fn.maxArgs}`;
-    site.scope.diagnostics.error('MAESTRO_ERR_FUNCTION_ARITY', site.pos,
-      `function ${call.name} takes ${expected} argument(s), got ${call.args.length}${site.where}`);
+    const expected =
+      fn.minArgs === fn.maxArgs
+        ? `${fn.minArgs}`
+        : fn.maxArgs === Infinity
+          ? `at least ${fn.minArgs}`
+          : `${fn.minArgs} to ${fn.maxArgs}`;
+    site.scope.diagnostics.error(
+      'MAESTRO_ERR_FUNCTION_ARITY',
+      site.pos,
+      `function ${call.name} takes ${expected} argument(s), got ${call.args.length}${site.where}`,
+    );
     return undefined;
   }
   return fn;
@@ -95,13 +126,21 @@ function lookupFunction(call: CallExpression, site: Site): TemplateFunction | un
  * when there is one. Absent values are left out of the built object, except that with
  * `protoDefaults` (outputs) a value read from a typed message gets its proto3 default.
  */
-export function compileMessage(fields: FieldSpec[], type: MessageType | undefined, site: Site, protoDefaults = false): Getter {
+export function compileMessage(
+  fields: FieldSpec[],
+  type: MessageType | undefined,
+  site: Site,
+  protoDefaults = false,
+): Getter {
   const entries: Array<readonly [string, Getter]> = [];
   for (const field of fields) {
     const target = type ? type.fields.get(field.name) : undefined;
     if (type && !target) {
-      site.scope.diagnostics.error('MAESTRO_ERR_UNKNOWN_FIELD', field.pos,
-        `unknown field "${field.name}": message ${type.fullName} has no such field${site.where}${didYouMean(field.name, type.fields.keys())}`);
+      site.scope.diagnostics.error(
+        'MAESTRO_ERR_UNKNOWN_FIELD',
+        field.pos,
+        `unknown field "${field.name}": message ${type.fullName} has no such field${site.where}${didYouMean(field.name, type.fields.keys())}`,
+      );
       continue;
     }
     const targetType = target ? fieldStaticType(target) : DYNAMIC;
@@ -124,7 +163,13 @@ export function compileMessage(fields: FieldSpec[], type: MessageType | undefine
   return objectBuilder(entries);
 }
 
-function compileRepeated(field: RepeatedField, target: StaticType, element: MessageType | undefined, site: Site, protoDefaults: boolean): Getter | undefined {
+function compileRepeated(
+  field: RepeatedField,
+  target: StaticType,
+  element: MessageType | undefined,
+  site: Site,
+  protoDefaults: boolean,
+): Getter | undefined {
   if (target.kind === 'typed' && !target.repeated) {
     mismatch(site, field.name, target, 'a repeated block');
     return undefined;
@@ -133,16 +178,29 @@ function compileRepeated(field: RepeatedField, target: StaticType, element: Mess
   try {
     ref = parseReference(field.source);
   } catch (error) {
-    site.scope.diagnostics.error('MAESTRO_ERR_TEMPLATE', field.pos, `invalid repeated source "${field.source}": ${(error as Error).message}${site.where}`);
+    site.scope.diagnostics.error(
+      'MAESTRO_ERR_TEMPLATE',
+      field.pos,
+      `invalid repeated source "${field.source}": ${(error as Error).message}${site.where}`,
+    );
     return undefined;
   }
   const source = resolveReference(ref, site);
   if (!source) return undefined;
   if (source.type.kind === 'typed' && !source.type.repeated) {
-    site.scope.diagnostics.error('MAESTRO_ERR_TYPE', field.pos, `repeated "${field.name}": source "${field.source}" is ${describe(source.type)}, not a list${site.where}`);
+    site.scope.diagnostics.error(
+      'MAESTRO_ERR_TYPE',
+      field.pos,
+      `repeated "${field.name}": source "${field.source}" is ${describe(source.type)}, not a list${site.where}`,
+    );
     return undefined;
   }
-  const frame = { resource: ref.resource, part: ref.part ?? (ref.resource === 'input' ? 'request' : 'response'), path: ref.path, type: source.type };
+  const frame = {
+    resource: ref.resource,
+    part: ref.part ?? (ref.resource === 'input' ? 'request' : 'response'),
+    path: ref.path,
+    type: source.type,
+  };
   const inner = { ...site, elements: [...site.elements, frame] };
   const build = compileMessage(field.fields, element, inner, protoDefaults);
   const read = source.get;
@@ -164,7 +222,11 @@ export function compileNamed(fields: FieldSpec[], site: Site, what: string): Nam
   const out: Array<readonly [string, Getter]> = [];
   for (const field of fields) {
     if (field.kind !== 'value') {
-      site.scope.diagnostics.error('MAESTRO_ERR_BLOCK', field.pos, `${what} takes plain values, not a ${field.kind} block${site.where}`);
+      site.scope.diagnostics.error(
+        'MAESTRO_ERR_BLOCK',
+        field.pos,
+        `${what} takes plain values, not a ${field.kind} block${site.where}`,
+      );
       continue;
     }
     out.push([field.name, compileValue(field.value, { ...site, pos: field.pos }, field.pos).get]);
@@ -177,7 +239,11 @@ export function checkAssignable(target: StaticType, source: StaticType, name: st
 }
 
 function mismatch(site: Site, name: string, target: StaticType, got: string): void {
-  site.scope.diagnostics.error('MAESTRO_ERR_TYPE', site.pos, `type mismatch for field "${name}": expected ${describe(target)}, got ${got}${site.where}`);
+  site.scope.diagnostics.error(
+    'MAESTRO_ERR_TYPE',
+    site.pos,
+    `type mismatch for field "${name}": expected ${describe(target)}, got ${got}${site.where}`,
+  );
 }
 
 /** Builds an object with the given keys in order, leaving out undefined values. */
@@ -194,4 +260,3 @@ export function objectBuilder(entries: ReadonlyArray<readonly [string, Getter]>)
     return out;
   };
 }
-

@@ -36,7 +36,11 @@ export function expandEnv(
       expandedLines.add(pos.line);
       const value = env[name];
       if (value === undefined) {
-        diagnostics.warn('MAESTRO_WARN_ENV_UNSET', pos, `environment variable ${name} is not set; using an empty string`);
+        diagnostics.warn(
+          'MAESTRO_WARN_ENV_UNSET',
+          pos,
+          `environment variable ${name} is not set; using an empty string`,
+        );
       }
       return value ?? '';
     });

@@ -13,7 +13,17 @@
 import type { FlowSpec, ForwardSpec, InputSpec, OutputSpec, ResourceSpec } from '../spec/types.js';
 import type { HclBlock } from './ast.js';
 import { buildErrorObject, buildFields, buildNamedFields, buildOnError } from './fields.js';
-import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, stringValue, type BuildContext, type Rules } from './read.js';
+import {
+  dispatch,
+  firstOnly,
+  inside,
+  labels,
+  optionsRecord,
+  stringList,
+  stringValue,
+  type BuildContext,
+  type Rules,
+} from './read.js';
 import { buildResource, type ResourcePlace } from './resource.js';
 
 export function buildFlow(block: HclBlock, ctx: BuildContext): FlowSpec | undefined {
@@ -32,7 +42,11 @@ export function buildFlow(block: HclBlock, ctx: BuildContext): FlowSpec | undefi
   };
   // Blocks that may appear once per flow; a second one is reported, naming the first.
   const single =
-    <K extends 'input' | 'error' | 'onError' | 'output' | 'forward'>(key: K, what: string, build: (b: HclBlock) => FlowSpec[K]) =>
+    <K extends 'input' | 'error' | 'onError' | 'output' | 'forward'>(
+      key: K,
+      what: string,
+      build: (b: HclBlock) => FlowSpec[K],
+    ) =>
     (b: HclBlock): void => {
       if (!firstOnly(flow[key], `${what} block`, b.pos, where, ctx)) return;
       const value = build(b);
@@ -91,7 +105,10 @@ function resourceBlocks(
     blocks.if = (b) => {
       const [expression] = labels(b, ['condition'], 1, ctx) ?? [];
       if (expression === undefined) return;
-      const inner: ResourcePlace = { conditions: [...place.conditions, { expression, pos: b.labelPos[0] ?? b.pos }], before: place.before };
+      const inner: ResourcePlace = {
+        conditions: [...place.conditions, { expression, pos: b.labelPos[0] ?? b.pos }],
+        before: place.before,
+      };
       dispatch(b.body, { blocks: resourceBlocks(inner, add, where, ctx, true) }, inside('if', where), ctx);
     };
   }
@@ -128,7 +145,9 @@ function buildOutput(block: HclBlock, where: string, ctx: BuildContext): OutputS
   const output: OutputSpec = { header: [], fields: [], pos: block.pos };
   if (found[0] !== undefined) output.schema = found[0];
   const within = inside('output', where);
-  output.fields = buildFields(block.body, within, ctx, { header: (b) => (output.header = buildNamedFields(b, within, ctx)) });
+  output.fields = buildFields(block.body, within, ctx, {
+    header: (b) => (output.header = buildNamedFields(b, within, ctx)),
+  });
   return output;
 }
 

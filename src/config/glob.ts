@@ -28,7 +28,14 @@ export function expandGlob(pattern: string, cwd: string): string[] {
     let magic = segments.slice(fixed).join('/');
     // `dir/**` means every file below dir.
     if (magic === '**' || magic.endsWith('/**')) magic += '/*';
-    const files = globSync(magic, { cwd: base, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false, expandDirectories: false });
+    const files = globSync(magic, {
+      cwd: base,
+      absolute: true,
+      onlyFiles: true,
+      dot: false,
+      followSymbolicLinks: false,
+      expandDirectories: false,
+    });
     for (const file of files) found.add(resolve(file));
   }
   return [...found].sort();

@@ -58,7 +58,9 @@ export function readLabel(source: Source, start: number): string | undefined {
   try {
     reader.at = start;
     const decoded = reader.value(false);
-    return typeof decoded.value === 'string' ? decoded.value : reader.fail(start, 'a block label must be a quoted string');
+    return typeof decoded.value === 'string'
+      ? decoded.value
+      : reader.fail(start, 'a block label must be a quoted string');
   } catch (error) {
     if (error instanceof Failure) return undefined;
     throw error;
@@ -137,7 +139,7 @@ class LiteralReader {
     if (!intro) return this.fail(start);
     const text = this.source.text;
     const body = this.at;
-    for (let line = body; line < this.end; ) {
+    for (let line = body; line < this.end;) {
       const next = text.indexOf('\n', line);
       const lineEnd = next < 0 || next > this.end ? this.end : next;
       if (text.slice(line, lineEnd).trim() === intro[2]) {

@@ -93,7 +93,8 @@ function nodeText(node: Node, ctx: Context): string {
 function unterminatedString(offset: number | undefined, ctx: Context): number {
   if (offset === undefined) return Infinity;
   const pos = position(ctx.file, ctx.lineStarts, offset);
-  const message = 'unterminated string: a quoted string must end on its line (use "\\n" or a heredoc for several lines)';
+  const message =
+    'unterminated string: a quoted string must end on its line (use "\\n" or a heredoc for several lines)';
   ctx.diagnostics.error('MAESTRO_ERR_HCL_SYNTAX', pos, message);
   return pos.line;
 }
@@ -111,7 +112,12 @@ function reportSyntaxErrors(node: Node, ctx: Context, lastLine: number): void {
     if (attribute) {
       const pos = nodePos(attribute, ctx);
       const name = attribute.firstNamedChild ? nodeText(attribute.firstNamedChild, ctx) : '';
-      if (pos.line < lastLine) ctx.diagnostics.error('MAESTRO_ERR_HCL_SYNTAX', pos, `syntax error: attribute "${name}" has no valid value (missing "${node.type}")`);
+      if (pos.line < lastLine)
+        ctx.diagnostics.error(
+          'MAESTRO_ERR_HCL_SYNTAX',
+          pos,
+          `syntax error: attribute "${name}" has no valid value (missing "${node.type}")`,
+        );
       return;
     }
     return report(`syntax error: missing "${node.type}"`);

@@ -38,12 +38,20 @@ export async function loadConfig(patterns: string[], options: LoadOptions = {}):
   const builder = new SpecBuilder(diagnostics);
   const loader = new Loader(await createHclDecoder(), builder, env, diagnostics);
   if (patterns.length === 0) {
-    diagnostics.error('MAESTRO_ERR_CONFIG_FILE', { file: cwd, line: 0, column: 0 }, 'no configuration file given (--config)');
+    diagnostics.error(
+      'MAESTRO_ERR_CONFIG_FILE',
+      { file: cwd, line: 0, column: 0 },
+      'no configuration file given (--config)',
+    );
   }
   for (const pattern of patterns) {
     const files = expandGlob(pattern, cwd);
     if (files.length === 0) {
-      diagnostics.error('MAESTRO_ERR_CONFIG_FILE', { file: resolve(cwd, pattern), line: 0, column: 0 }, `no file matches "${pattern}"`);
+      diagnostics.error(
+        'MAESTRO_ERR_CONFIG_FILE',
+        { file: resolve(cwd, pattern), line: 0, column: 0 },
+        `no file matches "${pattern}"`,
+      );
     }
     for (const file of files) loader.visit(file);
   }
@@ -86,7 +94,11 @@ class Loader {
       return readFileSync(file, 'utf8');
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      this.diagnostics.error('MAESTRO_ERR_CONFIG_FILE', { file, line: 0, column: 0 }, `cannot read the file (${reason})`);
+      this.diagnostics.error(
+        'MAESTRO_ERR_CONFIG_FILE',
+        { file, line: 0, column: 0 },
+        `cannot read the file (${reason})`,
+      );
       return undefined;
     }
   }

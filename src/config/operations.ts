@@ -10,20 +10,30 @@ import { dispatch, labels, stringList, stringValue, type BuildContext } from './
 export function buildLog(block: HclBlock, ctx: BuildContext): LogSpec {
   labels(block, [], 0, ctx);
   const log: LogSpec = { redact: [], pos: block.pos };
-  dispatch(block.body, { attributes: { redact: (a) => log.redact.push(...stringList(a, 'in log', ctx)) } }, 'in log', ctx);
+  dispatch(
+    block.body,
+    { attributes: { redact: (a) => log.redact.push(...stringList(a, 'in log', ctx)) } },
+    'in log',
+    ctx,
+  );
   return log;
 }
 
 export function buildTelemetry(block: HclBlock, ctx: BuildContext): TelemetrySpec {
   labels(block, [], 0, ctx);
   const telemetry: TelemetrySpec = { pos: block.pos };
-  dispatch(block.body, {
-    attributes: {
-      otlp: (a) => {
-        const value = stringValue(a, 'in telemetry', ctx);
-        if (value) telemetry.otlp = value;
+  dispatch(
+    block.body,
+    {
+      attributes: {
+        otlp: (a) => {
+          const value = stringValue(a, 'in telemetry', ctx);
+          if (value) telemetry.otlp = value;
+        },
       },
     },
-  }, 'in telemetry', ctx);
+    'in telemetry',
+    ctx,
+  );
   return telemetry;
 }

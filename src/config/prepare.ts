@@ -46,7 +46,8 @@ export function prepareForParser(original: string): Prepared {
     }
   }
   text += original.slice(copied);
-  const toOriginal = removed === 0 ? (offset: number) => offset : (offset: number) => offset + shift[lastAtOrBefore(at, offset)]!;
+  const toOriginal =
+    removed === 0 ? (offset: number) => offset : (offset: number) => offset + shift[lastAtOrBefore(at, offset)]!;
   return unterminated === undefined ? { text, toOriginal } : { text, toOriginal, unterminated };
 }
 

@@ -75,7 +75,11 @@ export function labels(block: HclBlock, names: string[], required: number, ctx: 
   if (count >= required && count <= names.length) return block.labels;
   const shape = `${block.type} ${names.map((n) => `"<${n}>"`).join(' ')} { … }`;
   const expected =
-    required === names.length ? `exactly ${required}` : required === 0 ? `at most ${names.length}` : `${required} to ${names.length}`;
+    required === names.length
+      ? `exactly ${required}`
+      : required === 0
+        ? `at most ${names.length}`
+        : `${required} to ${names.length}`;
   ctx.diagnostics.error(
     'MAESTRO_ERR_CONFIG_LABELS',
     block.pos,
@@ -89,7 +93,11 @@ export function positioned(attribute: HclAttribute): Positioned<HclValue> {
 }
 
 export function typeError(attribute: HclAttribute, expected: string, where: string, ctx: BuildContext): undefined {
-  ctx.diagnostics.error('MAESTRO_ERR_CONFIG_TYPE', attribute.valuePos, `"${attribute.name}" ${where} must be ${expected}`);
+  ctx.diagnostics.error(
+    'MAESTRO_ERR_CONFIG_TYPE',
+    attribute.valuePos,
+    `"${attribute.name}" ${where} must be ${expected}`,
+  );
   return undefined;
 }
 
@@ -113,15 +121,27 @@ export function stringList(attribute: HclAttribute, where: string, ctx: BuildCon
  * `options { k = v }`: attributes only. With `place`, names the known-name table does
  * not list for it are warned about (Semaphore accepted them silently).
  */
-export function optionsRecord(block: HclBlock, where: string, ctx: BuildContext, place?: KnownPlace): Record<string, Positioned<HclValue>> {
+export function optionsRecord(
+  block: HclBlock,
+  where: string,
+  ctx: BuildContext,
+  place?: KnownPlace,
+): Record<string, Positioned<HclValue>> {
   const options: Record<string, Positioned<HclValue>> = {};
   const names: Array<[string, Pos]> = [];
   labels(block, [], 0, ctx);
   const within = inside(block.type, where);
-  dispatch(block.body, { otherAttribute: (a) => {
-    setOwn(options, a.name, positioned(a));
-    names.push([a.name, a.pos]);
-  } }, within, ctx);
+  dispatch(
+    block.body,
+    {
+      otherAttribute: (a) => {
+        setOwn(options, a.name, positioned(a));
+        names.push([a.name, a.pos]);
+      },
+    },
+    within,
+    ctx,
+  );
   if (place) warnUnknownOptions(names, place, within, ctx);
   return options;
 }
@@ -130,7 +150,13 @@ export function optionsRecord(block: HclBlock, where: string, ctx: BuildContext,
  * Reports a second occurrence of a block or attribute that may appear once; returns true
  * when `earlier` is absent (the caller may then set it).
  */
-export function firstOnly(earlier: { pos: Pos } | undefined, what: string, pos: Pos, where: string, ctx: BuildContext): boolean {
+export function firstOnly(
+  earlier: { pos: Pos } | undefined,
+  what: string,
+  pos: Pos,
+  where: string,
+  ctx: BuildContext,
+): boolean {
   if (!earlier) return true;
   const at = earlier.pos.file === pos.file ? `line ${earlier.pos.line}` : `${earlier.pos.file}:${earlier.pos.line}`;
   ctx.diagnostics.error('MAESTRO_ERR_CONFIG_DUPLICATE', pos, `duplicate ${what} ${where}; the first is at ${at}`);

@@ -7,7 +7,17 @@ import type { CallSpec, ConditionSpec, Positioned, ResourceSpec } from '../spec/
 import type { HclAttribute, HclBlock } from './ast.js';
 import { buildErrorObject, buildFields, buildNamedFields, buildOnError } from './fields.js';
 import { retryHandler } from './resilience.js';
-import { dispatch, firstOnly, inside, labels, optionsRecord, stringList, stringValue, typeError, type BuildContext } from './read.js';
+import {
+  dispatch,
+  firstOnly,
+  inside,
+  labels,
+  optionsRecord,
+  stringList,
+  stringValue,
+  typeError,
+  type BuildContext,
+} from './read.js';
 import { cacheRule } from './traffic.js';
 
 /** Where a resource sits: its enclosing `if` conditions and whether it is in `before`. */
@@ -16,7 +26,12 @@ export interface ResourcePlace {
   before: boolean;
 }
 
-export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: string, ctx: BuildContext): ResourceSpec | undefined {
+export function buildResource(
+  block: HclBlock,
+  place: ResourcePlace,
+  flowWhere: string,
+  ctx: BuildContext,
+): ResourceSpec | undefined {
   const [name] = labels(block, ['name'], 1, ctx) ?? [];
   if (name === undefined) return undefined;
   const resource: ResourceSpec = {
@@ -30,7 +45,11 @@ export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: 
   const where = inside(`resource "${name}"`, flowWhere);
   // Blocks that may appear once per resource; a second one is reported, naming the first.
   const single =
-    <K extends 'request' | 'rollback' | 'error' | 'onError'>(key: K, what: string, build: (b: HclBlock) => ResourceSpec[K]) =>
+    <K extends 'request' | 'rollback' | 'error' | 'onError'>(
+      key: K,
+      what: string,
+      build: (b: HclBlock) => ResourceSpec[K],
+    ) =>
     (b: HclBlock): void => {
       if (!firstOnly(resource[key], what, b.pos, where, ctx)) return;
       const value = build(b);
@@ -43,7 +62,8 @@ export function buildResource(block: HclBlock, place: ResourcePlace, flowWhere: 
         depends_on: (a) => (resource.dependsOn = stringList(a, where, ctx)),
         for_each: (a) => (resource.forEach = stringValue(a, where, ctx)),
         max_concurrency: (a) => {
-          if (typeof a.value === 'number' && Number.isInteger(a.value) && a.value >= 1) resource.maxConcurrency = { value: a.value, pos: a.valuePos };
+          if (typeof a.value === 'number' && Number.isInteger(a.value) && a.value >= 1)
+            resource.maxConcurrency = { value: a.value, pos: a.valuePos };
           else typeError(a, 'a whole number of at least 1', where, ctx);
         },
         expect_status: (a) => {

@@ -3,11 +3,30 @@
  * `services { select "pattern" { } }`, `discovery "name"`, `jwt "name"?` and
  * `endpoint "flow" "protocol"`.
  */
-import type { DiscoverySpec, EndpointSpec, JwtKeySpec, MethodSpec, Positioned, SelectSpec, ServiceSpec } from '../spec/types.js';
+import type {
+  DiscoverySpec,
+  EndpointSpec,
+  JwtKeySpec,
+  MethodSpec,
+  Positioned,
+  SelectSpec,
+  ServiceSpec,
+} from '../spec/types.js';
 import { setOwn, type HclAttribute, type HclBlock } from './ast.js';
 import { buildFields } from './fields.js';
 import { warnEndpointAttribute, warnEndpointBlock } from './unknown-names.js';
-import { absolute, dispatch, firstOnly, inside, labels, optionsRecord, positioned, stringValue, typeError, type BuildContext } from './read.js';
+import {
+  absolute,
+  dispatch,
+  firstOnly,
+  inside,
+  labels,
+  optionsRecord,
+  positioned,
+  stringValue,
+  typeError,
+  type BuildContext,
+} from './read.js';
 import { buildRateLimit, cacheRule, serviceTrafficRules } from './traffic.js';
 import { buildBreaker, retryHandler } from './resilience.js';
 
@@ -47,7 +66,8 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
     timeout: 'timeout',
   } as const;
   const sized = (a: HclAttribute): void => {
-    if (typeof a.value === 'string' || typeof a.value === 'number') service.maxResponseSize = { value: a.value, pos: a.valuePos };
+    if (typeof a.value === 'string' || typeof a.value === 'number')
+      service.maxResponseSize = { value: a.value, pos: a.valuePos };
     else typeError(a, 'a size ("10MB") or a number of bytes', where, ctx);
   };
   dispatch(
@@ -59,7 +79,8 @@ export function buildService(block: HclBlock, ctx: BuildContext): ServiceSpec | 
         options: (b) => (service.options = optionsRecord(b, where, ctx, 'service_options')),
         retry: retryHandler(service, where, ctx),
         breaker: (b) => {
-          if (firstOnly(service.breaker, 'breaker block', b.pos, where, ctx)) service.breaker = buildBreaker(b, where, ctx);
+          if (firstOnly(service.breaker, 'breaker block', b.pos, where, ctx))
+            service.breaker = buildBreaker(b, where, ctx);
         },
         method: (b) => {
           const method = buildMethod(b, where, ctx);
@@ -82,7 +103,11 @@ function buildMethod(block: HclBlock, serviceWhere: string, ctx: BuildContext): 
     block.body,
     {
       attributes: stringSetters(method, { request: 'request', response: 'response' }, where, ctx),
-      blocks: { options: (b) => (method.options = optionsRecord(b, where, ctx, 'method_options')), cache: cacheRule(method, where, ctx), retry: retryHandler(method, where, ctx) },
+      blocks: {
+        options: (b) => (method.options = optionsRecord(b, where, ctx, 'method_options')),
+        cache: cacheRule(method, where, ctx),
+        retry: retryHandler(method, where, ctx),
+      },
     },
     where,
     ctx,
@@ -137,7 +162,16 @@ export function buildDiscovery(block: HclBlock, ctx: BuildContext): DiscoverySpe
   return spec;
 }
 
-const JWT_ATTRIBUTES = ['secret', 'public_key', 'public_key_file', 'jwks_file', 'jwks_url', 'algorithms', 'issuer', 'audience'];
+const JWT_ATTRIBUTES = [
+  'secret',
+  'public_key',
+  'public_key_file',
+  'jwks_file',
+  'jwks_url',
+  'algorithms',
+  'issuer',
+  'audience',
+];
 
 /** `jwt "name"? { secret public_key public_key_file jwks_file jwks_url algorithms issuer audience }`. */
 export function buildJwt(block: HclBlock, ctx: BuildContext): JwtKeySpec | undefined {
@@ -180,7 +214,13 @@ export function buildEndpoint(block: HclBlock, ctx: BuildContext): EndpointSpec 
         }
         warnEndpointBlock(b.type, b.pos, where, ctx);
         if (b.type === 'message' || b.type === 'repeated') spec.fields.push(...buildFields([b], where, ctx));
-        else spec.fields.push({ kind: 'message', name: b.labels[0] ?? b.type, fields: buildFields(b.body, where, ctx), pos: b.pos });
+        else
+          spec.fields.push({
+            kind: 'message',
+            name: b.labels[0] ?? b.type,
+            fields: buildFields(b.body, where, ctx),
+            pos: b.pos,
+          });
       },
     },
     where,

@@ -9,7 +9,16 @@ import type { HclAttribute, HclBlock, HclBody } from './ast.js';
 import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
 import { buildJournal } from './resilience.js';
-import { absolute, dispatch, firstOnly, labels, stringList, stringValue, typeError, type BuildContext } from './read.js';
+import {
+  absolute,
+  dispatch,
+  firstOnly,
+  labels,
+  stringList,
+  stringValue,
+  typeError,
+  type BuildContext,
+} from './read.js';
 import { buildLog, buildTelemetry } from './operations.js';
 import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } from './services.js';
 import { buildCacheStore, buildRateLimitStore } from './traffic.js';
@@ -18,7 +27,17 @@ const TOP = 'at the top level';
 type ListenerKey = 'grpc' | 'graphql' | 'prometheus' | 'admin';
 
 export function emptySpec(): Spec {
-  return { files: [], protobuffers: [], functions: [], services: [], selects: [], discovery: [], endpoints: [], flows: [], jwtKeys: [] };
+  return {
+    files: [],
+    protobuffers: [],
+    functions: [],
+    services: [],
+    selects: [],
+    discovery: [],
+    endpoints: [],
+    flows: [],
+    jwtKeys: [],
+  };
 }
 
 export class SpecBuilder {
@@ -39,7 +58,9 @@ export class SpecBuilder {
   private attributes(ctx: BuildContext, includes: Positioned<string>[]): Record<string, (a: HclAttribute) => void> {
     const spec = this.spec;
     const paths = (a: HclAttribute): Positioned<string>[] =>
-      stringList(a, TOP, ctx).flatMap((p) => (p.value ? [{ value: absolute(p.value, ctx), pos: p.pos }] : emptyEntry(a, p, ctx)));
+      stringList(a, TOP, ctx).flatMap((p) =>
+        p.value ? [{ value: absolute(p.value, ctx), pos: p.pos }] : emptyEntry(a, p, ctx),
+      );
     return {
       log_level: (a) => {
         const level = stringValue(a, TOP, ctx);
@@ -89,18 +110,24 @@ export class SpecBuilder {
       services: (b) => spec.selects.push(...buildSelects(b, ctx)),
       discovery: (b) => push(spec.discovery, buildDiscovery(b, ctx)),
       error: (b) => {
-        const error = firstOnly(spec.error, 'global error block', b.pos, TOP, ctx) ? buildErrorObject(b, TOP, ctx) : undefined;
+        const error = firstOnly(spec.error, 'global error block', b.pos, TOP, ctx)
+          ? buildErrorObject(b, TOP, ctx)
+          : undefined;
         if (error) spec.error = error;
       },
       on_error: (b) => {
-        const onError = firstOnly(spec.onError, 'global on_error block', b.pos, TOP, ctx) ? buildOnError(b, TOP, ctx) : undefined;
+        const onError = firstOnly(spec.onError, 'global on_error block', b.pos, TOP, ctx)
+          ? buildOnError(b, TOP, ctx)
+          : undefined;
         if (onError) spec.onError = onError;
       },
       endpoint: (b) => push(spec.endpoints, buildEndpoint(b, ctx)),
       flow: (b) => push(spec.flows, buildFlow(b, ctx)),
       proxy: (b) => push(spec.flows, buildFlow(b, ctx)),
       rate_limit_store: (b) => {
-        const store = firstOnly(spec.rateLimitStore, 'rate_limit_store block', b.pos, TOP, ctx) ? buildRateLimitStore(b, ctx) : undefined;
+        const store = firstOnly(spec.rateLimitStore, 'rate_limit_store block', b.pos, TOP, ctx)
+          ? buildRateLimitStore(b, ctx)
+          : undefined;
         if (store) spec.rateLimitStore = store;
       },
       cache: (b) => {
@@ -129,7 +156,12 @@ function buildListener(block: HclBlock, ctx: BuildContext): ListenerSpec {
   labels(block, [], 0, ctx);
   const listener: ListenerSpec = { address: { value: '', pos: block.pos }, pos: block.pos };
   const where = `in ${block.type}`;
-  dispatch(block.body, { attributes: { address: (a) => setString(a, where, ctx, (v) => (listener.address = v)) } }, where, ctx);
+  dispatch(
+    block.body,
+    { attributes: { address: (a) => setString(a, where, ctx, (v) => (listener.address = v)) } },
+    where,
+    ctx,
+  );
   return listener;
 }
 
@@ -168,7 +200,8 @@ function buildHttp(block: HclBlock, ctx: BuildContext): HttpListenerSpec {
         read_timeout: (a) => setString(a, where, ctx, (v) => (http.readTimeout = v)),
         write_timeout: (a) => setString(a, where, ctx, (v) => (http.writeTimeout = v)),
         body_limit: (a) => {
-          if (typeof a.value === 'string' || typeof a.value === 'number') http.bodyLimit = { value: a.value, pos: a.valuePos };
+          if (typeof a.value === 'string' || typeof a.value === 'number')
+            http.bodyLimit = { value: a.value, pos: a.valuePos };
           else typeError(a, 'a size ("10MB") or a number of bytes', where, ctx);
         },
         header_timeout: (a) => setString(a, where, ctx, (v) => (http.headerTimeout = v)),
@@ -185,7 +218,12 @@ function buildHttp(block: HclBlock, ctx: BuildContext): HttpListenerSpec {
 }
 
 /** A whole number (checked by compile, with the position kept here). */
-function setCount(a: HclAttribute, where: string, ctx: BuildContext, set: (value: Positioned<string | number>) => void): void {
+function setCount(
+  a: HclAttribute,
+  where: string,
+  ctx: BuildContext,
+  set: (value: Positioned<string | number>) => void,
+): void {
   if (typeof a.value === 'string' || typeof a.value === 'number') set({ value: a.value, pos: a.valuePos });
   else typeError(a, 'a whole number', where, ctx);
 }

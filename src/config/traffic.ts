@@ -9,7 +9,15 @@
  *   max_in_flight = 8   max_wait = "1s"                                  service
  *   cache { ttl = "30s"  key = "…" }                                     resource, service method
  */
-import type { CacheSpec, CacheStoreSpec, Positioned, RateLimitSpec, RateLimitStoreSpec, ServiceSpec, HclValue } from '../spec/types.js';
+import type {
+  CacheSpec,
+  CacheStoreSpec,
+  Positioned,
+  RateLimitSpec,
+  RateLimitStoreSpec,
+  ServiceSpec,
+  HclValue,
+} from '../spec/types.js';
 import type { HclAttribute, HclBlock } from './ast.js';
 import { dispatch, firstOnly, inside, labels, positioned, type BuildContext } from './read.js';
 
@@ -35,26 +43,45 @@ export function buildRateLimit(block: HclBlock, where: string, ctx: BuildContext
 export function buildCache(block: HclBlock, where: string, ctx: BuildContext): CacheSpec | undefined {
   if (!labels(block, [], 0, ctx)) return undefined;
   const spec: CacheSpec = { pos: block.pos };
-  dispatch(block.body, { attributes: attributes(spec, { ttl: 'ttl', key: 'key' } as const) }, inside('cache', where), ctx);
+  dispatch(
+    block.body,
+    { attributes: attributes(spec, { ttl: 'ttl', key: 'key' } as const) },
+    inside('cache', where),
+    ctx,
+  );
   return spec;
 }
 
 export function buildRateLimitStore(block: HclBlock, ctx: BuildContext): RateLimitStoreSpec | undefined {
   if (!labels(block, [], 0, ctx)) return undefined;
   const spec: RateLimitStoreSpec = { pos: block.pos };
-  dispatch(block.body, { attributes: attributes(spec, { redis: 'redis', prefix: 'prefix' } as const) }, 'in rate_limit_store', ctx);
+  dispatch(
+    block.body,
+    { attributes: attributes(spec, { redis: 'redis', prefix: 'prefix' } as const) },
+    'in rate_limit_store',
+    ctx,
+  );
   return spec;
 }
 
 export function buildCacheStore(block: HclBlock, ctx: BuildContext): CacheStoreSpec | undefined {
   if (!labels(block, [], 0, ctx)) return undefined;
   const spec: CacheStoreSpec = { pos: block.pos };
-  dispatch(block.body, { attributes: attributes(spec, { max_entries: 'maxEntries', max_bytes: 'maxBytes' } as const) }, 'in cache', ctx);
+  dispatch(
+    block.body,
+    { attributes: attributes(spec, { max_entries: 'maxEntries', max_bytes: 'maxBytes' } as const) },
+    'in cache',
+    ctx,
+  );
   return spec;
 }
 
 /** What a `service` block accepts for traffic control, spread into its dispatch rules. */
-export function serviceTrafficRules(service: ServiceSpec, where: string, ctx: BuildContext): { attributes: Handlers<HclAttribute>; blocks: Handlers<HclBlock> } {
+export function serviceTrafficRules(
+  service: ServiceSpec,
+  where: string,
+  ctx: BuildContext,
+): { attributes: Handlers<HclAttribute>; blocks: Handlers<HclBlock> } {
   return {
     attributes: attributes(service, { max_in_flight: 'maxInFlight', max_wait: 'maxWait' } as const),
     blocks: {

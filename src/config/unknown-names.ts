@@ -15,7 +15,12 @@ import { ENDPOINT_ATTRIBUTES, ENDPOINT_BLOCKS, KNOWN, type KnownPlace } from './
 const CODE = 'MAESTRO_WARN_UNKNOWN';
 
 /** Attributes of an `options { }` block at `place` that nothing reads. */
-export function warnUnknownOptions(names: Iterable<readonly [string, Pos]>, place: KnownPlace, where: string, ctx: BuildContext): void {
+export function warnUnknownOptions(
+  names: Iterable<readonly [string, Pos]>,
+  place: KnownPlace,
+  where: string,
+  ctx: BuildContext,
+): void {
   const known = KNOWN[place].attributes;
   for (const [name, pos] of names) {
     if (known.includes(name)) continue;
@@ -25,12 +30,24 @@ export function warnUnknownOptions(names: Iterable<readonly [string, Pos]>, plac
 }
 
 /** An endpoint attribute no protocol reads, or one another protocol reads. */
-export function warnEndpointAttribute(name: string, protocol: string, pos: Pos, where: string, ctx: BuildContext): void {
+export function warnEndpointAttribute(
+  name: string,
+  protocol: string,
+  pos: Pos,
+  where: string,
+  ctx: BuildContext,
+): void {
   const own = ENDPOINT_ATTRIBUTES[protocol];
   if (!own || own.includes(name)) return; // an unknown protocol is reported by compile
-  const others = Object.entries(ENDPOINT_ATTRIBUTES).filter(([p, list]) => p !== protocol && list.includes(name)).map(([p]) => p);
+  const others = Object.entries(ENDPOINT_ATTRIBUTES)
+    .filter(([p, list]) => p !== protocol && list.includes(name))
+    .map(([p]) => p);
   if (others.length > 0) {
-    ctx.diagnostics.warn(CODE, pos, `attribute "${name}" ${where} is ignored: only ${others.join(' and ')} endpoints read it`);
+    ctx.diagnostics.warn(
+      CODE,
+      pos,
+      `attribute "${name}" ${where} is ignored: only ${others.join(' and ')} endpoints read it`,
+    );
     return;
   }
   ctx.diagnostics.warn(CODE, pos, `unknown attribute "${name}" ${where} is ignored${didYouMean(name, own)}`);

@@ -34,14 +34,22 @@ export interface AdminOptions {
 export function createAdminListener(options: AdminOptions): Listener {
   const routes = new Map<string, AdminRoute['handle']>([
     ['/healthz', (_req, res) => json(res, 200, { status: 'ok' })],
-    ['/readyz', (_req, res) => {
-      const ready = options.ready();
-      json(res, ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable' });
-    }],
-    ['/metrics', async (_req, res) => {
-      const body = await options.metrics();
-      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }).end(body);
-    }],
+    [
+      '/readyz',
+      (_req, res) => {
+        const ready = options.ready();
+        json(res, ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable' });
+      },
+    ],
+    [
+      '/metrics',
+      async (_req, res) => {
+        const body = await options.metrics();
+        res
+          .writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) })
+          .end(body);
+      },
+    ],
     ['/config', (_req, res) => json(res, 200, options.config())],
   ]);
   for (const route of options.routes) routes.set(route.path, route.handle);

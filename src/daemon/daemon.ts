@@ -88,11 +88,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   // The SDK is imported only when tracing is on: it costs start-up time otherwise wasted.
   const otlp = plan?.telemetry?.otlp;
-  const tracing: Tracing | undefined = plan && flags && (options.tracing || tracingWanted(options.env ?? process.env, otlp))
-    ? await (await import('./tracing.js')).startTracing({ otlp, ...options.tracing })
-    : undefined;
+  const tracing: Tracing | undefined =
+    plan && flags && (options.tracing || tracingWanted(options.env ?? process.env, otlp))
+      ? await (await import('./tracing.js')).startTracing({ otlp, ...options.tracing })
+      : undefined;
   const logger = options.logger ?? createLogger(levelOf(plan), plan?.logRedact ?? [], tracing?.mixin);
-  for (const warning of diagnostics.warnings) logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
+  for (const warning of diagnostics.warnings)
+    logger.warn(`${warning.pos.file}:${warning.pos.line}: ${warning.message}`);
   if (!plan || !flags) throw new ConfigError(diagnostics.items);
 
   const metrics = new Metrics();
@@ -107,9 +109,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const callers = new Map<string, Caller>();
   // Server-streaming calls of stream flows (#15): made when a configuration streams.
   let streamCaller: (StreamBinder & { close(): Promise<void> | void }) | undefined;
-  const transports = async (next: Plan): Promise<{ callers: Map<string, Caller>; streams: StreamBinder | undefined }> => {
+  const transports = async (
+    next: Plan,
+  ): Promise<{ callers: Map<string, Caller>; streams: StreamBinder | undefined }> => {
     await loadCallers(next, logger, discovery, callers);
-    if (!streamCaller && next.flows.some((f) => f.stream)) streamCaller = (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller();
+    if (!streamCaller && next.flows.some((f) => f.stream))
+      streamCaller = (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller();
     return { callers, streams: streamCaller };
   };
   const closeTransports = async (): Promise<void> => {
@@ -131,8 +136,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let watcher: ConfigWatcher | undefined;
   const runtime: Runtime = new Runtime(
     {
-      transports, discovery, breakers, journal: journaling.journal, shutdown,
-      metrics, trafficMetrics, flowErrors, logger, overrides: flags, ready: () => bound && runtime.serving, render, tracing,
+      transports,
+      discovery,
+      breakers,
+      journal: journaling.journal,
+      shutdown,
+      metrics,
+      trafficMetrics,
+      flowErrors,
+      logger,
+      overrides: flags,
+      ready: () => bound && runtime.serving,
+      render,
+      tracing,
     },
     options,
     logger,
@@ -143,28 +159,43 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       watcher?.sync();
       journaling.use(generation.runnable, { logger, ...generation.rollbackHooks });
       if (JSON.stringify(journalPlan(next, options.journal) ?? null) !== journalChoice) {
-        logger.warn('the journal is chosen at start: the reloaded journal settings (or the first flow with rollbacks) take effect at the next restart');
+        logger.warn(
+          'the journal is chosen at start: the reloaded journal settings (or the first flow with rollbacks) take effect at the next restart',
+        );
       }
     },
   );
   // The /flows page of whichever configuration serves now (its figures restart with it).
-  const flowsPage: PageHandler = (method, path) => runtime.current?.flowsPage(method, path) ?? Promise.resolve(undefined);
+  const flowsPage: PageHandler = (method, path) =>
+    runtime.current?.flowsPage(method, path) ?? Promise.resolve(undefined);
 
   const daemonListeners: Array<[string, Listener]> = [];
   try {
     await runtime.activate(plan, spec);
     const metricsAddress = flags.metrics ?? plan.listeners.prometheus?.address;
-    if (metricsAddress !== undefined) daemonListeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
+    if (metricsAddress !== undefined)
+      daemonListeners.push(['prometheus', createMetricsListener(metricsAddress, render, flowsPage)]);
     const adminAddress = flags.admin ?? plan.listeners.admin?.address;
     if (adminAddress !== undefined) {
-      const pageRoutes: AdminRoute[] = [FLOWS_PATH, FIGURES_PATH].map((path) => ({ path, handle: (req, res) => servePage(flowsPage, req.method ?? 'GET', path, res) }));
-      daemonListeners.push(['admin', createAdminListener({
-        address: adminAddress,
-        ready: () => bound && runtime.serving,
-        metrics: render,
-        config: () => ({ generation: runtime.current?.id, files: runtime.files, reloads: runtime.history, addresses: runtime.addresses }),
-        routes: [...pageRoutes, ...(options.adminRoutes ?? [])],
-      })]);
+      const pageRoutes: AdminRoute[] = [FLOWS_PATH, FIGURES_PATH].map((path) => ({
+        path,
+        handle: (req, res) => servePage(flowsPage, req.method ?? 'GET', path, res),
+      }));
+      daemonListeners.push([
+        'admin',
+        createAdminListener({
+          address: adminAddress,
+          ready: () => bound && runtime.serving,
+          metrics: render,
+          config: () => ({
+            generation: runtime.current?.id,
+            files: runtime.files,
+            reloads: runtime.history,
+            addresses: runtime.addresses,
+          }),
+          routes: [...pageRoutes, ...(options.adminRoutes ?? [])],
+        }),
+      ]);
     }
     for (const [name, listener] of daemonListeners) runtime.addresses[name] = await listener.listen();
   } catch (error) {
@@ -180,13 +211,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   journaling.start(first.runnable, { logger, ...first.rollbackHooks });
   if (options.watch) {
     const { watchConfig } = await import('./watch.js');
-    watcher = watchConfig(() => runtime.files.map((f) => f.path), (reason) => runtime.reload(reason), logger);
+    watcher = watchConfig(
+      () => runtime.files.map((f) => f.path),
+      (reason) => runtime.reload(reason),
+      logger,
+    );
     // Started means watching: a change made once startDaemon has returned is seen.
-    await bounded(watcher.ready, 10_000).catch(() => logger.warn('the file watcher is still scanning; changes made meanwhile may be missed'));
+    await bounded(watcher.ready, 10_000).catch(() =>
+      logger.warn('the file watcher is still scanning; changes made meanwhile may be missed'),
+    );
   }
   bound = true;
-  runtime.remember({ at: new Date().toISOString(), reason: 'start', result: 'success', generation: runtime.current!.id });
-  logger.info({ addresses: runtime.addresses, flows: plan.flows.length, endpoints: plan.endpoints.length }, 'maestro is serving');
+  runtime.remember({
+    at: new Date().toISOString(),
+    reason: 'start',
+    result: 'success',
+    generation: runtime.current!.id,
+  });
+  logger.info(
+    { addresses: runtime.addresses, flows: plan.flows.length, endpoints: plan.endpoints.length },
+    'maestro is serving',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -215,7 +260,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         // After every generation's rollbacks: what is still open stays in the journal for the next start.
         await journaling.close().catch((err: unknown) => logger.error({ err }, 'journal did not close cleanly'));
         await closeTransports();
-        if (tracing) await bounded(tracing.close(), 5_000).catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
+        if (tracing)
+          await bounded(tracing.close(), 5_000).catch((error: unknown) =>
+            logger.warn({ err: error }, 'exporting the last spans failed'),
+          );
         const cutShort = shutdown.summary();
         if (cutShort === 'maestro stopped') logger.info(cutShort);
         else logger.warn({ cutShort: shutdown.cutShort }, cutShort);

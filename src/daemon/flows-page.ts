@@ -32,28 +32,51 @@ export function createFlowsPage(plan: Plan, spec: Spec | undefined, stats: FlowS
   let page: Promise<string> | undefined;
   return async (method, path): Promise<PageAnswer | undefined> => {
     if (path !== FLOWS_PATH && path !== FIGURES_PATH) return undefined;
-    if (method !== 'GET' && method !== 'HEAD') return { status: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' }, body: 'method not allowed\n' };
+    if (method !== 'GET' && method !== 'HEAD')
+      return {
+        status: 405,
+        headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' },
+        body: 'method not allowed\n',
+      };
     if (path === FIGURES_PATH) {
-      return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ flows: stats.figures() }) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify({ flows: stats.figures() }),
+      };
     }
     // Internal hosts stay off a page that may be served on the public listener.
     page ??= renderPage(planGraphs(plan, spec, undefined, { hosts: false }));
     try {
-      return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: await page };
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+        body: await page,
+      };
     } catch (error) {
       page = undefined;
-      return { status: 500, headers: { 'content-type': 'text/plain' }, body: `cannot draw the flows: ${(error as Error).message}\n` };
+      return {
+        status: 500,
+        headers: { 'content-type': 'text/plain' },
+        body: `cannot draw the flows: ${(error as Error).message}\n`,
+      };
     }
   };
 }
 
 async function renderPage(graphs: FlowGraph[]): Promise<string> {
-  const sections = await Promise.all(graphs.map(async (graph, i) => {
-    const svg = await renderSvg(toDot([graph], { figures: true, idPrefix: `flow${i}-` }));
-    const resources = graph.nodes.filter((n) => n.kind === 'resource' || n.kind === 'value');
-    const rows = resources.map((n) => `<tr data-resource="${html(n.resource ?? '')}" data-node="flow${i}-${n.id}"><td>${html(n.resource ?? '')}</td>`
-      + `<td class="what">${html(n.lines[1] ?? '')}</td><td class="calls">0</td><td class="errors">0</td><td class="p50">–</td></tr>`).join('\n');
-    return `<section class="flow" id="flow${i}" data-flow="${html(graph.flow)}">
+  const sections = await Promise.all(
+    graphs.map(async (graph, i) => {
+      const svg = await renderSvg(toDot([graph], { figures: true, idPrefix: `flow${i}-` }));
+      const resources = graph.nodes.filter((n) => n.kind === 'resource' || n.kind === 'value');
+      const rows = resources
+        .map(
+          (n) =>
+            `<tr data-resource="${html(n.resource ?? '')}" data-node="flow${i}-${n.id}"><td>${html(n.resource ?? '')}</td>` +
+            `<td class="what">${html(n.lines[1] ?? '')}</td><td class="calls">0</td><td class="errors">0</td><td class="p50">–</td></tr>`,
+        )
+        .join('\n');
+      return `<section class="flow" id="flow${i}" data-flow="${html(graph.flow)}">
 <h2><span class="kind">${graph.kind}</span> ${html(graph.flow)}</h2>
 <div class="body"><div class="picture">${stripProlog(svg)}</div>
 <table class="figures"><thead><tr><th>resource</th><th>call</th><th>calls</th><th>errors</th><th>p50</th></tr></thead>
@@ -61,7 +84,8 @@ async function renderPage(graphs: FlowGraph[]): Promise<string> {
 ${rows}
 </tbody></table></div>
 </section>`;
-  }));
+    }),
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Maestro — flows</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

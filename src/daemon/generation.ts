@@ -12,7 +12,15 @@
  */
 import type { Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { GraphqlEndpointPlan, GrpcEndpointPlan, HttpEndpointPlan, HttpListenerPlan, ListenAddress, Plan, TlsFiles } from '../compile/plan.js';
+import type {
+  GraphqlEndpointPlan,
+  GrpcEndpointPlan,
+  HttpEndpointPlan,
+  HttpListenerPlan,
+  ListenAddress,
+  Plan,
+  TlsFiles,
+} from '../compile/plan.js';
 import { bind, type BindOptions, type RunnablePlan, type StreamBinder } from '../flow/bind.js';
 import { Executor } from '../flow/executor.js';
 import type { RollbackOptions } from '../flow/rollback.js';
@@ -28,7 +36,15 @@ import { createTraffic } from '../traffic/index.js';
 import { FlowStats } from './flow-stats.js';
 import { createFlowsPage, FIGURES_PATH, FLOWS_PATH, type PageHandler } from './flows-page.js';
 import type { GrpcRoutes } from './grpc-slot.js';
-import { logFlows, meterCall, meterFlows, meterProxies, rollbackHooks, type FlowErrorCounters, type UpstreamMeters } from './instrument.js';
+import {
+  logFlows,
+  meterCall,
+  meterFlows,
+  meterProxies,
+  rollbackHooks,
+  type FlowErrorCounters,
+  type UpstreamMeters,
+} from './instrument.js';
 import type { Metrics } from './metrics.js';
 import type { Tracing } from './tracing.js';
 import type { Shutdown } from './shutdown.js';
@@ -98,7 +114,12 @@ export interface Generation {
   retire(): Promise<void>;
 }
 
-export async function buildGeneration(id: number, plan: Plan, spec: Spec | undefined, context: GenerationContext): Promise<Generation> {
+export async function buildGeneration(
+  id: number,
+  plan: Plan,
+  spec: Spec | undefined,
+  context: GenerationContext,
+): Promise<Generation> {
   const { metrics, flowErrors, logger, overrides } = context;
   const tracing = context.tracing;
   // Rate limits, service gates and response caches (issue 14) belong to one configuration:
@@ -108,14 +129,21 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
   const flowStats = new FlowStats();
   flowStats.instrument(plan);
   const flowsPage = createFlowsPage(plan, spec, flowStats);
-  const runnable = await bindPlan(plan, context, traffic.wrapCall, flowStats.wrapCall, ...(context.shutdown ? [context.shutdown.wrapCall] : []));
+  const runnable = await bindPlan(
+    plan,
+    context,
+    traffic.wrapCall,
+    flowStats.wrapCall,
+    ...(context.shutdown ? [context.shutdown.wrapCall] : []),
+  );
   await traffic.start();
   const hooks = rollbackHooks(plan.flows, metrics);
   const executor = new Executor({ logger, plan: runnable, ...hooks, journal: context.journal });
   // Flows whose calls shutdown can abort after the grace period.
   const tracked: FlowRunner = context.shutdown ? context.shutdown.track(executor) : executor;
   // Outermost, so that everything a request logs runs inside its server span.
-  const serve = (runner: FlowRunner, protocol: string): FlowRunner => (tracing ? tracing.serve(runner, protocol) : runner);
+  const serve = (runner: FlowRunner, protocol: string): FlowRunner =>
+    tracing ? tracing.serve(runner, protocol) : runner;
 
   // Requests (HTTP answers being written included) and flows running on this generation.
   let inflight = 0;
@@ -151,18 +179,41 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
   let grpc: Generation['grpc'];
   try {
     const httpEndpoints = plan.endpoints.filter((e): e is HttpEndpointPlan => e.protocol === 'http');
-    const httpAddress = overrides.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? DEFAULTS.http : undefined);
+    const httpAddress =
+      overrides.http ?? plan.listeners.http?.address ?? (httpEndpoints.length > 0 ? DEFAULTS.http : undefined);
     if (httpAddress !== undefined) {
-      const config: HttpListenerPlan & { address: ListenAddress } = { origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...plan.listeners.http, address: httpAddress };
+      const config: HttpListenerPlan & { address: ListenAddress } = {
+        origin: [],
+        tls: undefined,
+        readTimeoutMs: undefined,
+        writeTimeoutMs: undefined,
+        bodyLimit: undefined,
+        ...plan.listeners.http,
+        address: httpAddress,
+      };
       const tls = config.tls;
-      const runner = serve(traffic.limitFlows(meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints), 'http');
+      const runner = serve(
+        traffic.limitFlows(meterFlows(counted, metrics, 'http', httpEndpoints, flowErrors), httpEndpoints),
+        'http',
+      );
       // Listener modules are imported only when a listener is configured (start-up, memory).
       const { buildServer } = await import('../transport/http/listener.js');
-      const built: BuiltServer = buildServer({
-        config, endpoints: httpEndpoints, executor: runner, logger, ready: context.ready, metrics: context.render,
-        onProxyAnswer: meterProxies(plan.flows, metrics), traceIdOf: tracing?.traceIdOf, pages: flowsPage, pagePaths: [FLOWS_PATH, FIGURES_PATH],
-        discovery: context.discovery,
-      }, tls);
+      const built: BuiltServer = buildServer(
+        {
+          config,
+          endpoints: httpEndpoints,
+          executor: runner,
+          logger,
+          ready: context.ready,
+          metrics: context.render,
+          onProxyAnswer: meterProxies(plan.flows, metrics),
+          traceIdOf: tracing?.traceIdOf,
+          pages: flowsPage,
+          pagePaths: [FLOWS_PATH, FIGURES_PATH],
+          discovery: context.discovery,
+        },
+        tls,
+      );
       closers.push(async () => {
         await built.app.close();
         await built.agent?.close();
@@ -174,7 +225,14 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
     const grpcEndpoints = plan.endpoints.filter((e): e is GrpcEndpointPlan => e.protocol === 'grpc');
     if (grpcEndpoints.length > 0) {
       const address = overrides.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
-      const runner = serve(logFlows(traffic.limitFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints), logger, 'grpc'), 'grpc');
+      const runner = serve(
+        logFlows(
+          traffic.limitFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints),
+          logger,
+          'grpc',
+        ),
+        'grpc',
+      );
       const { buildGrpcRoutes } = await import('./grpc-slot.js');
       const routes = buildGrpcRoutes(plan, grpcEndpoints, runner, logger);
       closers.push(() => routes.close());
@@ -183,7 +241,14 @@ export async function buildGeneration(id: number, plan: Plan, spec: Spec | undef
     const graphqlEndpoints = plan.endpoints.filter((e): e is GraphqlEndpointPlan => e.protocol === 'graphql');
     if (graphqlEndpoints.length > 0) {
       const address = overrides.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
-      const runner = serve(logFlows(traffic.limitFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints), logger, 'graphql'), 'graphql');
+      const runner = serve(
+        logFlows(
+          traffic.limitFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints),
+          logger,
+          'graphql',
+        ),
+        'graphql',
+      );
       const { createGraphqlListener } = await import('../transport/graphql/listener.js');
       const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: runner, logger });
       closers.push(() => listener.close());
@@ -240,10 +305,16 @@ type Wrapper = NonNullable<BindOptions['wrap']>[number];
 export async function bindPlan(plan: Plan, context: GenerationContext, ...outer: Wrapper[]): Promise<RunnablePlan> {
   const { metrics, logger, tracing, breakers } = context;
   const meters: UpstreamMeters = new Map();
-  const wrap: Wrapper[] = [(call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters, logger), breakers)];
-  if (tracing) wrap.push((call, invoke, site) => tracing.call(invoke, call, site.role === 'rollback' ? site.node.name : undefined));
+  const wrap: Wrapper[] = [
+    (call, invoke) => withPolicies(call, meterCall(call, invoke, metrics, meters, logger), breakers),
+  ];
+  if (tracing)
+    wrap.push((call, invoke, site) =>
+      tracing.call(invoke, call, site.role === 'rollback' ? site.node.name : undefined),
+    );
   const { callers, streams } = await context.transports(plan);
   const runnable = bind(plan, callers, { wrap: [...wrap, ...outer], ...(streams ? { streams } : {}) });
-  for (const name of runnable.unsupported) logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
+  for (const name of runnable.unsupported)
+    logger.warn(`service ${name}: this transport is not served yet; calls to it fail with 501`);
   return runnable;
 }

@@ -5,7 +5,13 @@
  * slot registers every path once with a dispatcher, and unregisters paths no
  * configuration serves any more. A call keeps the handler it was dispatched to.
  */
-import { Server, ServerCredentials, status as Code, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status as Code,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan, ListenAddress, Plan } from '../compile/plan.js';
 import { formatBoundAddress, hostPort } from '../transport/shared/address.js';
@@ -35,7 +41,13 @@ class RouteRecorder {
     for (const [name, method] of Object.entries(service)) {
       const handler = implementation[name] ?? implementation[method.originalName ?? ''];
       if (!handler) continue;
-      const type = method.requestStream ? (method.responseStream ? 'bidi' : 'clientStream') : method.responseStream ? 'serverStream' : 'unary';
+      const type = method.requestStream
+        ? method.responseStream
+          ? 'bidi'
+          : 'clientStream'
+        : method.responseStream
+          ? 'serverStream'
+          : 'unary';
       this.register(method.path, handler, method.responseSerialize, method.requestDeserialize, type);
     }
   }
@@ -45,11 +57,20 @@ class RouteRecorder {
  * The route table of one configuration: its flow endpoints plus server reflection, and
  * `close` for the clients its gRPC proxies relay through (closed when it retires).
  */
-export function buildGrpcRoutes(plan: Plan, endpoints: GrpcEndpointPlan[], executor: FlowRunner, logger: Logger): { routes: GrpcRoutes; close(): void } {
+export function buildGrpcRoutes(
+  plan: Plan,
+  endpoints: GrpcEndpointPlan[],
+  executor: FlowRunner,
+  logger: Logger,
+): { routes: GrpcRoutes; close(): void } {
   const recorder = new RouteRecorder();
   const targets = createTargetClients();
   const unused: ListenAddress = { text: '', host: '', port: 0 };
-  const served = registerEndpoints(recorder as unknown as Pick<Server, 'register'>, { address: unused, endpoints, plan, executor, logger }, targets.clientFor);
+  const served = registerEndpoints(
+    recorder as unknown as Pick<Server, 'register'>,
+    { address: unused, endpoints, plan, executor, logger },
+    targets.clientFor,
+  );
   if (served.length > 0) addReflection(recorder as unknown as Pick<Server, 'addService'>, plan.schemas.root, served);
   return { routes: recorder.routes, close: () => targets.close() };
 }
@@ -63,18 +84,24 @@ export interface GrpcSlot {
   close(graceMs?: number): Promise<void>;
 }
 
-export function createGrpcSlot(address: ListenAddress, current: () => GrpcRoutes | undefined, logger: Logger): GrpcSlot {
+export function createGrpcSlot(
+  address: ListenAddress,
+  current: () => GrpcRoutes | undefined,
+  logger: Logger,
+): GrpcSlot {
   const server = new Server();
   const registered = new Set<string>();
-  const dispatcher = (path: string) => (...args: unknown[]): void => {
-    const route = current()?.get(path);
-    if (route) return route.handler(...args);
-    // A call that arrived for a method the new configuration no longer serves.
-    const callback = args[1];
-    const error = { code: Code.UNIMPLEMENTED, details: `${path} is not served` };
-    if (typeof callback === 'function') (callback as (e: unknown) => void)(error);
-    else (args[0] as { emit(event: string, e: unknown): void }).emit('error', error);
-  };
+  const dispatcher =
+    (path: string) =>
+    (...args: unknown[]): void => {
+      const route = current()?.get(path);
+      if (route) return route.handler(...args);
+      // A call that arrived for a method the new configuration no longer serves.
+      const callback = args[1];
+      const error = { code: Code.UNIMPLEMENTED, details: `${path} is not served` };
+      if (typeof callback === 'function') (callback as (e: unknown) => void)(error);
+      else (args[0] as { emit(event: string, e: unknown): void }).emit('error', error);
+    };
   const slot: GrpcSlot = {
     address,
     key: address.text,
@@ -82,7 +109,9 @@ export function createGrpcSlot(address: ListenAddress, current: () => GrpcRoutes
       const { host } = address;
       const target = hostPort(address);
       const actual = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
+        server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) =>
+          error ? reject(error) : resolve(p),
+        );
       });
       return formatBoundAddress({ address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port: actual });
     },

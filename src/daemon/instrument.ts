@@ -26,7 +26,13 @@ export type FlowErrorCounters = Map<string, StatusCounters>;
  * Meters the flows of `endpoints` (proxies excepted: their answer is the upstream's,
  * written after the flow ran) as `protocol`; other flows pass straight through.
  */
-export function meterFlows(runner: FlowRunner, metrics: Metrics, protocol: string, endpoints: readonly EndpointPlan[], errors: FlowErrorCounters): FlowRunner {
+export function meterFlows(
+  runner: FlowRunner,
+  metrics: Metrics,
+  protocol: string,
+  endpoints: readonly EndpointPlan[],
+  errors: FlowErrorCounters,
+): FlowRunner {
   const meters = new Map<FlowPlan, FlowMeter>();
   for (const endpoint of endpoints) {
     const flow = endpoint.flow;
@@ -34,8 +40,14 @@ export function meterFlows(runner: FlowRunner, metrics: Metrics, protocol: strin
     let flowErrors = errors.get(flow.name);
     if (!flowErrors) errors.set(flow.name, (flowErrors = metrics.flowErrors.statusCounters([['flow', flow.name]])));
     meters.set(flow, {
-      requests: metrics.requests.statusCounters([['flow', flow.name], ['protocol', protocol]]),
-      duration: metrics.requestDuration.create([['flow', flow.name], ['protocol', protocol]]),
+      requests: metrics.requests.statusCounters([
+        ['flow', flow.name],
+        ['protocol', protocol],
+      ]),
+      duration: metrics.requestDuration.create([
+        ['flow', flow.name],
+        ['protocol', protocol],
+      ]),
       errors: flowErrors,
       success: (endpoint.protocol === 'http' && endpoint.status) || 200,
     });
@@ -86,22 +98,35 @@ export type UpstreamMeters = Map<string, UpstreamMeter>;
  * Wraps a prepared call: one count and one duration per call, with the upstream's status,
  * or the CallError's (502 refused, 504 timeout, 499 aborted) when it throws.
  */
-export function meterCall(call: CallPlan, invoke: PreparedCall, metrics: Metrics, meters: UpstreamMeters, logger?: Logger): PreparedCall {
+export function meterCall(
+  call: CallPlan,
+  invoke: PreparedCall,
+  metrics: Metrics,
+  meters: UpstreamMeters,
+  logger?: Logger,
+): PreparedCall {
   const service = call.service.fullName;
   const method = call.method.name;
   const key = `${service}\0${method}`;
   let meter = meters.get(key);
   if (!meter) {
     meter = {
-      calls: metrics.upstreamCalls.statusCounters([['service', service], ['method', method]]),
-      duration: metrics.upstreamDuration.create([['service', service], ['method', method]]),
+      calls: metrics.upstreamCalls.statusCounters([
+        ['service', service],
+        ['method', method],
+      ]),
+      duration: metrics.upstreamDuration.create([
+        ['service', service],
+        ['method', method],
+      ]),
     };
     meters.set(key, meter);
   }
   const { calls, duration } = meter;
   // At debug, one line per call: what was called and how it went (never headers or bodies).
   const debug = (requestId: string, status: number, start: number): void => {
-    if (logger?.isLevelEnabled('debug')) logger.debug({ requestId, service, method, status, ms: Math.round(performance.now() - start) }, 'upstream call');
+    if (logger?.isLevelEnabled('debug'))
+      logger.debug({ requestId, service, method, status, ms: Math.round(performance.now() - start) }, 'upstream call');
   };
   return async function meteredCall(out, signal) {
     const start = performance.now();
@@ -125,7 +150,10 @@ export function meterCall(call: CallPlan, invoke: PreparedCall, metrics: Metrics
  * The executor's rollback hooks: both outcome series of every resource with a rollback
  * exist from the start (at zero), keyed by flow then resource name.
  */
-export function rollbackHooks(flows: readonly FlowPlan[], metrics: Metrics): {
+export function rollbackHooks(
+  flows: readonly FlowPlan[],
+  metrics: Metrics,
+): {
   onRollbackDone: (flow: string, resource: string) => void;
   onRollbackFailure: (flow: string, resource: string) => void;
 } {
@@ -135,7 +163,10 @@ export function rollbackHooks(flows: readonly FlowPlan[], metrics: Metrics): {
       if (!node.rollback) continue;
       let resources = byFlow.get(flow.name);
       if (!resources) byFlow.set(flow.name, (resources = new Map()));
-      const labels = [['flow', flow.name], ['resource', node.name]] as const;
+      const labels = [
+        ['flow', flow.name],
+        ['resource', node.name],
+      ] as const;
       resources.set(node.name, {
         ok: metrics.rollbacks.create([...labels, ['outcome', 'ok']]),
         failed: metrics.rollbacks.create([...labels, ['outcome', 'failed']]),
@@ -154,7 +185,10 @@ export function rollbackHooks(flows: readonly FlowPlan[], metrics: Metrics): {
  */
 export function logFlows(runner: FlowRunner, logger: Logger, protocol: string): FlowRunner {
   const line = (flow: FlowPlan, requestId: string, status: number, start: number): void => {
-    logger.info({ requestId, flow: flow.name, protocol, status, ms: Math.round(performance.now() - start) }, 'request completed');
+    logger.info(
+      { requestId, flow: flow.name, protocol, status, ms: Math.round(performance.now() - start) },
+      'request completed',
+    );
   };
   return {
     async run(flow, request) {
@@ -176,7 +210,10 @@ export function logFlows(runner: FlowRunner, logger: Logger, protocol: string): 
 }
 
 /** Proxy answers by flow and status, with their duration: the listener's onProxyAnswer. */
-export function meterProxies(flows: readonly FlowPlan[], metrics: Metrics): (flow: string, status: number, seconds: number) => void {
+export function meterProxies(
+  flows: readonly FlowPlan[],
+  metrics: Metrics,
+): (flow: string, status: number, seconds: number) => void {
   const meters = new Map<string, { requests: StatusCounters; duration: Histogram }>();
   for (const flow of flows) {
     if (flow.kind !== 'proxy') continue;

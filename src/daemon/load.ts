@@ -78,14 +78,23 @@ function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): void {
   }
 }
 
-async function loadFunctions(spec: Spec, env: NodeJS.ProcessEnv, diagnostics: Diagnostics, fresh?: string): Promise<Map<string, TemplateFunction>> {
+async function loadFunctions(
+  spec: Spec,
+  env: NodeJS.ProcessEnv,
+  diagnostics: Diagnostics,
+  fresh?: string,
+): Promise<Map<string, TemplateFunction>> {
   const context: FunctionContext = { jwt: await loadJwtKeySets(spec.jwtKeys, { env, diagnostics }), env };
   const functions = createFunctions(context);
   for (const module of spec.functions) {
     try {
       for (const fn of await loadFunctionModule(module.value, context, fresh)) functions.set(fn.name, fn);
     } catch (error) {
-      diagnostics.error('MAESTRO_ERR_FUNCTIONS_MODULE', module.pos, `cannot load functions from ${module.value}: ${(error as Error).message}`);
+      diagnostics.error(
+        'MAESTRO_ERR_FUNCTIONS_MODULE',
+        module.pos,
+        `cannot load functions from ${module.value}: ${(error as Error).message}`,
+      );
     }
   }
   return functions;

@@ -49,7 +49,12 @@ function prettyAvailable(): boolean {
  * @param mixin fields added to every line (the active span's trace id, when tracing is on)
  * @param destination where lines go (tests); default stdout
  */
-export function createLogger(level: string, redact: readonly string[] = [], mixin?: () => Record<string, string>, destination?: DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  redact: readonly string[] = [],
+  mixin?: () => Record<string, string>,
+  destination?: DestinationStream,
+): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'maestro' },
@@ -59,7 +64,8 @@ export function createLogger(level: string, redact: readonly string[] = [], mixi
       logMethod(args, method) {
         for (let i = 0; i < args.length; i++) {
           const arg: unknown = args[i];
-          if (typeof arg === 'string') (args as unknown[])[i] = arg.length > MAX_MESSAGE ? excerpt(arg, MAX_MESSAGE) : redactText(arg);
+          if (typeof arg === 'string')
+            (args as unknown[])[i] = arg.length > MAX_MESSAGE ? excerpt(arg, MAX_MESSAGE) : redactText(arg);
         }
         method.apply(this, args);
       },
@@ -68,7 +74,10 @@ export function createLogger(level: string, redact: readonly string[] = [], mixi
   };
   if (destination) return pino(options, destination);
   if (process.stdout.isTTY && prettyAvailable()) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   }
   return pino(options);
 }
@@ -77,7 +86,8 @@ export function createLogger(level: string, redact: readonly string[] = [], mixi
 export function describeBody(body: unknown): { size: number; excerpt: string } {
   let text: string;
   if (typeof body === 'string') text = body;
-  else if (body instanceof Uint8Array) text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  else if (body instanceof Uint8Array)
+    text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   else {
     try {
       text = stringifyJson(body);

@@ -10,7 +10,11 @@ import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { PageHandler } from './flows-page.js';
 
 /** `pages` answers extra paths first (the /flows page), undefined when it has none. */
-export function createMetricsListener(address: ListenAddress, render: () => string | Promise<string>, pages?: PageHandler): Listener {
+export function createMetricsListener(
+  address: ListenAddress,
+  render: () => string | Promise<string>,
+  pages?: PageHandler,
+): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
@@ -51,9 +55,12 @@ export function createMetricsListener(address: ListenAddress, render: () => stri
 
 /** Writes a page handler's answer (404 when it has none for the path). */
 export function servePage(pages: PageHandler, method: string, path: string, res: ServerResponse): void {
-  pages(method, path).then((answer) => {
-    if (!answer) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
-    res.end(method === 'HEAD' ? undefined : answer.body);
-  }, () => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n'));
+  pages(method, path).then(
+    (answer) => {
+      if (!answer) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+      res.end(method === 'HEAD' ? undefined : answer.body);
+    },
+    () => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n'),
+  );
 }

@@ -53,7 +53,10 @@ export class Histogram {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
-  constructor(readonly labels: string, private readonly bounds: readonly number[]) {
+  constructor(
+    readonly labels: string,
+    private readonly bounds: readonly number[],
+  ) {
     this.counts = new Float64Array(bounds.length + 1);
   }
   observe(value: number): void {
@@ -69,7 +72,11 @@ abstract class Family<T extends { labels: string }> {
   protected readonly series: T[] = [];
   /** By label string: a reloaded configuration gets the series (and counts) it had. */
   private readonly byLabels = new Map<string, T>();
-  constructor(readonly name: string, readonly help: string, private readonly type: 'counter' | 'histogram' | 'gauge') {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly type: 'counter' | 'histogram' | 'gauge',
+  ) {}
   /** The series of `labels`, made the first time (the caller keeps it). */
   abstract create(labels: Labels): T;
   protected remember(labels: Labels, make: (text: string) => T): T {
@@ -107,7 +114,11 @@ export class CounterFamily extends Family<Counter> {
 
 export class HistogramFamily extends Family<Histogram> {
   private readonly le: string[];
-  constructor(name: string, help: string, private readonly bounds: readonly number[] = DURATION_BUCKETS) {
+  constructor(
+    name: string,
+    help: string,
+    private readonly bounds: readonly number[] = DURATION_BUCKETS,
+  ) {
     super(name, help, 'histogram');
     this.le = [...bounds.map(formatValue), '+Inf'];
   }
@@ -178,7 +189,10 @@ export class GaugeFamily extends Family<Gauge> {
  */
 export class StatusCounters {
   private readonly byStatus = new Map<number, Counter>();
-  constructor(private readonly family: CounterFamily, private readonly labels: Labels) {}
+  constructor(
+    private readonly family: CounterFamily,
+    private readonly labels: Labels,
+  ) {}
   inc(status: number): void {
     let counter = this.byStatus.get(status);
     if (!counter) {
@@ -195,18 +209,51 @@ export class StatusCounters {
  * process and runtime figures come from prom-client's default collectors, rendered after.
  */
 export class Metrics {
-  readonly requests = new CounterFamily('maestro_requests_total', 'Flow requests answered, by flow, protocol and status.');
-  readonly requestDuration = new HistogramFamily('maestro_request_duration_seconds', 'Time to run a flow request, in seconds.');
-  readonly upstreamCalls = new CounterFamily('maestro_upstream_calls_total', 'Upstream calls (rollbacks included), by service, method and status.');
-  readonly upstreamDuration = new HistogramFamily('maestro_upstream_call_duration_seconds', 'Time of one upstream call, in seconds.');
-  readonly rollbacks = new CounterFamily('maestro_rollbacks_total', 'Rollbacks run, by flow, resource and outcome (ok or failed).');
-  readonly flowErrors = new CounterFamily('maestro_flow_errors_total', 'Flow requests answered with an error, by flow and status.');
+  readonly requests = new CounterFamily(
+    'maestro_requests_total',
+    'Flow requests answered, by flow, protocol and status.',
+  );
+  readonly requestDuration = new HistogramFamily(
+    'maestro_request_duration_seconds',
+    'Time to run a flow request, in seconds.',
+  );
+  readonly upstreamCalls = new CounterFamily(
+    'maestro_upstream_calls_total',
+    'Upstream calls (rollbacks included), by service, method and status.',
+  );
+  readonly upstreamDuration = new HistogramFamily(
+    'maestro_upstream_call_duration_seconds',
+    'Time of one upstream call, in seconds.',
+  );
+  readonly rollbacks = new CounterFamily(
+    'maestro_rollbacks_total',
+    'Rollbacks run, by flow, resource and outcome (ok or failed).',
+  );
+  readonly flowErrors = new CounterFamily(
+    'maestro_flow_errors_total',
+    'Flow requests answered with an error, by flow and status.',
+  );
   readonly inflight = new GaugeFamily('maestro_flows_in_flight', 'Flow requests running now, by flow.');
-  readonly proxyRequests = new CounterFamily('maestro_proxy_requests_total', 'Proxied requests, by flow and the status answered (the upstream\'s, or the gateway\'s own when it could not forward).');
-  readonly proxyDuration = new HistogramFamily('maestro_proxy_request_duration_seconds', 'Time to the end of a proxied answer, in seconds.');
-  readonly reloads = new CounterFamily('maestro_config_reloads_total', 'Configuration reloads, by result (success or failure).');
-  readonly journalPending = new GaugeFamily('maestro_journal_pending', 'Journal records this instance holds open: flows with rollbacks in flight or compensations not yet done.');
-  readonly breakerState = new GaugeFamily('maestro_breaker_state', 'Circuit breaker of each upstream service: 0 closed, 1 open, 2 half-open.');
+  readonly proxyRequests = new CounterFamily(
+    'maestro_proxy_requests_total',
+    "Proxied requests, by flow and the status answered (the upstream's, or the gateway's own when it could not forward).",
+  );
+  readonly proxyDuration = new HistogramFamily(
+    'maestro_proxy_request_duration_seconds',
+    'Time to the end of a proxied answer, in seconds.',
+  );
+  readonly reloads = new CounterFamily(
+    'maestro_config_reloads_total',
+    'Configuration reloads, by result (success or failure).',
+  );
+  readonly journalPending = new GaugeFamily(
+    'maestro_journal_pending',
+    'Journal records this instance holds open: flows with rollbacks in flight or compensations not yet done.',
+  );
+  readonly breakerState = new GaugeFamily(
+    'maestro_breaker_state',
+    'Circuit breaker of each upstream service: 0 closed, 1 open, 2 half-open.',
+  );
   /** Extra collectors rendered after Maestro's own (prom-client's process metrics). */
   private readonly extra: Array<() => Promise<string>> = [];
 
@@ -217,7 +264,21 @@ export class Metrics {
 
   render(): string {
     const out: string[] = [];
-    for (const family of [this.requests, this.requestDuration, this.upstreamCalls, this.upstreamDuration, this.rollbacks, this.flowErrors, this.inflight, this.proxyRequests, this.proxyDuration, this.reloads, this.journalPending, this.breakerState]) family.render(out);
+    for (const family of [
+      this.requests,
+      this.requestDuration,
+      this.upstreamCalls,
+      this.upstreamDuration,
+      this.rollbacks,
+      this.flowErrors,
+      this.inflight,
+      this.proxyRequests,
+      this.proxyDuration,
+      this.reloads,
+      this.journalPending,
+      this.breakerState,
+    ])
+      family.render(out);
     return `${out.join('\n')}\n`;
   }
 

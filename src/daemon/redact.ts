@@ -34,7 +34,13 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   // XML elements whose name looks secret.
   [new RegExp(String.raw`<(${SECRET_NAME})>[^<]*</\1>`, 'gi'), `<$1>${MASK}</$1>`],
   // name=value (forms, query strings, logs) and "name: value" lines.
-  [new RegExp(String.raw`(${SECRET_WORD_ALONE})(\s*[=:]\s*)(?!\[REDACTED\]|"\[REDACTED\]"|(?:bearer|basic|digest) \[REDACTED\])[^\s&,;"'<]+`, 'gi'), `$1$2${MASK}`],
+  [
+    new RegExp(
+      String.raw`(${SECRET_WORD_ALONE})(\s*[=:]\s*)(?!\[REDACTED\]|"\[REDACTED\]"|(?:bearer|basic|digest) \[REDACTED\])[^\s&,;"'<]+`,
+      'gi',
+    ),
+    `$1$2${MASK}`,
+  ],
   // Bare JSON web tokens anywhere.
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, MASK],
 ];

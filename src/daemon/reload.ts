@@ -83,7 +83,12 @@ export class Runtime {
           next[kind] = old;
           continue;
         }
-        const slot = createServerSlot({ address: part.address, key: part.key, tls: part.tls, current: () => this.current?.[kind] ?? this.incoming?.[kind] });
+        const slot = createServerSlot({
+          address: part.address,
+          key: part.key,
+          tls: part.tls,
+          current: () => this.current?.[kind] ?? this.incoming?.[kind],
+        });
         opened.push(slot);
         bound[kind] = await slot.listen();
         next[kind] = slot;
@@ -95,7 +100,11 @@ export class Runtime {
         else {
           // grpc-js is loaded only by a configuration with gRPC endpoints.
           const { createGrpcSlot } = await import('./grpc-slot.js');
-          const slot = createGrpcSlot(grpc.address, () => this.current?.grpc?.routes ?? this.incoming?.grpc?.routes, this.logger);
+          const slot = createGrpcSlot(
+            grpc.address,
+            () => this.current?.grpc?.routes ?? this.incoming?.grpc?.routes,
+            this.logger,
+          );
           opened.push(slot);
           slot.adopt(grpc.routes);
           bound.grpc = await slot.listen();
@@ -162,9 +171,22 @@ export class Runtime {
     const ms = Math.round(performance.now() - started);
     if (record.result === 'success') {
       const plan = this.current!.plan;
-      this.logger.info({ reason, generation: record.generation, flows: plan.flows.length, endpoints: plan.endpoints.length, addresses: this.addresses, ms }, 'configuration reloaded');
+      this.logger.info(
+        {
+          reason,
+          generation: record.generation,
+          flows: plan.flows.length,
+          endpoints: plan.endpoints.length,
+          addresses: this.addresses,
+          ms,
+        },
+        'configuration reloaded',
+      );
     } else {
-      this.logger.error({ reason, errors: record.errors?.length ?? 0, ms }, 'configuration reload failed; the previous configuration keeps serving');
+      this.logger.error(
+        { reason, errors: record.errors?.length ?? 0, ms },
+        'configuration reload failed; the previous configuration keeps serving',
+      );
     }
     return record;
   }
@@ -186,7 +208,9 @@ export class Runtime {
   }
 
   private track(work: Promise<unknown>): void {
-    const settled = work.catch((error: unknown) => this.logger.error({ err: error }, 'retiring a configuration failed'));
+    const settled = work.catch((error: unknown) =>
+      this.logger.error({ err: error }, 'retiring a configuration failed'),
+    );
     this.background.add(settled);
     void settled.finally(() => this.background.delete(settled));
   }
@@ -198,7 +222,12 @@ async function digests(spec: Spec, plan: Plan): Promise<LoadedFile[]> {
   const out: LoadedFile[] = [];
   for (const path of paths) {
     try {
-      out.push({ path, sha256: createHash('sha256').update(await readFile(path)).digest('hex') });
+      out.push({
+        path,
+        sha256: createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+      });
     } catch {
       out.push({ path, sha256: '' });
     }

@@ -34,24 +34,42 @@ export interface JournalRuntime {
  * Opens the journal `plan` (or the flag) asks for. It belongs to the process, not to one
  * configuration: a reload hands its new runs the same journal (#13).
  */
-export async function openJournal(plan: Plan, flag: string | undefined, cwd: string, logger: Logger): Promise<JournalRuntime> {
+export async function openJournal(
+  plan: Plan,
+  flag: string | undefined,
+  cwd: string,
+  logger: Logger,
+): Promise<JournalRuntime> {
   const chosen = journalPlan(plan, flag);
-  const journal = createJournal(chosen, cwd, (error) => logger.warn({ err: error }, 'journal: a PostgreSQL connection failed'), workerSlot());
+  const journal = createJournal(
+    chosen,
+    cwd,
+    (error) => logger.warn({ err: error }, 'journal: a PostgreSQL connection failed'),
+    workerSlot(),
+  );
   if (!journal) return { journal, start() {}, use() {}, async close() {} };
 
   if (journal instanceof SqliteJournal) {
     const failure = journal.tryConnect();
-    if (failure) logger.error({ err: failure }, `${failure.message}; flows with rollbacks answer 503 until it can be written`);
+    if (failure)
+      logger.error({ err: failure }, `${failure.message}; flows with rollbacks answer 503 until it can be written`);
     else logger.info({ path: journal.path }, 'journal: SQLite');
   } else if (journal instanceof PostgresJournal) {
     try {
       await journal.migrate();
       logger.info({ schema: journal.schema, leaseMs: journal.leaseMs, owner: journal.owner }, 'journal: PostgreSQL');
     } catch (error) {
-      logger.error({ err: error }, `${(error as Error).message}; flows with rollbacks answer 503 until it can be written`);
+      logger.error(
+        { err: error },
+        `${(error as Error).message}; flows with rollbacks answer 503 until it can be written`,
+      );
     }
     journal.startRenewing(
-      (error) => logger.error({ err: error }, 'journal: leases cannot be renewed; another instance may claim these records once they expire'),
+      (error) =>
+        logger.error(
+          { err: error },
+          'journal: leases cannot be renewed; another instance may claim these records once they expire',
+        ),
       () => logger.info('journal: leases renewed again'),
     );
   }

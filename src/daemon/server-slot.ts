@@ -9,7 +9,13 @@
  * A reload swaps what `current()` returns; the port, its connections and keep-alive
  * sockets stay. A request keeps the app it was dispatched to until it is answered.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ListenAddress, TlsFiles } from '../compile/plan.js';
@@ -51,7 +57,9 @@ export function createServerSlot(options: ServerSlotOptions): ServerSlot {
     keepAliveTimeout: model.keepAliveTimeout,
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(model.headersTimeout / 4))),
   };
-  const server: Server = tls ? createHttpsServer({ ...timing, cert: tls.cert, key: tls.key }) : createHttpServer(timing);
+  const server: Server = tls
+    ? createHttpsServer({ ...timing, cert: tls.cert, key: tls.key })
+    : createHttpServer(timing);
   for (const name of COPIED) (server as unknown as Record<string, unknown>)[name] = model[name];
   // Answered requests whose body was never read to the end (a proxy whose upstream broke
   // mid-upload): their connection is neither idle nor finishing, so close() cuts them.
@@ -66,7 +74,9 @@ export function createServerSlot(options: ServerSlotOptions): ServerSlot {
     });
     const app = current();
     if (!app) {
-      res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end('{"status":503,"message":"this listener is closing"}');
+      res
+        .writeHead(503, { 'content-type': 'application/json', connection: 'close' })
+        .end('{"status":503,"message":"this listener is closing"}');
       return;
     }
     app.track(res);

@@ -64,7 +64,12 @@ export class Shutdown {
           const result = await runner.run(flow, { ...request, signal: controller.signal });
           // Aborted by us, not by the client: the client is still there and gets a 503.
           if (entry.cutShort && !result.ok && !client.aborted) {
-            return runner.reject(flow, request, 503, `maestro is shutting down: flow "${flow.name}" was cut short after the grace period`);
+            return runner.reject(
+              flow,
+              request,
+              503,
+              `maestro is shutting down: flow "${flow.name}" was cut short after the grace period`,
+            );
           }
           return result;
         } finally {
@@ -85,7 +90,8 @@ export class Shutdown {
   trackRollback(flow: string, resource: string, invoke: PreparedCall): PreparedCall {
     return async (call, signal) => {
       const abort = this.rollbackAbort.signal;
-      if (abort.aborted) throw new CallError(`rollback ${flow}/${resource} not run: the shutdown rollback bound ended`, 503);
+      if (abort.aborted)
+        throw new CallError(`rollback ${flow}/${resource} not run: the shutdown rollback bound ended`, 503);
       const entry: RunningRollback = { flow, resource, requestId: call.requestId };
       this.rollbacks.add(entry);
       const merged = AbortSignal.any([signal, abort]);
@@ -103,7 +109,11 @@ export class Shutdown {
       if (this.flows.size === 0) resolve();
       else this.idle = resolve;
     });
-    return bounded(Promise.all([listeners, flowsDone]).then(() => true), ms, false);
+    return bounded(
+      Promise.all([listeners, flowsDone]).then(() => true),
+      ms,
+      false,
+    );
   }
 
   /** Aborts every flow still running; resolves once they have answered (at most `ms`). */
@@ -114,18 +124,29 @@ export class Shutdown {
       entry.cutShort = true;
       this.cutShort.flows.push({ flow: entry.flow, requestId: entry.requestId });
     }
-    this.logger.warn({ cutShort: this.cutShort.flows, graceMs },
-      `shutdown grace period of ${graceMs} ms ended: aborting ${this.flows.size} in-flight flow(s): ${describeFlows(this.cutShort.flows)}`);
+    this.logger.warn(
+      { cutShort: this.cutShort.flows, graceMs },
+      `shutdown grace period of ${graceMs} ms ended: aborting ${this.flows.size} in-flight flow(s): ${describeFlows(this.cutShort.flows)}`,
+    );
     for (const entry of this.flows) entry.controller.abort();
     await bounded(done, ms, undefined);
   }
 
   /** Waits for `drain` up to `ms`, then aborts the rollback calls still running. */
   async boundRollbacks(drain: () => Promise<void>, ms: number): Promise<void> {
-    if (await bounded(drain().then(() => true), ms, false)) return;
+    if (
+      await bounded(
+        drain().then(() => true),
+        ms,
+        false,
+      )
+    )
+      return;
     for (const entry of this.rollbacks) this.cutShort.rollbacks.push({ ...entry });
-    this.logger.error({ cutShort: this.cutShort.rollbacks, rollbackTimeoutMs: ms },
-      `shutdown rollback bound of ${ms} ms ended: aborting ${this.rollbacks.size} rollback call(s) still running; rollbacks not yet started are not run`);
+    this.logger.error(
+      { cutShort: this.cutShort.rollbacks, rollbackTimeoutMs: ms },
+      `shutdown rollback bound of ${ms} ms ended: aborting ${this.rollbacks.size} rollback call(s) still running; rollbacks not yet started are not run`,
+    );
     this.rollbackAbort.abort();
     await bounded(drain(), 1_000, undefined);
   }
@@ -136,7 +157,10 @@ export class Shutdown {
     if (flows.length === 0 && rollbacks.length === 0) return 'maestro stopped';
     const parts: string[] = [];
     if (flows.length > 0) parts.push(`${flows.length} flow(s) cut short (${describeFlows(flows)})`);
-    if (rollbacks.length > 0) parts.push(`${rollbacks.length} rollback(s) cut short (${rollbacks.map((r) => `${r.flow}/${r.resource} request ${r.requestId}`).join(', ')})`);
+    if (rollbacks.length > 0)
+      parts.push(
+        `${rollbacks.length} rollback(s) cut short (${rollbacks.map((r) => `${r.flow}/${r.resource} request ${r.requestId}`).join(', ')})`,
+      );
     return `maestro stopped: ${parts.join('; ')}`;
   }
 }

@@ -11,10 +11,25 @@
  * they nest through the async context. A proxy's forward carries the server span's
  * traceparent (it goes into the flow's forward headers).
  */
-import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import {
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-node';
 import type { CallPlan, FlowPlan, PreparedCall } from '../compile/plan.js';
 import { CallError } from '../errors.js';
 import type { FlowRequest, FlowResult } from '../flow/types.js';
@@ -45,9 +60,13 @@ const propagator = new W3CTraceContextPropagator();
 let registered = false;
 
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
-  const processor = options.exporter ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(await otlpExporter(options.otlp));
+  const processor = options.exporter
+    ? new SimpleSpanProcessor(options.exporter)
+    : new BatchSpanProcessor(await otlpExporter(options.otlp));
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'maestro' }),
+    resource: resourceFromAttributes({
+      'service.name': options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'maestro',
+    }),
     spanProcessors: [processor],
   });
   // The context manager is process-wide (AsyncLocalStorage); spans come from this provider.
@@ -81,7 +100,12 @@ async function otlpExporter(otlp: string | undefined): Promise<SpanExporter> {
   return new OTLPTraceExporter({ url: base.endsWith('/v1/traces') ? base : `${base}/v1/traces` });
 }
 
-function serveWithSpans(runner: FlowRunner, protocol: string, tracer: Tracer, traceIds: WeakMap<object, string>): FlowRunner {
+function serveWithSpans(
+  runner: FlowRunner,
+  protocol: string,
+  tracer: Tracer,
+  traceIds: WeakMap<object, string>,
+): FlowRunner {
   const names = new Map<FlowPlan, string>();
   const nameOf = (flow: FlowPlan): string => {
     let name = names.get(flow);
@@ -91,10 +115,18 @@ function serveWithSpans(runner: FlowRunner, protocol: string, tracer: Tracer, tr
   return {
     async run(flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
       const parent = propagator.extract(ROOT_CONTEXT, request.header, defaultTextMapGetter);
-      const span = tracer.startSpan(nameOf(flow), {
-        kind: SpanKind.SERVER,
-        attributes: { 'maestro.flow': flow.name, 'maestro.protocol': protocol, 'maestro.request_id': request.requestId },
-      }, parent);
+      const span = tracer.startSpan(
+        nameOf(flow),
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            'maestro.flow': flow.name,
+            'maestro.protocol': protocol,
+            'maestro.request_id': request.requestId,
+          },
+        },
+        parent,
+      );
       traceIds.set(request.header, span.spanContext().traceId);
       const active = trace.setSpan(parent, span);
       try {
@@ -120,11 +152,21 @@ function serveWithSpans(runner: FlowRunner, protocol: string, tracer: Tracer, tr
   };
 }
 
-function callWithSpan(invoke: PreparedCall, call: CallPlan, tracer: Tracer, rollbackOf: string | undefined): PreparedCall {
+function callWithSpan(
+  invoke: PreparedCall,
+  call: CallPlan,
+  tracer: Tracer,
+  rollbackOf: string | undefined,
+): PreparedCall {
   const service = call.service.fullName;
   const method = call.method.name;
   const name = rollbackOf === undefined ? `${service}/${method}` : `rollback ${rollbackOf}`;
-  const attributes = { 'rpc.service': service, 'rpc.method': method, 'maestro.transport': call.service.transport, ...(rollbackOf === undefined ? {} : { 'maestro.rollback': rollbackOf }) };
+  const attributes = {
+    'rpc.service': service,
+    'rpc.method': method,
+    'maestro.transport': call.service.transport,
+    ...(rollbackOf === undefined ? {} : { 'maestro.rollback': rollbackOf }),
+  };
   return async function tracedCall(out, signal) {
     const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
     propagator.inject(trace.setSpan(context.active(), span), out.headers, defaultTextMapSetter);

@@ -13,17 +13,29 @@ type CallerFactory = (logger: Logger, discovery: Discovery) => Promise<Caller>;
 
 /** Transport name → how to build its caller; a transport not listed is not served yet. */
 const CALLERS: ReadonlyMap<string, CallerFactory> = new Map<string, CallerFactory>([
-  ['http', async (logger, discovery) => (await import('../transport/http/caller.js')).createHttpCaller({ logger, discovery })],
+  [
+    'http',
+    async (logger, discovery) => (await import('../transport/http/caller.js')).createHttpCaller({ logger, discovery }),
+  ],
   // node:http2 rather than grpc-js: half the CPU per call (notes/perf.md); services found
   // through discovery, and resolver targets, go through grpc-js.
-  ['grpc', async (logger, discovery) => (await import('../transport/grpc/h2-caller.js')).createH2GrpcCaller({ logger, discovery })],
+  [
+    'grpc',
+    async (logger, discovery) =>
+      (await import('../transport/grpc/h2-caller.js')).createH2GrpcCaller({ logger, discovery }),
+  ],
 ]);
 
 /**
  * The callers of every transport some call or rollback of the plan uses, and only those.
  * Given `callers` (shared by the configurations a reload swaps, #13), adds the missing ones.
  */
-export async function loadCallers(plan: Plan, logger: Logger, discovery: Discovery, callers = new Map<string, Caller>()): Promise<Map<string, Caller>> {
+export async function loadCallers(
+  plan: Plan,
+  logger: Logger,
+  discovery: Discovery,
+  callers = new Map<string, Caller>(),
+): Promise<Map<string, Caller>> {
   const used = new Set<string>();
   for (const flow of plan.flows) {
     for (const node of flow.nodes) {
@@ -31,9 +43,11 @@ export async function loadCallers(plan: Plan, logger: Logger, discovery: Discove
       if (node.rollback) used.add(node.rollback.service.transport);
     }
   }
-  await Promise.all([...used].map(async (transport) => {
-    const factory = callers.has(transport) ? undefined : CALLERS.get(transport);
-    if (factory) callers.set(transport, await factory(logger, discovery));
-  }));
+  await Promise.all(
+    [...used].map(async (transport) => {
+      const factory = callers.has(transport) ? undefined : CALLERS.get(transport);
+      if (factory) callers.set(transport, await factory(logger, discovery));
+    }),
+  );
   return callers;
 }

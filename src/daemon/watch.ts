@@ -27,7 +27,12 @@ const DEBOUNCE_MS = 250;
 /** A new file with one of these extensions may be part of the configuration. */
 const CONFIG_EXTENSIONS = new Set(['.hcl', '.proto', '.js', '.mjs', '.cjs']);
 
-export function watchConfig(files: () => string[], reload: (reason: string) => Promise<unknown>, logger: Logger, debounceMs = DEBOUNCE_MS): ConfigWatcher {
+export function watchConfig(
+  files: () => string[],
+  reload: (reason: string) => Promise<unknown>,
+  logger: Logger,
+  debounceMs = DEBOUNCE_MS,
+): ConfigWatcher {
   let watchedFiles = new Set(files());
   let watchedDirs = new Set([...watchedFiles].map((f) => dirname(f)));
   // atomic: an editor that saves by writing a temporary file and renaming it is one change.
@@ -53,7 +58,9 @@ export function watchConfig(files: () => string[], reload: (reason: string) => P
     void reload('watch');
   };
   const onEvent = (event: string, path: string): void => {
-    const ours = watchedFiles.has(path) || (event === 'add' && CONFIG_EXTENSIONS.has(extname(path)) && watchedDirs.has(dirname(path)));
+    const ours =
+      watchedFiles.has(path) ||
+      (event === 'add' && CONFIG_EXTENSIONS.has(extname(path)) && watchedDirs.has(dirname(path)));
     if (!ours) return;
     if (!changed.includes(path)) changed.push(path);
     clearTimeout(timer);

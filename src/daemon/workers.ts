@@ -27,7 +27,8 @@ const STOP_LIMIT_MS = 60_000;
 export function parseWorkers(text: string): number {
   if (text === 'auto') return availableParallelism();
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`--workers must be a positive integer or "auto", not "${text}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new Error(`--workers must be a positive integer or "auto", not "${text}"`);
   return n;
 }
 

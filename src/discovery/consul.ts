@@ -53,8 +53,12 @@ export class ConsulResolver implements Resolver {
     if (list.length === 0) {
       const why = this.failure
         ? `consul "${this.label}" is unreachable (${this.failure})`
-        : this.settled ? `consul "${this.label}" lists no passing instance` : `consul "${this.label}" did not answer in time`;
-      throw new CallError(`service discovery for "${this.service}" failed: ${why}`, 503, { code: 'MAESTRO_ERR_DISCOVERY' });
+        : this.settled
+          ? `consul "${this.label}" lists no passing instance`
+          : `consul "${this.label}" did not answer in time`;
+      throw new CallError(`service discovery for "${this.service}" failed: ${why}`, 503, {
+        code: 'MAESTRO_ERR_DISCOVERY',
+      });
     }
     return list[this.turn++ % list.length]!;
   }
@@ -94,7 +98,8 @@ export class ConsulResolver implements Resolver {
         // A new index means a change; one that goes backwards (agent restart) starts over.
         const index = Number(res.headers['x-consul-index']);
         const previous = this.index;
-        this.index = Number.isSafeInteger(index) && index > previous ? index : index > 0 && index < previous ? 0 : previous;
+        this.index =
+          Number.isSafeInteger(index) && index > previous ? index : index > 0 && index < previous ? 0 : previous;
         this.settle();
         // An answer without a newer index (the wait ran out, or a server that does not
         // block) is not asked again at once: no busy loop against a misbehaving agent.
@@ -123,10 +128,21 @@ function parseEntries(value: unknown): Instance[] {
   const out: Instance[] = [];
   for (const entry of value) {
     if (entry === null || typeof entry !== 'object') continue;
-    const { Node: node, Service: service } = entry as { Node?: { Address?: unknown }; Service?: { Address?: unknown; Port?: unknown } };
+    const { Node: node, Service: service } = entry as {
+      Node?: { Address?: unknown };
+      Service?: { Address?: unknown; Port?: unknown };
+    };
     const host = typeof service?.Address === 'string' && service.Address !== '' ? service.Address : node?.Address;
     const port = service?.Port;
-    if (typeof host === 'string' && host !== '' && typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536) out.push({ host, port });
+    if (
+      typeof host === 'string' &&
+      host !== '' &&
+      typeof port === 'number' &&
+      Number.isInteger(port) &&
+      port > 0 &&
+      port < 65536
+    )
+      out.push({ host, port });
   }
   return out;
 }
@@ -134,10 +150,14 @@ function parseEntries(value: unknown): Instance[] {
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 

@@ -32,7 +32,10 @@ export class DnsResolver implements Resolver {
       await this.pending;
     }
     const list = this.instances;
-    if (list.length === 0) throw new CallError(`service discovery for "${this.name}" failed: DNS has no SRV or address record`, 503, { code: 'MAESTRO_ERR_DISCOVERY' });
+    if (list.length === 0)
+      throw new CallError(`service discovery for "${this.name}" failed: DNS has no SRV or address record`, 503, {
+        code: 'MAESTRO_ERR_DISCOVERY',
+      });
     return list[this.turn++ % list.length]!;
   }
 

@@ -34,12 +34,14 @@ export function createDiscovery(options: DiscoveryOptions = {}): Discovery {
   const resolvers = new Map<string, Resolver>();
   return {
     resolver(plan, service, defaultPort, scheme = 'http') {
-      const key = plan.provider === 'consul' ? `consul ${plan.address} ${service}` : `dns ${scheme} ${service} ${defaultPort}`;
+      const key =
+        plan.provider === 'consul' ? `consul ${plan.address} ${service}` : `dns ${scheme} ${service} ${defaultPort}`;
       let resolver = resolvers.get(key);
       if (!resolver) {
-        resolver = plan.provider === 'consul'
-          ? new ConsulResolver(plan.name, plan.address, service, { logger: options.logger, ...options.consul })
-          : new DnsResolver(service, defaultPort, scheme);
+        resolver =
+          plan.provider === 'consul'
+            ? new ConsulResolver(plan.name, plan.address, service, { logger: options.logger, ...options.consul })
+            : new DnsResolver(service, defaultPort, scheme);
         resolvers.set(key, resolver);
       }
       return resolver;

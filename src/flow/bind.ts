@@ -82,7 +82,10 @@ export function bind(plan: Plan, transports: Transports, options: BindOptions = 
     }
     // Never sent anywhere, so not wrapped (metrics count upstream calls only).
     unsupported.add(`${call.service.fullName} (${call.service.transport})`);
-    const error = new CallError(`service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`, 501);
+    const error = new CallError(
+      `service ${call.service.fullName} (transport ${call.service.transport}) cannot be called yet`,
+      501,
+    );
     return () => Promise.reject(error);
   };
   const flows = new Map<FlowPlan, BoundFlow>();

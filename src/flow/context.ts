@@ -38,7 +38,12 @@ export function createContext(flow: FlowPlan, request: FlowRequest, strict = tru
   };
 }
 
-function mergeParams(input: Record<string, unknown>, params: Record<string, string>, type: MessageType | undefined, strict: boolean): Record<string, unknown> {
+function mergeParams(
+  input: Record<string, unknown>,
+  params: Record<string, string>,
+  type: MessageType | undefined,
+  strict: boolean,
+): Record<string, unknown> {
   let merged = input;
   for (const name in params) {
     if (merged[name] !== undefined) continue;

@@ -56,7 +56,8 @@ export class Executor {
       ctx = createContext(flow, request);
     } catch (error) {
       // A path or query parameter that does not fit its input field: ill-typed input.
-      if (error instanceof CodecError) return this.reject(flow, request, 400, `invalid path or query parameter: ${error.message}`);
+      if (error instanceof CodecError)
+        return this.reject(flow, request, 400, `invalid path or query parameter: ${error.message}`);
       throw error;
     }
     const journal = flow.hasRollbacks ? this.options.journal : undefined;
@@ -66,7 +67,10 @@ export class Executor {
         journaled = { journal, id: await journal.open(flow.name, request.requestId), values: [] };
       } catch (error) {
         // Running it anyway could lose its compensations: refuse before any upstream call.
-        this.options.logger.error({ err: error, flow: flow.name, requestId: request.requestId }, `request refused: ${(error as Error).message}`);
+        this.options.logger.error(
+          { err: error, flow: flow.name, requestId: request.requestId },
+          `request refused: ${(error as Error).message}`,
+        );
         return this.reject(flow, request, 503, 'the rollback journal is unavailable; nothing was called');
       }
     }
@@ -90,7 +94,18 @@ export class Executor {
         await journaled.journal.finish(journaled.id);
       } catch (error) {
         this.scheduleRollbacks(bound, ctx, run.completed, journaled);
-        return buildErrorResponse({ node: undefined, status: 503, message: 'the rollback journal is unavailable; the flow was rolled back', cause: error }, ctx, this.options.logger, flow, request.requestId);
+        return buildErrorResponse(
+          {
+            node: undefined,
+            status: 503,
+            message: 'the rollback journal is unavailable; the flow was rolled back',
+            cause: error,
+          },
+          ctx,
+          this.options.logger,
+          flow,
+          request.requestId,
+        );
       }
     }
     return result;
@@ -114,7 +129,14 @@ export class Executor {
   reject(flow: FlowPlan, request: FlowRequest, status: number, message: string): FlowFailure {
     const ctx = createContext(flow, { ...request, input: {} }, false);
     const handling = { onError: undefined, errorObject: flow.errors.errorObject };
-    return buildErrorResponse({ node: undefined, status, message }, ctx, this.options.logger, flow, request.requestId, handling);
+    return buildErrorResponse(
+      { node: undefined, status, message },
+      ctx,
+      this.options.logger,
+      flow,
+      request.requestId,
+      handling,
+    );
   }
 
   /** Resolves once every pending rollback has run (for graceful shutdown). */
@@ -122,9 +144,19 @@ export class Executor {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private scheduleRollbacks(bound: BoundFlow, ctx: ExecContext, completed: number[], journaled: JournalRun | undefined): void {
+  private scheduleRollbacks(
+    bound: BoundFlow,
+    ctx: ExecContext,
+    completed: number[],
+    journaled: JournalRun | undefined,
+  ): void {
     if (!completed.some((i) => bound.rollbacks[i])) {
-      if (journaled) journaled.journal.finish(journaled.id).catch((error: unknown) => this.options.logger.error({ err: error, flow: bound.flow.name }, 'journal record could not be closed'));
+      if (journaled)
+        journaled.journal
+          .finish(journaled.id)
+          .catch((error: unknown) =>
+            this.options.logger.error({ err: error, flow: bound.flow.name }, 'journal record could not be closed'),
+          );
       return;
     }
     // Started on the next turn so the client's answer is written first.
@@ -169,7 +201,11 @@ class FlowRun {
     if (client.aborted) abort();
     else client.addEventListener('abort', abort, { once: true });
     this.timer = setTimeout(() => {
-      this.fail({ node: undefined, status: 504, message: `flow "${this.flow.name}" did not finish within its deadline of ${ms}ms` });
+      this.fail({
+        node: undefined,
+        status: 504,
+        message: `flow "${this.flow.name}" did not finish within its deadline of ${ms}ms`,
+      });
       abort();
     }, ms);
     return controller.signal;
@@ -199,7 +235,11 @@ class FlowRun {
     } catch (error) {
       this.fail(toFailure(error, node));
     }
-    if (result) result.then(() => this.done(node), (error: unknown) => this.failed(node, error));
+    if (result)
+      result.then(
+        () => this.done(node),
+        (error: unknown) => this.failed(node, error),
+      );
     else this.done(node);
   }
 
@@ -215,16 +255,31 @@ class FlowRun {
   }
 
   private async call(node: NodePlan): Promise<void> {
-    if (node.forEach) return runForEach(node, this.bound.calls[node.index]!, this.ctx, this.signal, () => this.completed.push(node.index), () => this.failure !== undefined);
+    if (node.forEach)
+      return runForEach(
+        node,
+        this.bound.calls[node.index]!,
+        this.ctx,
+        this.signal,
+        () => this.completed.push(node.index),
+        () => this.failure !== undefined,
+      );
     const call = node.call!;
     const invoke = this.bound.calls[node.index]!;
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
     this.ctx.requests[node.index] = body;
-    const out: OutgoingCall = { body, params: evaluateNamed(call.params, this.ctx), headers: evaluateNamed(call.header, this.ctx), requestId: this.ctx.requestId };
+    const out: OutgoingCall = {
+      body,
+      params: evaluateNamed(call.params, this.ctx),
+      headers: evaluateNamed(call.header, this.ctx),
+      requestId: this.ctx.requestId,
+    };
     if (call.retry?.keyed) out.headers['idempotency-key'] = `${runKey(this.ctx)}:${node.name}`;
     if (node.cache?.key) out.cacheKey = node.cache.key(this.ctx);
     const result = await invoke(out, this.signal);
-    const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
+    const expected = node.expectStatus
+      ? node.expectStatus.has(result.status)
+      : result.status >= 200 && result.status < 300;
     if (!expected) {
       this.ctx.upstreamErrors[node.index] = result.body;
       this.ctx.responseHeaders[node.index] = result.headers;

@@ -34,13 +34,24 @@ const succeededByContext = new WeakMap<ExecContext, Map<number, Succeeded[]>>();
  * at least one element succeeded (the node then has rollbacks to run). `flowFailed`
  * tells whether another resource has failed the flow meanwhile.
  */
-export async function runForEach(node: NodePlan, invoke: PreparedCall, ctx: ExecContext, signal: AbortSignal, onSucceeded: () => void, flowFailed: () => boolean = () => false): Promise<void> {
+export async function runForEach(
+  node: NodePlan,
+  invoke: PreparedCall,
+  ctx: ExecContext,
+  signal: AbortSignal,
+  onSucceeded: () => void,
+  flowFailed: () => boolean = () => false,
+): Promise<void> {
   const call = node.call!;
   const forEach = node.forEach!;
   const value = forEach.list(ctx);
   const items = value === undefined || value === null ? [] : value;
   if (!Array.isArray(items)) throw new CallError(`for_each of resource "${node.name}" is not a list`, 400);
-  if (items.length > MAX_FOR_EACH_ITEMS) throw new CallError(`for_each of resource "${node.name}" has ${items.length} elements; at most ${MAX_FOR_EACH_ITEMS} are allowed`, 400);
+  if (items.length > MAX_FOR_EACH_ITEMS)
+    throw new CallError(
+      `for_each of resource "${node.name}" has ${items.length} elements; at most ${MAX_FOR_EACH_ITEMS} are allowed`,
+      400,
+    );
 
   const answers = new Array<unknown>(items.length);
   const requests = new Array<unknown>(items.length);
@@ -60,7 +71,12 @@ export async function runForEach(node: NodePlan, invoke: PreparedCall, ctx: Exec
         const body = call.body?.(elementCtx) as Record<string, unknown> | undefined;
         requests[i] = body;
         const result = await invoke(
-          { body, params: evaluateNamed(call.params, elementCtx), headers: evaluateNamed(call.header, elementCtx), requestId: ctx.requestId },
+          {
+            body,
+            params: evaluateNamed(call.params, elementCtx),
+            headers: evaluateNamed(call.header, elementCtx),
+            requestId: ctx.requestId,
+          },
           signal,
         );
         checkStatus(node, result, ctx);
@@ -84,15 +100,18 @@ export async function runForEach(node: NodePlan, invoke: PreparedCall, ctx: Exec
 }
 
 function checkStatus(node: NodePlan, result: CallResult, ctx: ExecContext): void {
-  const expected = node.expectStatus ? node.expectStatus.has(result.status) : result.status >= 200 && result.status < 300;
+  const expected = node.expectStatus
+    ? node.expectStatus.has(result.status)
+    : result.status >= 200 && result.status < 300;
   if (expected) return;
   ctx.upstreamErrors[node.index] = result.body;
   ctx.responseHeaders[node.index] = result.headers;
   const call = node.call!;
   const body = result.body;
-  const message = body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
-    ? (body as { message: string }).message
-    : `${call.service.fullName}.${call.method.name} answered ${result.status}`;
+  const message =
+    body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
+      ? (body as { message: string }).message
+      : `${call.service.fullName}.${call.method.name} answered ${result.status}`;
   throw new CallError(message, result.status >= 400 ? result.status : 502, { body });
 }
 

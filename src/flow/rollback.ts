@@ -43,7 +43,11 @@ export function rollbackValues(node: NodePlan, ctx: ExecContext): RollbackValues
   const rollback = node.rollback!;
   const headers = evaluateNamed(rollback.header, ctx);
   if (rollback.retry?.keyed) headers['idempotency-key'] = `${runKey(ctx)}:${node.name}:rollback`;
-  return { body: rollback.body?.(ctx) as Record<string, unknown> | undefined, params: evaluateNamed(rollback.params, ctx), headers };
+  return {
+    body: rollback.body?.(ctx) as Record<string, unknown> | undefined,
+    params: evaluateNamed(rollback.params, ctx),
+    headers,
+  };
 }
 
 export type RollbackOutcome = 'ok' | 'failed' | 'kept';
@@ -64,7 +68,10 @@ export async function invokeRollback(
 ): Promise<RollbackOutcome> {
   try {
     const signal = AbortSignal.timeout(timeoutMs ?? ROLLBACK_TIMEOUT_MS);
-    const result = await invoke({ body: values.body, params: values.params, headers: values.headers, requestId }, signal);
+    const result = await invoke(
+      { body: values.body, params: values.params, headers: values.headers, requestId },
+      signal,
+    );
     if (result.status >= 200 && result.status < 300) {
       if (recovered) logger.info(log, 'rollback done');
       else logger.debug(log, 'rollback done');
@@ -96,7 +103,9 @@ export async function runRollbacks(
     // A for_each resource: one rollback per succeeded element, each with its own item
     // (evaluated now; elements are not journaled one by one).
     const elements = node.forEach ? rollbackContexts(node, ctx) : undefined;
-    const runs = elements ? elements.map((elementCtx) => () => rollbackValues(node, elementCtx)) : [() => journaled?.values[node.index] ?? rollbackValues(node, ctx)];
+    const runs = elements
+      ? elements.map((elementCtx) => () => rollbackValues(node, elementCtx))
+      : [() => journaled?.values[node.index] ?? rollbackValues(node, ctx)];
     let nodeOutcome: RollbackOutcome = 'ok';
     for (const valuesOf of runs) {
       let outcome: RollbackOutcome;
@@ -111,10 +120,19 @@ export async function runRollbacks(
       if (outcome !== 'ok' && nodeOutcome !== 'kept') nodeOutcome = outcome;
     }
     if (nodeOutcome === 'kept') keep = true;
-    else if (journaled && journaled.values[node.index]) await mark(() => journaled.journal.done(journaled.id, i), options.logger, log);
+    else if (journaled && journaled.values[node.index])
+      await mark(() => journaled.journal.done(journaled.id, i), options.logger, log);
   }
-  if (journaled && !keep) await mark(() => journaled.journal.finish(journaled.id), options.logger, { flow: flow.name, requestId: ctx.requestId });
-  if (journaled && keep) options.logger.error({ flow: flow.name, requestId: ctx.requestId, record: journaled.id }, 'rollbacks left open in the journal: they run again at the next start');
+  if (journaled && !keep)
+    await mark(() => journaled.journal.finish(journaled.id), options.logger, {
+      flow: flow.name,
+      requestId: ctx.requestId,
+    });
+  if (journaled && keep)
+    options.logger.error(
+      { flow: flow.name, requestId: ctx.requestId, record: journaled.id },
+      'rollbacks left open in the journal: they run again at the next start',
+    );
 }
 
 async function mark(write: () => Promise<void>, logger: Logger, log: Record<string, unknown>): Promise<void> {

@@ -29,7 +29,11 @@ export interface OpenedStream {
   events: AsyncIterable<unknown>;
 }
 
-export async function openFlowStream(flow: FlowPlan, request: FlowRequest, runner: PreludeRunner): Promise<OpenedStream | FlowFailure> {
+export async function openFlowStream(
+  flow: FlowPlan,
+  request: FlowRequest,
+  runner: PreludeRunner,
+): Promise<OpenedStream | FlowFailure> {
   const stream = flow.stream!;
   const result = await runner.run(stream.prelude, request);
   if (!result.ok) return result;
@@ -44,13 +48,23 @@ export async function openFlowStream(flow: FlowPlan, request: FlowRequest, runne
   const body = call.body?.(ctx) as Record<string, unknown> | undefined;
   ctx.requests[node.index] = body;
   const messages = open(
-    { body, params: evaluateNamed(call.params, ctx), headers: evaluateNamed(call.header, ctx), requestId: ctx.requestId },
+    {
+      body,
+      params: evaluateNamed(call.params, ctx),
+      headers: evaluateNamed(call.header, ctx),
+      requestId: ctx.requestId,
+    },
     request.signal,
   );
   return { ok: true, header, events: mapped(messages, ctx, node.index, flow) };
 }
 
-async function* mapped(messages: AsyncIterable<unknown>, ctx: ExecContext, index: number, flow: FlowPlan): AsyncGenerator<unknown> {
+async function* mapped(
+  messages: AsyncIterable<unknown>,
+  ctx: ExecContext,
+  index: number,
+  flow: FlowPlan,
+): AsyncGenerator<unknown> {
   for await (const message of messages) {
     ctx.responses[index] = message;
     yield flow.output ? flow.output.body(ctx) : message;

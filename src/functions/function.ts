@@ -23,9 +23,10 @@ export interface TemplateFunction {
    * `invoke` for that call, still given every argument (sprintf parses a literal format
    * here once). Returning undefined keeps `invoke`.
    */
-  specialize?(constants: ReadonlyArray<{ readonly value: unknown } | undefined>): ((args: unknown[]) => unknown) | undefined;
+  specialize?(
+    constants: ReadonlyArray<{ readonly value: unknown } | undefined>,
+  ): ((args: unknown[]) => unknown) | undefined;
 }
-
 
 /** Settings functions may need, from the configuration. */
 export interface FunctionContext {

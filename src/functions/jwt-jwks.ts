@@ -43,7 +43,8 @@ export async function importJwks(document: unknown): Promise<KeyEntry[]> {
   for (const [i, jwk] of (keys as JWK[]).entries()) {
     if (jwk.use !== undefined && jwk.use !== 'sig') continue;
     const alg = importAlgorithm(jwk);
-    if (!alg || jwk.kty === 'oct') throw new Error(`key ${i} of the JWKS is not a public signature key (kty ${String(jwk.kty)})`);
+    if (!alg || jwk.kty === 'oct')
+      throw new Error(`key ${i} of the JWKS is not a public signature key (kty ${String(jwk.kty)})`);
     if (jwk.d !== undefined) throw new Error(`key ${i} of the JWKS is a private key; publish public keys only`);
     const imported = await importJWK({ ...jwk, ext: true }, alg);
     if (imported instanceof Uint8Array) throw new Error(`key ${i} of the JWKS is not a public key`);
@@ -75,8 +76,15 @@ export class RemoteRing implements KeyRing {
   private last = 0;
   private pending: Promise<void> | undefined;
 
-  constructor(url: URL, private readonly options: RemoteOptions = {}) {
-    this.remote = createRemoteJWKSet(url, { timeoutDuration: options.timeoutMs ?? 5000, cooldownDuration: 0, cacheMaxAge: Infinity });
+  constructor(
+    url: URL,
+    private readonly options: RemoteOptions = {},
+  ) {
+    this.remote = createRemoteJWKSet(url, {
+      timeoutDuration: options.timeoutMs ?? 5000,
+      cooldownDuration: 0,
+      cacheMaxAge: Infinity,
+    });
   }
 
   async load(): Promise<void> {

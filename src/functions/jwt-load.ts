@@ -21,7 +21,10 @@ export interface JwtLoadOptions {
   logger?: Logger;
 }
 
-export async function loadJwtKeySets(blocks: readonly JwtKeySpec[], options: JwtLoadOptions): Promise<Map<string, JwtKeySet>> {
+export async function loadJwtKeySets(
+  blocks: readonly JwtKeySpec[],
+  options: JwtLoadOptions,
+): Promise<Map<string, JwtKeySet>> {
   const { diagnostics } = options;
   const sets = new Map<string, JwtKeySet>();
   for (const block of blocks) {
@@ -85,7 +88,8 @@ const ENV = { file: '<environment MAESTRO_JWT_*>', line: 0, column: 0 };
 function prepare(set: JwtKeySet, name: string, label: string, pos: Pos, diagnostics: Diagnostics): boolean {
   try {
     set.prepared = prepareKeySet(set, name);
-    if (set.prepared.algorithms.size === 0) diagnostics.error(CODE, pos, `${label}: none of its algorithms can be verified with its keys`);
+    if (set.prepared.algorithms.size === 0)
+      diagnostics.error(CODE, pos, `${label}: none of its algorithms can be verified with its keys`);
     return true;
   } catch (error) {
     diagnostics.error(CODE, pos, error instanceof FunctionError ? error.message : `${label}: ${reason(error)}`);
@@ -93,7 +97,12 @@ function prepare(set: JwtKeySet, name: string, label: string, pos: Pos, diagnost
   }
 }
 
-async function remoteRing(url: string, label: string, pos: Pos, options: JwtLoadOptions): Promise<RemoteRing | undefined> {
+async function remoteRing(
+  url: string,
+  label: string,
+  pos: Pos,
+  options: JwtLoadOptions,
+): Promise<RemoteRing | undefined> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -102,13 +111,20 @@ async function remoteRing(url: string, label: string, pos: Pos, options: JwtLoad
     options.diagnostics.error(CODE, pos, `jwks_url of ${label} is not an http(s) URL`);
     return undefined;
   }
-  const ring = new RemoteRing(parsed, { onError: (error) => options.logger?.warn({ err: error }, `${label}: JWKS refresh failed; the previous keys stay in use`) });
+  const ring = new RemoteRing(parsed, {
+    onError: (error) =>
+      options.logger?.warn({ err: error }, `${label}: JWKS refresh failed; the previous keys stay in use`),
+  });
   try {
     await ring.load();
     return ring;
   } catch (error) {
     // The URL may carry a token in its query: name the host only.
-    options.diagnostics.error(CODE, pos, `jwks_url of ${label}: cannot load the key set from ${parsed.host} (${reason(error)})`);
+    options.diagnostics.error(
+      CODE,
+      pos,
+      `jwks_url of ${label}: cannot load the key set from ${parsed.host} (${reason(error)})`,
+    );
     return undefined;
   }
 }

@@ -53,7 +53,9 @@ function lazyKeySet(context: FunctionContext, name: string): () => PreparedKeySe
     if (prepared) return prepared;
     const set = findKeySet(context, name);
     if (!set) {
-      throw refuse(name === '' ? 'invalid token: no JWT key is configured' : `invalid token: unknown JWT key set "${name}"`);
+      throw refuse(
+        name === '' ? 'invalid token: no JWT key is configured' : `invalid token: unknown JWT key set "${name}"`,
+      );
     }
     prepared = set.prepared ?? prepareKeySet(set, name);
     return prepared;
@@ -76,21 +78,27 @@ export function verifyJwt(input: unknown, keys: PreparedKeySet, now = Date.now()
   const spec = ALGORITHMS.get(alg);
   if (!spec || !keys.algorithms.has(alg)) {
     // The name comes from the token: show it only when it is a plausible algorithm name.
-    throw refuse(/^[A-Za-z0-9]{1,10}$/.test(alg) ? `invalid token: algorithm ${alg} is not allowed` : 'invalid token: algorithm is not allowed');
+    throw refuse(
+      /^[A-Za-z0-9]{1,10}$/.test(alg)
+        ? `invalid token: algorithm ${alg} is not allowed`
+        : 'invalid token: algorithm is not allowed',
+    );
   }
   if (header.crit !== undefined) throw refuse('invalid token: unsupported critical header');
   if (!BASE64URL.test(signature) || signature.length % 4 === 1) throw refuse('invalid token: malformed');
   const data = Buffer.from(`${head}.${body}`, 'ascii');
   const bytes = Buffer.from(signature, 'base64url');
   const candidates = spec.family === 'HS' || !keys.ring ? [keys.publicKey] : ringKeys(spec, keys.ring, header.kid);
-  if (!candidates.some((key) => verifySignature(spec, keys, key, data, bytes))) throw refuse('invalid token: signature mismatch');
+  if (!candidates.some((key) => verifySignature(spec, keys, key, data, bytes)))
+    throw refuse('invalid token: signature mismatch');
 
   const exp = numericClaim(claims, 'exp');
   if (exp !== undefined && now > exp + CLOCK_SKEW) throw refuse('token expired');
   const nbf = numericClaim(claims, 'nbf');
   if (nbf !== undefined && now + CLOCK_SKEW < nbf) throw refuse('token not yet valid');
   if (keys.issuer !== undefined && claims.iss !== keys.issuer) throw refuse('invalid token: issuer mismatch');
-  if (keys.audience !== undefined && !hasAudience(claims.aud, keys.audience)) throw refuse('invalid token: audience mismatch');
+  if (keys.audience !== undefined && !hasAudience(claims.aud, keys.audience))
+    throw refuse('invalid token: audience mismatch');
   return claims;
 }
 
@@ -112,7 +120,13 @@ function ringKeys(spec: Algorithm, ring: KeyRing, kid: unknown): KeyObject[] {
   return entries.filter((e) => canVerify(spec, undefined, e.key)).map((e) => e.key);
 }
 
-function verifySignature(spec: Algorithm, keys: PreparedKeySet, key: KeyObject | undefined, data: Buffer, signature: Buffer): boolean {
+function verifySignature(
+  spec: Algorithm,
+  keys: PreparedKeySet,
+  key: KeyObject | undefined,
+  data: Buffer,
+  signature: Buffer,
+): boolean {
   if (spec.family === 'HS') {
     const expected = createHmac(spec.hash!, keys.secret!).update(data).digest();
     return expected.length === signature.length && timingSafeEqual(expected, signature);
@@ -127,7 +141,8 @@ function verifySignature(spec: Algorithm, keys: PreparedKeySet, key: KeyObject |
 }
 
 function keyInput(spec: Algorithm, key: KeyObject): KeyObject | VerifyKeyObjectInput {
-  if (spec.family === 'PS') return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+  if (spec.family === 'PS')
+    return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
   // JWT carries ECDSA signatures as raw r||s, not DER.
   if (spec.family === 'ES') return { key, dsaEncoding: 'ieee-p1363' };
   return key;

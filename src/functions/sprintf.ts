@@ -54,7 +54,12 @@ export function parseFormat(format: string): Piece[] {
     }
     if (literal) pieces.push(literal);
     literal = '';
-    pieces.push({ verb, flags, width: width ? Number(width) : 0, precision: precision ? Number(precision) : undefined });
+    pieces.push({
+      verb,
+      flags,
+      width: width ? Number(width) : 0,
+      precision: precision ? Number(precision) : undefined,
+    });
   }
   if (literal) pieces.push(literal);
   return pieces;
@@ -116,7 +121,12 @@ function formatDecimal(value: unknown, precision: number, flags: string): string
   const n = toNumeric(value);
   if (n === undefined) return undefined;
   // A bigint stays exact: its digits, then zeros for the requested precision.
-  const text = typeof n === 'bigint' ? (precision > 0 ? `${n}.${'0'.repeat(precision)}` : `${n}`) : n.toFixed(Math.min(precision, 100));
+  const text =
+    typeof n === 'bigint'
+      ? precision > 0
+        ? `${n}.${'0'.repeat(precision)}`
+        : `${n}`
+      : n.toFixed(Math.min(precision, 100));
   return sign(text, flags);
 }
 

@@ -17,7 +17,8 @@ export interface Generated {
 }
 
 export function generate(kind: GenerateKind, plan: Plan): Generated {
-  const exposed = (protocol: string) => new Set(plan.endpoints.filter((e) => e.protocol === protocol).map((e) => e.flow.name));
+  const exposed = (protocol: string) =>
+    new Set(plan.endpoints.filter((e) => e.protocol === protocol).map((e) => e.flow.name));
   const notes = (protocol: string): string[] => {
     const here = exposed(protocol);
     const elsewhere = [...new Set(plan.endpoints.map((e) => e.flow.name))].filter((name) => !here.has(name));

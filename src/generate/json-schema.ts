@@ -23,7 +23,8 @@ export class SchemaComponents {
   }
 
   private enumRef(type: EnumType): JsonSchema {
-    if (!(type.fullName in this.schemas)) this.schemas[type.fullName] = { type: 'string', enum: [...type.values.keys()] };
+    if (!(type.fullName in this.schemas))
+      this.schemas[type.fullName] = { type: 'string', enum: [...type.values.keys()] };
     return { $ref: `#/components/schemas/${type.fullName}` };
   }
 

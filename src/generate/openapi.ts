@@ -22,7 +22,8 @@ export function generateOpenapi(plan: Plan, title = 'Maestro flows', version = '
     if (endpoint.protocol !== 'http') continue;
     const { template, names } = openapiPath(endpoint.path);
     const item = (paths[template] ??= {});
-    const methods = endpoint.method === '*' ? ['get', 'post', 'put', 'patch', 'delete'] : [endpoint.method.toLowerCase()];
+    const methods =
+      endpoint.method === '*' ? ['get', 'post', 'put', 'patch', 'delete'] : [endpoint.method.toLowerCase()];
     for (const method of methods) {
       if (!METHODS.includes(method) || method in item) continue;
       item[method] = operation(endpoint, method, names, components, operationIds);
@@ -36,7 +37,13 @@ export function generateOpenapi(plan: Plan, title = 'Maestro flows', version = '
   };
 }
 
-function operation(endpoint: HttpEndpointPlan, method: string, names: string[], components: SchemaComponents, ids: Set<string>): Record<string, unknown> {
+function operation(
+  endpoint: HttpEndpointPlan,
+  method: string,
+  names: string[],
+  components: SchemaComponents,
+  ids: Set<string>,
+): Record<string, unknown> {
   const { flow } = endpoint;
   let operationId = flow.name;
   for (let n = 2; ids.has(operationId); n++) operationId = `${flow.name}_${method}${n > 2 ? n : ''}`;
@@ -46,15 +53,27 @@ function operation(endpoint: HttpEndpointPlan, method: string, names: string[], 
   const op: Record<string, unknown> = {
     operationId,
     summary: `${flow.kind} ${flow.name}`,
-    parameters: [...names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })), ...queryParameters(endpoint, method, names)],
+    parameters: [
+      ...names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+      ...queryParameters(endpoint, method, names),
+    ],
     responses: {
-      [String(endpoint.status || 200)]: { description: 'the flow\'s output', content: { [codec.contentType]: { schema: output } } },
-      default: { description: 'a failure: the error object', content: { 'application/json': { schema: { $ref: '#/components/schemas/maestro.Error' } } } },
+      [String(endpoint.status || 200)]: {
+        description: "the flow's output",
+        content: { [codec.contentType]: { schema: output } },
+      },
+      default: {
+        description: 'a failure: the error object',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/maestro.Error' } } },
+      },
     },
   };
   if (!BODYLESS.has(method) && flow.kind === 'flow') {
     const input = flow.input.type ? components.ref(flow.input.type) : ANY_OBJECT;
-    op.requestBody = { required: false, content: { [(endpoint.requestCodec ?? endpoint.codec).contentType]: { schema: input } } };
+    op.requestBody = {
+      required: false,
+      content: { [(endpoint.requestCodec ?? endpoint.codec).contentType]: { schema: input } },
+    };
   }
   return op;
 }
@@ -82,6 +101,16 @@ function queryParameters(endpoint: HttpEndpointPlan, method: string, pathNames: 
   const type = endpoint.flow.input.type;
   if (!type || !BODYLESS.has(method) || endpoint.flow.kind !== 'flow') return [];
   return type.fieldList
-    .filter((field) => !pathNames.includes(field.name) && !field.repeated && (field.kind === 'scalar' || field.kind === 'enum'))
-    .map((field) => ({ name: field.name, in: 'query', required: false, schema: field.enum ? { type: 'string', enum: [...field.enum.values.keys()] } : scalarSchema(field.scalar ?? 'string') }));
+    .filter(
+      (field) =>
+        !pathNames.includes(field.name) && !field.repeated && (field.kind === 'scalar' || field.kind === 'enum'),
+    )
+    .map((field) => ({
+      name: field.name,
+      in: 'query',
+      required: false,
+      schema: field.enum
+        ? { type: 'string', enum: [...field.enum.values.keys()] }
+        : scalarSchema(field.scalar ?? 'string'),
+    }));
 }

@@ -25,7 +25,8 @@ export function generateProtobuf(plan: Plan): GeneratedProto {
   const skipped: string[] = [];
   const messages = new Map<string, MessageType>();
   const enums = new Map<string, EnumType>();
-  const local = (fullName: string): string => (fullName.startsWith(`${pkg}.`) ? fullName.slice(pkg.length + 1) : fullName).replace(/\./g, '_');
+  const local = (fullName: string): string =>
+    (fullName.startsWith(`${pkg}.`) ? fullName.slice(pkg.length + 1) : fullName).replace(/\./g, '_');
   const use = (type: MessageType | undefined): string => {
     if (!type) return EMPTY;
     collect(type, messages, enums);
@@ -35,7 +36,9 @@ export function generateProtobuf(plan: Plan): GeneratedProto {
   const services = new Map<string, string[]>();
   for (const endpoint of endpoints) {
     if (endpoint.package !== pkg) {
-      skipped.push(`${endpoint.package}.${endpoint.service}/${endpoint.method} (flow "${endpoint.flow.name}"): package differs from "${pkg}"`);
+      skipped.push(
+        `${endpoint.package}.${endpoint.service}/${endpoint.method} (flow "${endpoint.flow.name}"): package differs from "${pkg}"`,
+      );
       continue;
     }
     const declared = plan.schemas.services.get(`${endpoint.package}.${endpoint.service}`)?.methods.get(endpoint.method);
@@ -72,7 +75,11 @@ function printMessage(type: MessageType, local: (name: string) => string): strin
 }
 
 function fieldType(field: FieldType, local: (name: string) => string): string {
-  const value = field.message ? local(field.message.fullName) : field.enum ? local(field.enum.fullName) : field.scalar ?? 'string';
+  const value = field.message
+    ? local(field.message.fullName)
+    : field.enum
+      ? local(field.enum.fullName)
+      : (field.scalar ?? 'string');
   if (field.kind === 'map') return `map<${field.mapKey ?? 'string'}, ${value}>`;
   return field.repeated ? `repeated ${value}` : value;
 }

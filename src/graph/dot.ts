@@ -26,15 +26,27 @@ const SHAPES: Record<GraphNode['kind'], string> = {
 };
 
 export function toDot(graphs: readonly FlowGraph[], options: DotOptions = {}): string {
-  const out = ['digraph maestro {', '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
+  const out = [
+    'digraph maestro {',
+    '  rankdir=TB;',
+    '  node [fontname="Helvetica", fontsize=11];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+  ];
   const wrap = graphs.length > 1;
   graphs.forEach((graph, i) => {
     const prefix = `f${i}_`;
     const indent = wrap ? '    ' : '  ';
-    if (wrap) out.push(`  subgraph cluster_${prefix}flow {`, `    label=${quote(`${graph.kind} ${graph.flow}`)};`, '    style="rounded";');
+    if (wrap)
+      out.push(
+        `  subgraph cluster_${prefix}flow {`,
+        `    label=${quote(`${graph.kind} ${graph.flow}`)};`,
+        '    style="rounded";',
+      );
     writeGroup(graph, undefined, prefix, indent, out, options);
     for (const edge of graph.edges) {
-      const attributes = [edge.dashed ? 'style=dashed' : '', edge.label ? `label=${quote(edge.label)}` : ''].filter(Boolean).join(', ');
+      const attributes = [edge.dashed ? 'style=dashed' : '', edge.label ? `label=${quote(edge.label)}` : '']
+        .filter(Boolean)
+        .join(', ');
       out.push(`${indent}${prefix}${edge.from} -> ${prefix}${edge.to}${attributes ? ` [${attributes}]` : ''};`);
     }
     if (wrap) out.push('  }');
@@ -43,7 +55,14 @@ export function toDot(graphs: readonly FlowGraph[], options: DotOptions = {}): s
   return `${out.join('\n')}\n`;
 }
 
-function writeGroup(graph: FlowGraph, group: GraphGroup | undefined, prefix: string, indent: string, out: string[], options: DotOptions): void {
+function writeGroup(
+  graph: FlowGraph,
+  group: GraphGroup | undefined,
+  prefix: string,
+  indent: string,
+  out: string[],
+  options: DotOptions,
+): void {
   for (const node of graph.nodes) {
     if (node.group !== group?.id) continue;
     const lines = options.figures && node.kind === 'resource' ? [...node.lines, FIGURES_PLACEHOLDER] : node.lines;
@@ -52,7 +71,11 @@ function writeGroup(graph: FlowGraph, group: GraphGroup | undefined, prefix: str
   }
   for (const child of graph.groups) {
     if (child.parent !== group?.id) continue;
-    out.push(`${indent}subgraph cluster_${prefix}${child.id} {`, `${indent}  label=${quote(child.label)};`, `${indent}  style=dashed;`);
+    out.push(
+      `${indent}subgraph cluster_${prefix}${child.id} {`,
+      `${indent}  label=${quote(child.label)};`,
+      `${indent}  style=dashed;`,
+    );
     writeGroup(graph, child, prefix, `${indent}  `, out, options);
     out.push(`${indent}}`);
   }

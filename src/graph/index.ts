@@ -18,7 +18,12 @@ export { toMermaid } from './mermaid.js';
 export { renderSvg } from './svg.js';
 
 /** Throws when `flow` names no flow or proxy of the plan. */
-export async function drawPlan(plan: Plan, spec: Spec | undefined, format: GraphFormat, flow?: string): Promise<string> {
+export async function drawPlan(
+  plan: Plan,
+  spec: Spec | undefined,
+  format: GraphFormat,
+  flow?: string,
+): Promise<string> {
   const graphs: FlowGraph[] = planGraphs(plan, spec, flow);
   if (flow !== undefined && graphs.length === 0) {
     const names = plan.flows.map((f) => f.name).join(', ');

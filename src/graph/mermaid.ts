@@ -37,7 +37,13 @@ export function toMermaid(graphs: readonly FlowGraph[]): string {
 }
 
 /** The nodes directly in `group` (undefined: the top level), then its nested groups. */
-function writeGroup(graph: FlowGraph, group: GraphGroup | undefined, prefix: string, indent: string, out: string[]): void {
+function writeGroup(
+  graph: FlowGraph,
+  group: GraphGroup | undefined,
+  prefix: string,
+  indent: string,
+  out: string[],
+): void {
   for (const node of graph.nodes) {
     if (node.group !== group?.id) continue;
     const [open, close] = SHAPES[node.kind];

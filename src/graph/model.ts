@@ -59,7 +59,9 @@ export interface GraphOptions {
 export function planGraphs(plan: Plan, spec: Spec | undefined, only?: string, options: GraphOptions = {}): FlowGraph[] {
   const specs = new Map<string, FlowSpec>();
   for (const flow of spec?.flows ?? []) specs.set(flow.name, flow);
-  return plan.flows.filter((f) => only === undefined || f.name === only).map((f) => flowGraph(f, specs.get(f.name), options));
+  return plan.flows
+    .filter((f) => only === undefined || f.name === only)
+    .map((f) => flowGraph(f, specs.get(f.name), options));
 }
 
 export function flowGraph(flow: FlowPlan, spec: FlowSpec | undefined, options: GraphOptions = {}): FlowGraph {
@@ -73,13 +75,25 @@ export function flowGraph(flow: FlowPlan, spec: FlowSpec | undefined, options: G
     const group = groups.byNode[node.index];
     const lines = resourceLines(node, flow.kind);
     if (flow.stream?.node === node.index) lines.push('server stream');
-    nodes.push({ id: nodeId(node), kind: node.kind === 'value' ? 'value' : 'resource', lines, resource: node.name, group });
+    nodes.push({
+      id: nodeId(node),
+      kind: node.kind === 'value' ? 'value' : 'resource',
+      lines,
+      resource: node.name,
+      group,
+    });
     if (node.deps.length === 0) edges.push({ from: 'input', to: nodeId(node), dashed: false });
     for (const dep of node.deps) edges.push({ from: nodeId(flow.nodes[dep]!), to: nodeId(node), dashed: false });
     if (node.rollback) {
       const id = `rollback_${node.index}`;
       const each = node.forEach ? ['one per item'] : [];
-      nodes.push({ id, kind: 'rollback', lines: ['rollback', callName(node.rollback), ...each], resource: node.name, group });
+      nodes.push({
+        id,
+        kind: 'rollback',
+        lines: ['rollback', callName(node.rollback), ...each],
+        resource: node.name,
+        group,
+      });
       edges.push({ from: id, to: nodeId(node), dashed: true, label: 'compensates' });
     }
   }
@@ -127,7 +141,10 @@ function forwardNode(flow: FlowPlan, spec: FlowSpec | undefined, hosts: boolean)
 }
 
 /** One group per `if` block (its ConditionSpec is shared by the resources inside it). */
-function conditionGroups(flow: FlowPlan, spec: FlowSpec | undefined): { list: GraphGroup[]; byNode: Array<string | undefined> } {
+function conditionGroups(
+  flow: FlowPlan,
+  spec: FlowSpec | undefined,
+): { list: GraphGroup[]; byNode: Array<string | undefined> } {
   const ids = new Map<ConditionSpec, string>();
   const list: GraphGroup[] = [];
   const byNode: Array<string | undefined> = [];

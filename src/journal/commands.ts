@@ -28,10 +28,14 @@ async function resolvePlan(options: JournalCommandOptions): Promise<JournalPlan>
     if (!plan) throw new ConfigError(diagnostics.items);
     fromFiles = plan.journal;
   }
-  let chosen = options.journal !== undefined ? parseJournalFlag(options.journal, fromFiles) : fromFiles ?? { kind: 'sqlite', path: DEFAULT_JOURNAL_PATH };
+  let chosen =
+    options.journal !== undefined
+      ? parseJournalFlag(options.journal, fromFiles)
+      : (fromFiles ?? { kind: 'sqlite', path: DEFAULT_JOURNAL_PATH });
   if (options.schema !== undefined) {
     if (chosen.kind !== 'postgres') throw new Error('--schema applies to a postgres journal');
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`--schema "${options.schema}" must be a plain SQL name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema))
+      throw new Error(`--schema "${options.schema}" must be a plain SQL name`);
     chosen = { ...chosen, schema: options.schema };
   }
   if (chosen.kind === 'memory') throw new Error('a memory journal has nothing to migrate or list');
@@ -72,6 +76,10 @@ export async function listJournal(options: JournalCommandOptions & { json?: bool
 
 function describe(r: OpenRecord): string {
   const lease = r.leaseUntil === undefined ? '' : ` lease until ${new Date(r.leaseUntil).toISOString()}`;
-  const steps = r.steps.map((s) => s.resource).reverse().join(', ') || '(none)';
+  const steps =
+    r.steps
+      .map((s) => s.resource)
+      .reverse()
+      .join(', ') || '(none)';
   return `${r.id}  flow ${r.flow}  request ${r.requestId}  since ${new Date(r.createdAt).toISOString()}  owner ${r.owner}${lease}  rollbacks pending: ${steps}`;
 }

@@ -80,7 +80,8 @@ export function encodeValues(values: RollbackValues): string {
   return JSON.stringify(values, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
     if (typeof raw === 'bigint') return { $bigint: raw.toString() };
-    if (raw instanceof Uint8Array) return { $bytes: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
+    if (raw instanceof Uint8Array)
+      return { $bytes: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
     return value;
   });
 }
@@ -90,7 +91,8 @@ export function decodeValues(text: string): RollbackValues {
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       const o = value as Record<string, unknown>;
       if (typeof o.$bigint === 'string' && Object.keys(o).length === 1) return BigInt(o.$bigint);
-      if (typeof o.$bytes === 'string' && Object.keys(o).length === 1) return new Uint8Array(Buffer.from(o.$bytes, 'base64'));
+      if (typeof o.$bytes === 'string' && Object.keys(o).length === 1)
+        return new Uint8Array(Buffer.from(o.$bytes, 'base64'));
     }
     return value;
   }) as RollbackValues;

@@ -18,12 +18,16 @@ import { SqliteJournal } from './sqlite.js';
 /** `--journal` text → plan; throws for a value it does not know. */
 export function parseJournalFlag(flag: string, base: JournalPlan | undefined): JournalPlan {
   if (flag === 'memory') return { kind: 'memory' };
-  if (flag.startsWith('sqlite:') && flag.length > 'sqlite:'.length) return { kind: 'sqlite', path: flag.slice('sqlite:'.length) };
+  if (flag.startsWith('sqlite:') && flag.length > 'sqlite:'.length)
+    return { kind: 'sqlite', path: flag.slice('sqlite:'.length) };
   if (/^postgres(ql)?:\/\//.test(flag)) {
     const pg = base?.kind === 'postgres' ? base : undefined;
     return { kind: 'postgres', url: flag, schema: pg?.schema ?? 'maestro', leaseMs: pg?.leaseMs ?? DEFAULT_LEASE_MS };
   }
-  throw new MaestroError('MAESTRO_ERR_JOURNAL', `--journal must be memory, sqlite:PATH or a postgres:// URL, got "${flag.replace(/\/\/.*@/, '//…@')}"`);
+  throw new MaestroError(
+    'MAESTRO_ERR_JOURNAL',
+    `--journal must be memory, sqlite:PATH or a postgres:// URL, got "${flag.replace(/\/\/.*@/, '//…@')}"`,
+  );
 }
 
 /** The journal plan in force, or undefined when nothing is journaled. */
@@ -34,7 +38,12 @@ export function journalPlan(plan: Plan, flag: string | undefined): JournalPlan |
 }
 
 /** Makes the journal (not yet connected); undefined for memory. */
-export function createJournal(plan: JournalPlan | undefined, cwd: string, onPoolError?: (error: Error) => void, slot = 0): Journal | undefined {
+export function createJournal(
+  plan: JournalPlan | undefined,
+  cwd: string,
+  onPoolError?: (error: Error) => void,
+  slot = 0,
+): Journal | undefined {
   if (!plan || plan.kind === 'memory') return undefined;
   if (plan.kind === 'sqlite') {
     // A SQLite file is locked by one process: under --workers, worker slot k > 0 uses PATH-wk.

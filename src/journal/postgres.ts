@@ -11,7 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { decodeValues, encodeValues, JournalError, type Journal, type OpenRecord, type RollbackValues } from './journal.js';
+import {
+  decodeValues,
+  encodeValues,
+  JournalError,
+  type Journal,
+  type OpenRecord,
+  type RollbackValues,
+} from './journal.js';
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const QUERY_TIMEOUT_MS = 5_000;
@@ -34,8 +41,20 @@ CREATE TABLE IF NOT EXISTS ${s}.journal_steps (
 );`;
 }
 
-interface RecordRow { id: string; flow: string; request_id: string; created_at: Date; owner: string; lease_until: Date }
-interface StepRow { record_id: string; seq: number; resource: string; payload: string }
+interface RecordRow {
+  id: string;
+  flow: string;
+  request_id: string;
+  created_at: Date;
+  owner: string;
+  lease_until: Date;
+}
+interface StepRow {
+  record_id: string;
+  seq: number;
+  resource: string;
+  payload: string;
+}
 
 export class PostgresJournal implements Journal {
   readonly kind = 'postgres';
@@ -46,8 +65,18 @@ export class PostgresJournal implements Journal {
   private renewer: NodeJS.Timeout | undefined;
   private readonly lease: string;
 
-  constructor(url: string, readonly schema: string, readonly leaseMs: number, onPoolError: (error: Error) => void = () => {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: 16, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
+  constructor(
+    url: string,
+    readonly schema: string,
+    readonly leaseMs: number,
+    onPoolError: (error: Error) => void = () => {},
+  ) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 16,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+    });
     // An idle client losing its server emits here; without a listener the process would die.
     this.pool.on('error', onPoolError);
     this.lease = `${leaseMs} milliseconds`;
@@ -90,18 +119,21 @@ export class PostgresJournal implements Journal {
    */
   startRenewing(onError: (error: JournalError) => void, onRecovered: () => void = () => {}): void {
     let failing = false;
-    this.renewer = setInterval(() => {
-      this.query('renew', this.sql.renew, [this.owner, this.lease]).then(
-        () => {
-          if (failing) onRecovered();
-          failing = false;
-        },
-        (error: JournalError) => {
-          if (!failing) onError(error);
-          failing = true;
-        },
-      );
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.renewer = setInterval(
+      () => {
+        this.query('renew', this.sql.renew, [this.owner, this.lease]).then(
+          () => {
+            if (failing) onRecovered();
+            failing = false;
+          },
+          (error: JournalError) => {
+            if (!failing) onError(error);
+            failing = true;
+          },
+        );
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     this.renewer.unref();
   }
 
@@ -117,10 +149,17 @@ export class PostgresJournal implements Journal {
     if (error instanceof JournalError) return error;
     const e = error as { message?: string; code?: string };
     const reason = e.message || e.code || String(error);
-    return new JournalError(`the rollback journal (postgres, schema ${this.schema}) cannot be written (${what}): ${reason}`, { cause: error });
+    return new JournalError(
+      `the rollback journal (postgres, schema ${this.schema}) cannot be written (${what}): ${reason}`,
+      { cause: error },
+    );
   }
 
-  private async query<R extends pg.QueryResultRow>(what: string, text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(
+    what: string,
+    text: string,
+    params: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     try {
       return await this.pool.query<R>(text, params);
     } catch (error) {
@@ -153,7 +192,9 @@ export class PostgresJournal implements Journal {
   }
 
   async claim(): Promise<OpenRecord[]> {
-    const claimed = await this.withSteps((await this.query<RecordRow>('claim', this.sql.claim, [this.owner, this.lease])).rows);
+    const claimed = await this.withSteps(
+      (await this.query<RecordRow>('claim', this.sql.claim, [this.owner, this.lease])).rows,
+    );
     this.pending += claimed.length;
     return claimed;
   }
@@ -168,7 +209,9 @@ export class PostgresJournal implements Journal {
       createdAt: r.created_at.getTime(),
       owner: r.owner,
       leaseUntil: r.lease_until.getTime(),
-      steps: steps.filter((s) => s.record_id === r.id).map((s) => ({ seq: s.seq, resource: s.resource, values: decodeValues(s.payload) })),
+      steps: steps
+        .filter((s) => s.record_id === r.id)
+        .map((s) => ({ seq: s.seq, resource: s.resource, values: decodeValues(s.payload) })),
     }));
   }
 

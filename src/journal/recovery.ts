@@ -57,7 +57,11 @@ export class Recovery {
       logger.error({ err: error }, 'journal: open compensations could not be read');
       return;
     }
-    if (records.length > 0) logger.warn({ records: records.length, journal: this.journal.kind }, 'journal: running compensations left open by a stopped process');
+    if (records.length > 0)
+      logger.warn(
+        { records: records.length, journal: this.journal.kind },
+        'journal: running compensations left open by a stopped process',
+      );
     for (const record of records) await this.run(record, logger);
   }
 
@@ -80,7 +84,15 @@ export class Recovery {
         keep = true;
         continue;
       }
-      const outcome = await invokeRollback(invoke, node.rollback!.timeoutMs, step.values, record.requestId, log, logger, true);
+      const outcome = await invokeRollback(
+        invoke,
+        node.rollback!.timeoutMs,
+        step.values,
+        record.requestId,
+        log,
+        logger,
+        true,
+      );
       if (outcome === 'ok') this.options.onRollbackDone?.(flow.name, node.name);
       else this.options.onRollbackFailure?.(flow.name, node.name);
       if (outcome === 'kept') {

@@ -20,7 +20,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { decodeValues, encodeValues, JournalError, type Journal, type OpenRecord, type RollbackValues } from './journal.js';
+import {
+  decodeValues,
+  encodeValues,
+  JournalError,
+  type Journal,
+  type OpenRecord,
+  type RollbackValues,
+} from './journal.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS journal_records (
@@ -32,20 +39,38 @@ CREATE TABLE IF NOT EXISTS journal_steps (
 );`;
 const RETRY_OPEN_MS = 1_000;
 
-interface RecordRow { id: string; flow: string; request_id: string; created_at: number; owner: string }
-interface StepRow { seq: number; resource: string; payload: string }
+interface RecordRow {
+  id: string;
+  flow: string;
+  request_id: string;
+  created_at: number;
+  owner: string;
+}
+interface StepRow {
+  seq: number;
+  resource: string;
+  payload: string;
+}
 
 type Statements = ReturnType<typeof prepare>;
 
 function prepare(db: Database.Database) {
   return {
-    open: db.prepare<[string, string, string, number, string]>('INSERT INTO journal_records (id, flow, request_id, created_at, owner) VALUES (?, ?, ?, ?, ?)'),
-    step: db.prepare<[string, number, string, string]>('INSERT OR REPLACE INTO journal_steps (record_id, seq, resource, payload) VALUES (?, ?, ?, ?)'),
+    open: db.prepare<[string, string, string, number, string]>(
+      'INSERT INTO journal_records (id, flow, request_id, created_at, owner) VALUES (?, ?, ?, ?, ?)',
+    ),
+    step: db.prepare<[string, number, string, string]>(
+      'INSERT OR REPLACE INTO journal_steps (record_id, seq, resource, payload) VALUES (?, ?, ?, ?)',
+    ),
     done: db.prepare<[string, number]>('UPDATE journal_steps SET done = 1 WHERE record_id = ? AND seq = ?'),
     finishSteps: db.prepare<[string]>('DELETE FROM journal_steps WHERE record_id = ?'),
     finishRecord: db.prepare<[string]>('DELETE FROM journal_records WHERE id = ?'),
-    records: db.prepare<[], RecordRow>('SELECT id, flow, request_id, created_at, owner FROM journal_records ORDER BY created_at'),
-    steps: db.prepare<[string], StepRow>('SELECT seq, resource, payload FROM journal_steps WHERE record_id = ? AND done = 0 ORDER BY seq'),
+    records: db.prepare<[], RecordRow>(
+      'SELECT id, flow, request_id, created_at, owner FROM journal_records ORDER BY created_at',
+    ),
+    steps: db.prepare<[string], StepRow>(
+      'SELECT seq, resource, payload FROM journal_steps WHERE record_id = ? AND done = 0 ORDER BY seq',
+    ),
     adopt: db.prepare<[string, string]>('UPDATE journal_records SET owner = ? WHERE owner <> ?'),
   };
 }
@@ -93,8 +118,12 @@ export class SqliteJournal implements Journal {
     } catch (error) {
       db?.close();
       const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
-      const reason = busy ? 'it is in use by another maestro process (one daemon per SQLite journal; use postgres to share one)' : (error as Error).message;
-      this.failure = new JournalError(`the rollback journal ${this.path} cannot be opened: ${reason}`, { cause: error });
+      const reason = busy
+        ? 'it is in use by another maestro process (one daemon per SQLite journal; use postgres to share one)'
+        : (error as Error).message;
+      this.failure = new JournalError(`the rollback journal ${this.path} cannot be opened: ${reason}`, {
+        cause: error,
+      });
       this.failedAt = Date.now();
       throw this.failure;
     }
@@ -105,7 +134,11 @@ export class SqliteJournal implements Journal {
       return Promise.resolve(fn(this.connect()));
     } catch (error) {
       if (error instanceof JournalError) return Promise.reject(error);
-      return Promise.reject(new JournalError(`the rollback journal ${this.path} cannot be written (${what}): ${(error as Error).message}`, { cause: error }));
+      return Promise.reject(
+        new JournalError(`the rollback journal ${this.path} cannot be written (${what}): ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
     }
   }
 
@@ -176,7 +209,9 @@ export class SqliteJournal implements Journal {
       createdAt: r.created_at,
       owner: r.owner,
       leaseUntil: undefined,
-      steps: s.steps.all(r.id).map((step) => ({ seq: step.seq, resource: step.resource, values: decodeValues(step.payload) })),
+      steps: s.steps
+        .all(r.id)
+        .map((step) => ({ seq: step.seq, resource: step.resource, values: decodeValues(step.payload) })),
     }));
   }
 

@@ -9,7 +9,18 @@
  * 502/503/504 (a gRPC UNAVAILABLE is 503). The breaker also counts any other 5xx answer.
  * An open breaker fails at once with 503 naming the service; that is never retried.
  */
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, halfJitterGenerator, handleWhen, retry, type CircuitBreakerPolicy, type RetryPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  halfJitterGenerator,
+  handleWhen,
+  retry,
+  type CircuitBreakerPolicy,
+  type RetryPolicy,
+} from 'cockatiel';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, PreparedCall, ServicePlan } from '../compile/plan.js';
 import { CallError } from '../errors.js';
@@ -47,10 +58,13 @@ export class Breakers {
     const settings = `${failures}/${coolDownMs}`;
     let policy = this.settings.get(service.fullName) === settings ? this.byService.get(service.fullName) : undefined;
     if (!policy) {
-      policy = circuitBreaker(handleWhen(breakerFailure).orWhenResult((r) => (r as CallResult).status >= 500), {
-        halfOpenAfter: coolDownMs,
-        breaker: new ConsecutiveBreaker(failures),
-      });
+      policy = circuitBreaker(
+        handleWhen(breakerFailure).orWhenResult((r) => (r as CallResult).status >= 500),
+        {
+          halfOpenAfter: coolDownMs,
+          breaker: new ConsecutiveBreaker(failures),
+        },
+      );
       const name = service.fullName;
       policy.onBreak(() => this.logger.warn({ service: name, coolDownMs }, 'circuit breaker open: calls fail fast'));
       policy.onHalfOpen(() => this.logger.info({ service: name }, 'circuit breaker half-open: one trial call'));
@@ -63,7 +77,10 @@ export class Breakers {
 
   /** Service name → 0 closed, 1 open, 2 half-open (for the metrics gauge). */
   states(): Array<[service: string, state: number]> {
-    return [...this.byService].map(([name, p]) => [name, p.state === CircuitState.HalfOpen ? 2 : p.state === CircuitState.Closed ? 0 : 1]);
+    return [...this.byService].map(([name, p]) => [
+      name,
+      p.state === CircuitState.HalfOpen ? 2 : p.state === CircuitState.Closed ? 0 : 1,
+    ]);
   }
 }
 
@@ -74,7 +91,10 @@ export function withPolicies(call: CallPlan, invoke: PreparedCall, breakers: Bre
   let attempt: PreparedCall = invoke;
   if (breaker) {
     const open = (cause?: unknown): CallError =>
-      new CallError(`service ${service} is unavailable: its circuit breaker is open after repeated failures`, 503, { code: BREAKER_OPEN, cause });
+      new CallError(`service ${service} is unavailable: its circuit breaker is open after repeated failures`, 503, {
+        code: BREAKER_OPEN,
+        cause,
+      });
     attempt = async function guardedCall(out, signal) {
       // cockatiel queues calls behind the half-open trial; we fail them fast instead, so a
       // slow trial cannot pile requests up.
@@ -92,7 +112,11 @@ export function withPolicies(call: CallPlan, invoke: PreparedCall, breakers: Bre
   const policy: RetryPolicy = retry(handleWhen(retryableError).orWhenResult(retryableResult), {
     maxAttempts: plan.attempts - 1,
     // Attempt n+1 waits between half and all of backoff × 2^(n-1), capped at max_backoff.
-    backoff: new ExponentialBackoff({ initialDelay: plan.backoffMs, maxDelay: plan.maxBackoffMs, generator: halfJitterGenerator }),
+    backoff: new ExponentialBackoff({
+      initialDelay: plan.backoffMs,
+      maxDelay: plan.maxBackoffMs,
+      generator: halfJitterGenerator,
+    }),
   });
   const once = attempt;
   return function retriedCall(out, signal) {
@@ -100,7 +124,12 @@ export function withPolicies(call: CallPlan, invoke: PreparedCall, breakers: Bre
     // cockatiel sleeps through its backoff even when the signal fires; the flow (deadline,
     // client gone) must not wait for it. The abandoned retry then stops at its next attempt.
     return new Promise<CallResult>((resolve, reject) => {
-      const onAbort = (): void => reject(new CallError(`call to ${service}.${call.method.name} aborted while waiting to retry`, 499, { code: 'MAESTRO_ERR_ABORTED' }));
+      const onAbort = (): void =>
+        reject(
+          new CallError(`call to ${service}.${call.method.name} aborted while waiting to retry`, 499, {
+            code: 'MAESTRO_ERR_ABORTED',
+          }),
+        );
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       retried.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));

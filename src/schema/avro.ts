@@ -18,7 +18,13 @@ import { readSourceDocument, type PathSegment, type SourceDocument } from './doc
 type Json = Record<string, unknown>;
 
 const PRIMITIVES: Record<string, string> = {
-  boolean: 'bool', int: 'int32', long: 'int64', float: 'float', double: 'double', bytes: 'bytes', string: 'string',
+  boolean: 'bool',
+  int: 'int32',
+  long: 'int64',
+  float: 'float',
+  double: 'double',
+  bytes: 'bytes',
+  string: 'string',
 };
 
 export function loadAvro(files: Array<{ file: string; from: Pos }>, diagnostics: Diagnostics): ConvertedFile[] {
@@ -35,7 +41,11 @@ export function loadAvro(files: Array<{ file: string; from: Pos }>, diagnostics:
       } catch (error) {
         valid = false;
         const path = Array.isArray(doc.value) ? [index] : [];
-        diagnostics.error('MAESTRO_ERR_AVRO', locate(doc, (error as Error).message, path), `invalid Avro schema: ${(error as Error).message}`);
+        diagnostics.error(
+          'MAESTRO_ERR_AVRO',
+          locate(doc, (error as Error).message, path),
+          `invalid Avro schema: ${(error as Error).message}`,
+        );
       }
     });
     if (!valid) continue;
@@ -89,7 +99,8 @@ class AvroConverter {
     const fullName = schema.name.includes('.') ? schema.name : own ? `${own}.${schema.name}` : schema.name;
     const inner = fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : '';
     if (schema.type === 'enum') {
-      if (!this.builder.has(fullName)) this.builder.addEnum(fullName, (schema.symbols as string[]) ?? [], this.doc.at([...at, 'name']));
+      if (!this.builder.has(fullName))
+        this.builder.addEnum(fullName, (schema.symbols as string[]) ?? [], this.doc.at([...at, 'name']));
     } else if (schema.type === 'record' || schema.type === 'error') {
       if (!this.builder.has(fullName)) this.record(fullName, schema, inner, at);
     } else if (schema.type === 'fixed') {
@@ -117,7 +128,8 @@ class AvroConverter {
     const type = unwrapOptional(schema);
     if (type === undefined) return this.unsupported(at, 'unions other than ["null", T] have no proto form');
     if (isObject(type) && type.type === 'array') {
-      if (isObject(type.items) && (type.items.type === 'array' || type.items.type === 'map')) return this.unsupported(at, 'arrays of arrays or maps are not supported');
+      if (isObject(type.items) && (type.items.type === 'array' || type.items.type === 'map'))
+        return this.unsupported(at, 'arrays of arrays or maps are not supported');
       const item = this.named(type.items, namespace, [...at, 'items']);
       return item ? { name, type: item, repeated: true } : undefined;
     }
@@ -136,7 +148,8 @@ class AvroConverter {
       const fullName = schema.includes('.') || !namespace ? schema : `${namespace}.${schema}`;
       return `.${fullName}`;
     }
-    if (isObject(schema) && typeof schema.type === 'string' && schema.type in PRIMITIVES) return PRIMITIVES[schema.type];
+    if (isObject(schema) && typeof schema.type === 'string' && schema.type in PRIMITIVES)
+      return PRIMITIVES[schema.type];
     return this.unsupported(at, `Avro type ${JSON.stringify(schema)} is not supported here`);
   }
 

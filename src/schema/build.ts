@@ -13,8 +13,21 @@ const messageCache = new WeakMap<protobuf.Type, MessageType>();
 const enumCache = new WeakMap<protobuf.Enum, EnumType>();
 
 const SCALARS = new Set<string>([
-  'double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32',
-  'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'bool', 'string', 'bytes',
+  'double',
+  'float',
+  'int32',
+  'uint32',
+  'sint32',
+  'fixed32',
+  'sfixed32',
+  'int64',
+  'uint64',
+  'sint64',
+  'fixed64',
+  'sfixed64',
+  'bool',
+  'string',
+  'bytes',
 ]);
 
 function withoutDot(fullName: string): string {
@@ -60,7 +73,8 @@ function createFieldType(field: protobuf.Field, positions: Positions | undefined
   const resolved = lookupFieldType(field);
   const base = { name: field.name, id: field.id, repeated: field.repeated };
   let described: Pick<FieldType, 'kind' | 'scalar' | 'enum' | 'message'>;
-  if (resolved instanceof protobuf.Type) described = { kind: 'message', message: createMessageType(resolved, positions) };
+  if (resolved instanceof protobuf.Type)
+    described = { kind: 'message', message: createMessageType(resolved, positions) };
   else if (resolved instanceof protobuf.Enum) described = { kind: 'enum', enum: createEnumType(resolved) };
   else if (SCALARS.has(field.type)) described = { kind: 'scalar', scalar: field.type as ScalarKind };
   else return undefined;
@@ -83,19 +97,24 @@ export function describeType(field: FieldType): string {
  * statement) and flattened in `options` as `"(name).key": value`; either may be missing
  * depending on how the option was written, so both are read and merged.
  */
-export function readOption(object: { options?: Record<string, unknown>; parsedOptions?: unknown }, name: string): Record<string, string> {
+export function readOption(
+  object: { options?: Record<string, unknown>; parsedOptions?: unknown },
+  name: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const parsed = object.parsedOptions;
   const entries: unknown[] = Array.isArray(parsed) ? parsed : parsed ? [parsed] : [];
   for (const entry of entries) {
     const value = (entry as Record<string, unknown> | null)?.[name];
     if (value && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) if (inner !== undefined && inner !== null) out[key] = String(inner);
+      for (const [key, inner] of Object.entries(value))
+        if (inner !== undefined && inner !== null) out[key] = String(inner);
     }
   }
   const prefix = `${name}.`;
   for (const [key, value] of Object.entries(object.options ?? {})) {
-    if (key.startsWith(prefix) && value !== undefined && value !== null) out[key.slice(prefix.length)] ??= String(value);
+    if (key.startsWith(prefix) && value !== undefined && value !== null)
+      out[key.slice(prefix.length)] ??= String(value);
   }
   return out;
 }
@@ -129,7 +148,8 @@ function createServiceType(proto: protobuf.Service, positions: Positions): Servi
     };
     if (method.resolvedRequestType) built.request = createMessageType(method.resolvedRequestType, positions);
     if (method.resolvedResponseType) built.response = createMessageType(method.resolvedResponseType, positions);
-    if (http.endpoint !== undefined || http.method !== undefined) built.http = { endpoint: http.endpoint, method: http.method };
+    if (http.endpoint !== undefined || http.method !== undefined)
+      built.http = { endpoint: http.endpoint, method: http.method };
     service.methods.set(method.name, built);
   }
   return service;

@@ -69,7 +69,11 @@ export class DescriptorBuilder {
 
 /** `user id` / `user-id` → `UserId`: a name usable as a proto identifier. */
 export function pascalIdentifier(text: string): string {
-  const out = text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  const out = text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
   return /^[A-Za-z]/.test(out) ? out : `T${out}`;
 }
 

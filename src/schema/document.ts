@@ -19,7 +19,12 @@ export interface SourceDocument {
 }
 
 /** Reads and parses `file`; undefined (with diagnostics at `from` or in the file) when it cannot. */
-export function readSourceDocument(file: string, from: Pos, diagnostics: Diagnostics, what: string): SourceDocument | undefined {
+export function readSourceDocument(
+  file: string,
+  from: Pos,
+  diagnostics: Diagnostics,
+  what: string,
+): SourceDocument | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -32,7 +37,11 @@ export function readSourceDocument(file: string, from: Pos, diagnostics: Diagnos
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
       const pos = error.linePos?.[0];
-      diagnostics.error('MAESTRO_ERR_SCHEMA_SYNTAX', { file, line: pos?.line ?? 1, column: pos?.col ?? 1 }, `invalid ${what}: ${error.message.split('\n')[0]}`);
+      diagnostics.error(
+        'MAESTRO_ERR_SCHEMA_SYNTAX',
+        { file, line: pos?.line ?? 1, column: pos?.col ?? 1 },
+        `invalid ${what}: ${error.message.split('\n')[0]}`,
+      );
     }
     return undefined;
   }

@@ -23,11 +23,16 @@ export async function loadExternalSchemas(spec: Spec, diagnostics: Diagnostics):
   return { types: [...openapi.types, ...avro], services: openapi.services };
 }
 
-function files(globs: Positioned<string>[], attribute: string, diagnostics: Diagnostics): Array<{ file: string; from: Pos }> {
+function files(
+  globs: Positioned<string>[],
+  attribute: string,
+  diagnostics: Diagnostics,
+): Array<{ file: string; from: Pos }> {
   const out: Array<{ file: string; from: Pos }> = [];
   for (const glob of globs) {
     const found = expandGlob(glob.value, path.dirname(glob.pos.file));
-    if (found.length === 0) diagnostics.error('MAESTRO_ERR_SCHEMA_READ', glob.pos, `${attribute} "${glob.value}" matches no file`);
+    if (found.length === 0)
+      diagnostics.error('MAESTRO_ERR_SCHEMA_READ', glob.pos, `${attribute} "${glob.value}" matches no file`);
     for (const file of found) out.push({ file, from: glob.pos });
   }
   return out;

@@ -55,7 +55,11 @@ class SchemaLoader {
       const at = importPositions?.get(imported) ?? { file: name, line: 0, column: 0 };
       const found = await resolveImport(imported, dir, this.bases);
       if (!found) {
-        this.diagnostics.error('MAESTRO_ERR_SCHEMA_IMPORT', at, `import "${imported}" not found next to ${name} nor under ${this.bases.join(', ') || 'the protobuffers directories'}`);
+        this.diagnostics.error(
+          'MAESTRO_ERR_SCHEMA_IMPORT',
+          at,
+          `import "${imported}" not found next to ${name} nor under ${this.bases.join(', ') || 'the protobuffers directories'}`,
+        );
         continue;
       }
       await this.load(found.name, found.builtin, at);
@@ -87,7 +91,11 @@ class SchemaLoader {
     } catch (error) {
       const message = (error as Error).message;
       const line = Number(LINE.exec(message)?.[1] ?? 0);
-      this.diagnostics.error('MAESTRO_ERR_SCHEMA_SYNTAX', { file: source.name, line, column: 0 }, `invalid proto: ${message}`);
+      this.diagnostics.error(
+        'MAESTRO_ERR_SCHEMA_SYNTAX',
+        { file: source.name, line, column: 0 },
+        `invalid proto: ${message}`,
+      );
       return undefined;
     }
     stampFilename(result.root, source.name);
@@ -99,7 +107,11 @@ class SchemaLoader {
  * Loads every .proto file the (absolute) globs match, with their imports, into one
  * registry. A glob that matches nothing is a warning; schema errors are diagnostics.
  */
-export async function loadSchemas(globs: Positioned<string>[], diagnostics: Diagnostics, converted: ConvertedFile[] = []): Promise<SchemaRegistry> {
+export async function loadSchemas(
+  globs: Positioned<string>[],
+  diagnostics: Diagnostics,
+  converted: ConvertedFile[] = [],
+): Promise<SchemaRegistry> {
   const bases = [...new Set(globs.map((glob) => globBase(glob.value)))];
   const loader = new SchemaLoader(bases, diagnostics);
   // Types converted from OpenAPI and Avro files merge like a parsed .proto file.
@@ -120,14 +132,22 @@ export async function loadSchemas(globs: Positioned<string>[], diagnostics: Diag
   checkTypes(loader.root, loader.positions, diagnostics);
   if (loader.root.deferred.length > 0) {
     for (const field of loader.root.deferred) {
-      diagnostics.error('MAESTRO_ERR_SCHEMA_TYPE', loader.positions.ofObject(field), `unknown type "${field.extend}" extended by "${field.fullName.slice(1)}"`);
+      diagnostics.error(
+        'MAESTRO_ERR_SCHEMA_TYPE',
+        loader.positions.ofObject(field),
+        `unknown type "${field.extend}" extended by "${field.fullName.slice(1)}"`,
+      );
     }
   } else if (diagnostics.errors.length === before) {
     // Every type was found; resolveAll now links fields, oneofs and features.
     try {
       loader.root.resolveAll();
     } catch (error) {
-      diagnostics.error('MAESTRO_ERR_SCHEMA_TYPE', { file: loader.files[0] ?? '<schemas>', line: 0, column: 0 }, (error as Error).message);
+      diagnostics.error(
+        'MAESTRO_ERR_SCHEMA_TYPE',
+        { file: loader.files[0] ?? '<schemas>', line: 0, column: 0 },
+        (error as Error).message,
+      );
     }
   }
   return buildRegistry(loader.root, loader.files, loader.positions);

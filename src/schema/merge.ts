@@ -49,7 +49,9 @@ export function stampFilename(namespace: protobuf.NamespaceBase, file: string): 
 }
 
 function isPlainNamespace(object: protobuf.ReflectionObject): object is protobuf.Namespace {
-  return object instanceof protobuf.Namespace && !(object instanceof protobuf.Type) && !(object instanceof protobuf.Service);
+  return (
+    object instanceof protobuf.Namespace && !(object instanceof protobuf.Type) && !(object instanceof protobuf.Service)
+  );
 }
 
 function kindOf(object: protobuf.ReflectionObject): string {
@@ -123,13 +125,21 @@ export function checkTypes(namespace: protobuf.NamespaceBase, positions: Positio
     } else if (object instanceof protobuf.Field) {
       // An extension (`extend google.protobuf.ServiceOptions { Service service = 50012; }`).
       if (!lookupFieldType(object)) {
-        diagnostics.error('MAESTRO_ERR_SCHEMA_TYPE', positions.ofObject(object), `unknown type "${object.type}" for extension "${object.fullName.slice(1)}"`);
+        diagnostics.error(
+          'MAESTRO_ERR_SCHEMA_TYPE',
+          positions.ofObject(object),
+          `unknown type "${object.type}" for extension "${object.fullName.slice(1)}"`,
+        );
       }
     } else if (object instanceof protobuf.Service) {
       for (const method of object.methodsArray) {
         for (const name of [method.requestType, method.responseType]) {
           if (lookup(object, name, true)) continue;
-          diagnostics.error('MAESTRO_ERR_SCHEMA_TYPE', positions.ofObject(method), `unknown message "${name}" in method "${object.fullName.slice(1)}.${method.name}"`);
+          diagnostics.error(
+            'MAESTRO_ERR_SCHEMA_TYPE',
+            positions.ofObject(method),
+            `unknown message "${name}" in method "${object.fullName.slice(1)}.${method.name}"`,
+          );
         }
       }
     }
@@ -139,7 +149,11 @@ export function checkTypes(namespace: protobuf.NamespaceBase, positions: Positio
 
 const SCALARS = new Set(Object.keys(protobuf.types.defaults));
 
-function lookup(from: protobuf.NamespaceBase, name: string, messageOnly: boolean): protobuf.Type | protobuf.Enum | undefined {
+function lookup(
+  from: protobuf.NamespaceBase,
+  name: string,
+  messageOnly: boolean,
+): protobuf.Type | protobuf.Enum | undefined {
   try {
     return messageOnly ? from.lookupType(name) : from.lookupTypeOrEnum(name);
   } catch {

@@ -14,7 +14,13 @@
 import { validate } from '@readme/openapi-parser';
 import type { Diagnostics } from '../errors.js';
 import type { MethodSpec, Pos, Positioned, ServiceSpec } from '../spec/types.js';
-import { DescriptorBuilder, pascalIdentifier, safeTypeName, type ConvertedFile, type DescriptorField } from './descriptor.js';
+import {
+  DescriptorBuilder,
+  pascalIdentifier,
+  safeTypeName,
+  type ConvertedFile,
+  type DescriptorField,
+} from './descriptor.js';
 import { readSourceDocument, type PathSegment, type SourceDocument } from './document.js';
 import { jsonLinePaths } from './json-lines.js';
 
@@ -26,7 +32,10 @@ export interface OpenapiResult {
   services: ServiceSpec[];
 }
 
-export async function loadOpenapi(files: Array<{ file: string; from: Pos }>, diagnostics: Diagnostics): Promise<OpenapiResult> {
+export async function loadOpenapi(
+  files: Array<{ file: string; from: Pos }>,
+  diagnostics: Diagnostics,
+): Promise<OpenapiResult> {
   const result: OpenapiResult = { types: [], services: [] };
   for (const { file, from } of files) {
     const doc = readSourceDocument(file, from, diagnostics, 'OpenAPI document');
@@ -42,7 +51,11 @@ export async function loadOpenapi(files: Array<{ file: string; from: Pos }>, dia
 async function validDocument(doc: SourceDocument, diagnostics: Diagnostics): Promise<boolean> {
   const value = doc.value;
   if (!isObject(value) || typeof value.openapi !== 'string' || !value.openapi.startsWith('3.')) {
-    diagnostics.error('MAESTRO_ERR_OPENAPI', doc.at(['openapi']), 'not an OpenAPI 3 document (openapi: "3.x" is missing)');
+    diagnostics.error(
+      'MAESTRO_ERR_OPENAPI',
+      doc.at(['openapi']),
+      'not an OpenAPI 3 document (openapi: "3.x" is missing)',
+    );
     return false;
   }
   const result = await validate(structuredClone(value) as never, { validate: { errors: { colorize: false } } });
@@ -55,9 +68,13 @@ async function validDocument(doc: SourceDocument, diagnostics: Diagnostics): Pro
     const marked = frame.map((l) => /^>\s*(\d+)\s*\|/.exec(l)).find(Boolean);
     // Rule errors name the place as a slash path in backticks (`/paths/items/{sku}/put`).
     const quoted = /`(\/[^`]*)`/.exec(summary)?.[1];
-    const path = marked ? lines[Number(marked[1]) - 1] ?? [] : quoted ? slashPath(value, quoted) : [];
+    const path = marked ? (lines[Number(marked[1]) - 1] ?? []) : quoted ? slashPath(value, quoted) : [];
     const hint = frame.map((l) => /\^\s*(.+)$/.exec(l)?.[1]).find(Boolean);
-    diagnostics.error('MAESTRO_ERR_OPENAPI', doc.at(path), `invalid OpenAPI document: ${summary.trim()}${hint ? ` (${hint.trim()})` : ''}`);
+    diagnostics.error(
+      'MAESTRO_ERR_OPENAPI',
+      doc.at(path),
+      `invalid OpenAPI document: ${summary.trim()}${hint ? ` (${hint.trim()})` : ''}`,
+    );
   }
   return false;
 }
@@ -76,14 +93,17 @@ class OpenapiConverter {
     this.root = doc.value as Json;
     const info = isObject(this.root.info) ? this.root.info : {};
     const named = info['x-maestro-service'] ?? this.root['x-maestro-service'];
-    this.serviceName = typeof named === 'string' && named !== '' ? safeTypeName(named) : pascalIdentifier(String(info.title ?? 'Api'));
-    const components = isObject(this.root.components) && isObject(this.root.components.schemas) ? this.root.components.schemas : {};
+    this.serviceName =
+      typeof named === 'string' && named !== '' ? safeTypeName(named) : pascalIdentifier(String(info.title ?? 'Api'));
+    const components =
+      isObject(this.root.components) && isObject(this.root.components.schemas) ? this.root.components.schemas : {};
     this.components = components;
   }
 
   convert(): { types: ConvertedFile; service: ServiceSpec } {
     for (const [name, schema] of Object.entries(this.components)) {
-      if (isObject(schema) && isObjectSchema(schema)) this.message(safeTypeName(name), schema, ['components', 'schemas', name]);
+      if (isObject(schema) && isObjectSchema(schema))
+        this.message(safeTypeName(name), schema, ['components', 'schemas', name]);
     }
     const dot = this.serviceName.lastIndexOf('.');
     const pos = this.doc.at(['info', 'title']);
@@ -113,7 +133,10 @@ class OpenapiConverter {
   private method(path: string, verb: string, operation: Json): MethodSpec {
     const at = ['paths', path, verb];
     const pos = this.doc.at(at);
-    const name = typeof operation.operationId === 'string' ? safeTypeName(operation.operationId).replace(/\./g, '_') : `${verb}${pascalIdentifier(path)}`;
+    const name =
+      typeof operation.operationId === 'string'
+        ? safeTypeName(operation.operationId).replace(/\./g, '_')
+        : `${verb}${pascalIdentifier(path)}`;
     const method: MethodSpec = {
       name,
       options: {
@@ -126,7 +149,8 @@ class OpenapiConverter {
     const request = body && this.typeName(body, `${this.serviceName}.${name}Request`, [...at, 'requestBody']);
     if (request) method.request = request;
     const responses = isObject(operation.responses) ? operation.responses : {};
-    const key = Object.keys(responses).find((k) => /^2(\d\d|XX)$/.test(k)) ?? ('default' in responses ? 'default' : undefined);
+    const key =
+      Object.keys(responses).find((k) => /^2(\d\d|XX)$/.test(k)) ?? ('default' in responses ? 'default' : undefined);
     const answer = key ? jsonSchemaOf(this.local(responses[key])) : undefined;
     const response = answer && this.typeName(answer, `${this.serviceName}.${name}Response`, [...at, 'responses', key!]);
     if (response) method.response = response;
@@ -138,7 +162,8 @@ class OpenapiConverter {
     if (!isObject(value)) return undefined;
     if (typeof value.$ref !== 'string' || !value.$ref.startsWith('#/')) return value;
     let node: unknown = this.root;
-    for (const part of value.$ref.slice(2).split('/')) node = isObject(node) ? node[decodeURIComponent(part.replace(/~1/g, '/').replace(/~0/g, '~'))] : undefined;
+    for (const part of value.$ref.slice(2).split('/'))
+      node = isObject(node) ? node[decodeURIComponent(part.replace(/~1/g, '/').replace(/~0/g, '~'))] : undefined;
     return isObject(node) ? node : undefined;
   }
 
@@ -161,7 +186,9 @@ class OpenapiConverter {
     this.builder.addMessage(fullName, fields, this.doc.at(at)); // first, so recursive references stop here
     const properties = isObject(schema.properties) ? schema.properties : {};
     for (const [name, property] of Object.entries(properties)) {
-      const field = isObject(property) ? this.field(name, property, `${fullName}.${pascalIdentifier(name)}`, [...at, 'properties', name]) : undefined;
+      const field = isObject(property)
+        ? this.field(name, property, `${fullName}.${pascalIdentifier(name)}`, [...at, 'properties', name])
+        : undefined;
       if (field) fields.push(field);
     }
     this.builder.addMessage(fullName, fields, this.doc.at(at));
@@ -172,7 +199,9 @@ class OpenapiConverter {
       const items = isObject(schema.items) ? schema.items : {};
       if (items.type === 'array') return this.unsupported(at, 'arrays of arrays are not supported');
       const item = this.field(name, items, nestedName, [...at, 'items']);
-      return item && !item.keyType ? { ...item, repeated: true } : item && this.unsupported(at, 'arrays of maps are not supported');
+      return item && !item.keyType
+        ? { ...item, repeated: true }
+        : item && this.unsupported(at, 'arrays of maps are not supported');
     }
     const type = this.fieldType(schema, nestedName, at);
     if (type === undefined) return undefined;
@@ -189,7 +218,8 @@ class OpenapiConverter {
       if (isObjectSchema(target)) return `.${safeTypeName(ref)}`;
       return this.fieldType(target, nestedName, ['components', 'schemas', ref]);
     }
-    if (schema.oneOf || schema.anyOf || schema.allOf) return this.unsupported(at, 'oneOf, anyOf and allOf are not supported');
+    if (schema.oneOf || schema.anyOf || schema.allOf)
+      return this.unsupported(at, 'oneOf, anyOf and allOf are not supported');
     switch (schema.type) {
       case 'string':
         return schema.format === 'byte' || schema.format === 'binary' ? 'bytes' : 'string';
@@ -235,7 +265,10 @@ function slashPath(root: unknown, text: string): PathSegment[] {
   while (rest.startsWith('/') && isObject(node)) {
     const body = rest.slice(1);
     const key = Object.keys(node)
-      .filter((k) => body === k || body.startsWith(`${k}/`) || (k.startsWith('/') && (rest === k || rest.startsWith(`${k}/`))))
+      .filter(
+        (k) =>
+          body === k || body.startsWith(`${k}/`) || (k.startsWith('/') && (rest === k || rest.startsWith(`${k}/`))),
+      )
       .sort((a, b) => b.length - a.length)[0];
     if (key === undefined) break;
     path.push(key);
@@ -267,7 +300,10 @@ function jsonSchemaOf(holder: Json | undefined): Json | undefined {
 }
 
 function isObjectSchema(schema: Json): boolean {
-  return schema.type === 'object' || (schema.type === undefined && (isObject(schema.properties) || isObject(schema.additionalProperties)));
+  return (
+    schema.type === 'object' ||
+    (schema.type === undefined && (isObject(schema.properties) || isObject(schema.additionalProperties)))
+  );
 }
 
 function isObject(value: unknown): value is Json {

@@ -107,7 +107,13 @@ export function scanDeclarations(source: string, file: string): Declarations {
       i += 2;
     } else if (isFirst && token.text === 'rpc' && next && scope.kind === 'service') {
       names.set(join(scope.prefix, next.text), at(next));
-    } else if (next?.text === '=' && stack.length > 1 && brackets === 0 && statementFirst !== 'option' && IDENT.test(token.text)) {
+    } else if (
+      next?.text === '=' &&
+      stack.length > 1 &&
+      brackets === 0 &&
+      statementFirst !== 'option' &&
+      IDENT.test(token.text)
+    ) {
       names.set(join(scope.prefix, token.text), at(token));
     }
   }

@@ -8,10 +8,21 @@ import type protobuf from 'protobufjs';
 import type { Pos } from '../spec/types.js';
 
 export type ScalarKind =
-  | 'double' | 'float'
-  | 'int32' | 'uint32' | 'sint32' | 'fixed32' | 'sfixed32'
-  | 'int64' | 'uint64' | 'sint64' | 'fixed64' | 'sfixed64'
-  | 'bool' | 'string' | 'bytes';
+  | 'double'
+  | 'float'
+  | 'int32'
+  | 'uint32'
+  | 'sint32'
+  | 'fixed32'
+  | 'sfixed32'
+  | 'int64'
+  | 'uint64'
+  | 'sint64'
+  | 'fixed64'
+  | 'sfixed64'
+  | 'bool'
+  | 'string'
+  | 'bytes';
 
 export interface FieldType {
   name: string;

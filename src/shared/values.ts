@@ -102,7 +102,8 @@ function write(value: unknown): string | undefined {
       if (value === null) return 'null';
       if (Array.isArray(value)) return writeArray(value);
       if (value instanceof Uint8Array) return `"${encodeBase64(value)}"`;
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return write((value as { toJSON(): unknown }).toJSON());
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+        return write((value as { toJSON(): unknown }).toJSON());
       return writeObject(value as Record<string, unknown>);
     default:
       return undefined;

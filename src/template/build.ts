@@ -67,7 +67,9 @@ export function buildCondition<C>(c: Condition, leaf: LeafBuilder<C>, fn: Functi
 }
 
 function isBooleanOp(op: string): boolean {
-  return op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=';
+  return (
+    op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>='
+  );
 }
 
 function buildValue<C>(c: Condition, leaf: LeafBuilder<C>, fn: FunctionResolver): Getter<C> {

@@ -82,7 +82,8 @@ class ConditionParser {
       // Fold `-5` into a literal so compile sees a plain number it can type-check.
       if (operand.kind === 'value' && operand.expression.kind === 'literal') {
         const v = operand.expression.value;
-        if (typeof v === 'number' || typeof v === 'bigint') return { kind: 'value', expression: { kind: 'literal', value: -v } };
+        if (typeof v === 'number' || typeof v === 'bigint')
+          return { kind: 'value', expression: { kind: 'literal', value: -v } };
       }
       return { kind: 'unary', op: '-', operand };
     }
@@ -107,7 +108,8 @@ class ConditionParser {
     const start = reader.pos;
     if (/[A-Za-z_]/.test(c)) {
       const word = reader.ident();
-      if (word === 'true' || word === 'false') return { kind: 'value', expression: { kind: 'literal', value: word === 'true' } };
+      if (word === 'true' || word === 'false')
+        return { kind: 'value', expression: { kind: 'literal', value: word === 'true' } };
       if (word === 'null') return { kind: 'value', expression: { kind: 'literal', value: null } };
       reader.pos = start;
       reader.fail(`unexpected '${word}': write references inside {{ }}, e.g. {{ ${word}:field }}`);

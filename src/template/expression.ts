@@ -159,7 +159,9 @@ export class ExpressionReader {
       if (empty >= 0) throw new TemplateError('empty path segment', pathStart + emptyOffset(path, empty));
     }
     const text = this.text.slice(start, this.pos);
-    return part === undefined ? { kind: 'reference', resource, path, text } : { kind: 'reference', resource, part, path, text };
+    return part === undefined
+      ? { kind: 'reference', resource, path, text }
+      : { kind: 'reference', resource, part, path, text };
   }
 
   private call(name: string, start: number): CallExpression {

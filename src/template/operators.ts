@@ -57,15 +57,30 @@ export function compare(a: unknown, b: unknown): -1 | 0 | 1 | undefined {
 
 export function add(a: unknown, b: unknown): unknown {
   if (typeof a === 'string' && typeof b === 'string') return a + b;
-  return arithmetic(a, b, (x, y) => x + y, (x, y) => x + y);
+  return arithmetic(
+    a,
+    b,
+    (x, y) => x + y,
+    (x, y) => x + y,
+  );
 }
 
 export function subtract(a: unknown, b: unknown): unknown {
-  return arithmetic(a, b, (x, y) => x - y, (x, y) => x - y);
+  return arithmetic(
+    a,
+    b,
+    (x, y) => x - y,
+    (x, y) => x - y,
+  );
 }
 
 export function multiply(a: unknown, b: unknown): unknown {
-  return arithmetic(a, b, (x, y) => x * y, (x, y) => x * y);
+  return arithmetic(
+    a,
+    b,
+    (x, y) => x * y,
+    (x, y) => x * y,
+  );
 }
 
 export function divide(a: unknown, b: unknown): unknown {

@@ -61,8 +61,15 @@ export class ResponseCache {
   /** Calls in flight by cache key, across every flow: the key names service and method. */
   readonly inflight = new Map<string, Flight>();
 
-  constructor(plan: TrafficPlan, private readonly store: RedisStore | undefined) {
-    this.memory = new LRUCache<string, Entry>({ max: plan.cacheMaxEntries, maxSize: plan.cacheMaxBytes, sizeCalculation: (e) => Math.max(1, e.bytes) });
+  constructor(
+    plan: TrafficPlan,
+    private readonly store: RedisStore | undefined,
+  ) {
+    this.memory = new LRUCache<string, Entry>({
+      max: plan.cacheMaxEntries,
+      maxSize: plan.cacheMaxBytes,
+      sizeCalculation: (e) => Math.max(1, e.bytes),
+    });
   }
 
   async get(key: string): Promise<CallResult | undefined> {
@@ -89,7 +96,8 @@ export class ResponseCache {
     }
     if (this.store?.shared && (await this.store.set(key, bytes, ttlMs))) return;
     // An answer larger than the whole cache is simply not kept.
-    if (bytes.byteLength <= this.memory.maxSize) this.memory.set(key, { result, bytes: bytes.byteLength }, { ttl: ttlMs });
+    if (bytes.byteLength <= this.memory.maxSize)
+      this.memory.set(key, { result, bytes: bytes.byteLength }, { ttl: ttlMs });
   }
 
   /** Wraps the prepared call of a cached resource. */
@@ -100,7 +108,9 @@ export class ResponseCache {
     const keyOf = (out: OutgoingCall): string =>
       out.cacheKey !== undefined
         ? `${prefix}:key:${boundedKey(out.cacheKey)}`
-        : `${prefix}:call:${createHash('sha256').update(jsonText([out.params, out.headers, out.body ?? null])).digest('hex')}`;
+        : `${prefix}:call:${createHash('sha256')
+            .update(jsonText([out.params, out.headers, out.body ?? null]))
+            .digest('hex')}`;
 
     const start = (key: string, out: OutgoingCall): Flight => {
       const controller = new AbortController();

@@ -27,13 +27,22 @@ interface EndpointLimit {
   limited: Count;
 }
 
-export function limitFlows(runner: FlowRunner, endpoints: readonly EndpointPlan[], limiter: Limiter, meters: TrafficMeters): FlowRunner {
+export function limitFlows(
+  runner: FlowRunner,
+  endpoints: readonly EndpointPlan[],
+  limiter: Limiter,
+  meters: TrafficMeters,
+): FlowRunner {
   const limits = new Map<EndpointPlan, EndpointLimit>();
   for (const endpoint of endpoints) {
     const plan = endpoint.rateLimit;
     if (!plan) continue;
     const window = Math.max(1, Math.round(plan.everyMs / 1000));
-    limits.set(endpoint, { plan, policy: `"default";q=${plan.requests};w=${window}`, limited: meters.limited(endpoint.protocol, endpointLabel(endpoint), plan.keyClass) });
+    limits.set(endpoint, {
+      plan,
+      policy: `"default";q=${plan.requests};w=${window}`,
+      limited: meters.limited(endpoint.protocol, endpointLabel(endpoint), plan.keyClass),
+    });
   }
   if (limits.size === 0) return runner;
   return {

@@ -19,7 +19,10 @@ export function boundedKey(key: string): string {
 export class Limiter {
   private readonly local = new LocalBuckets();
 
-  constructor(private readonly store: RedisStore | undefined, private readonly meters: TrafficMeters) {}
+  constructor(
+    private readonly store: RedisStore | undefined,
+    private readonly meters: TrafficMeters,
+  ) {}
 
   async take(limit: RateLimitPlan, key: string): Promise<Decision> {
     const bounded = boundedKey(key);

@@ -64,7 +64,12 @@ export class RedisStore {
    */
   private probeAt = 0;
 
-  constructor(url: string, private readonly prefix: string, private readonly logger: Logger, private readonly meters: TrafficMeters) {
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+    private readonly meters: TrafficMeters,
+  ) {
     // No offline queue and no retries per command: a request never waits for a reconnect.
     this.redis = new Redis(url, {
       enableOfflineQueue: false,
@@ -97,7 +102,11 @@ export class RedisStore {
   async take(limit: RateLimitPlan, key: string): Promise<Decision | undefined> {
     if (!this.shared) return undefined;
     try {
-      const [allowed, tokens] = await this.redis.maestroTake(`${this.prefix}rl:${limit.id}:${key}`, String(limit.burst), String(refillRate(limit)));
+      const [allowed, tokens] = await this.redis.maestroTake(
+        `${this.prefix}rl:${limit.id}:${key}`,
+        String(limit.burst),
+        String(refillRate(limit)),
+      );
       this.ok();
       return decide(limit, Number(tokens), allowed === 1);
     } catch (error) {
@@ -158,6 +167,9 @@ export class RedisStore {
     if (this.outage) return;
     this.outage = true;
     this.meters.fallback();
-    this.logger.warn({ reason }, 'rate_limit_store: Redis is unreachable; limits count in this instance and caches stay in memory until it is back');
+    this.logger.warn(
+      { reason },
+      'rate_limit_store: Redis is unreachable; limits count in this instance and caches stay in memory until it is back',
+    );
   }
 }

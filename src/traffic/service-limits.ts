@@ -73,7 +73,12 @@ export class ServiceGate {
   private readonly limitedByRate: Count;
   private readonly limitedBySlots: Count;
 
-  constructor(private readonly service: ServicePlan, private readonly limits: ServiceLimitPlan, private readonly limiter: Limiter, meters: TrafficMeters) {
+  constructor(
+    private readonly service: ServicePlan,
+    private readonly limits: ServiceLimitPlan,
+    private readonly limiter: Limiter,
+    meters: TrafficMeters,
+  ) {
     this.slots = limits.maxInFlight === undefined ? undefined : new Slots(limits.maxInFlight);
     this.limitedByRate = meters.serviceLimited(service.fullName, 'rate_limit');
     this.limitedBySlots = meters.serviceLimited(service.fullName, 'max_in_flight');
@@ -88,7 +93,11 @@ export class ServiceGate {
       if (!(await slots.acquire(deadline - Date.now(), signal))) {
         if (signal.aborted) throw aborted(service);
         this.limitedBySlots.inc();
-        throw new CallError(`service ${service.fullName}: ${limits.maxInFlight} calls in flight (max_in_flight); no slot within ${limits.maxWaitMs}ms`, 503, { code: 'MAESTRO_ERR_SERVICE_LIMIT' });
+        throw new CallError(
+          `service ${service.fullName}: ${limits.maxInFlight} calls in flight (max_in_flight); no slot within ${limits.maxWaitMs}ms`,
+          503,
+          { code: 'MAESTRO_ERR_SERVICE_LIMIT' },
+        );
       }
       try {
         return await invoke(out, signal);
@@ -107,7 +116,11 @@ export class ServiceGate {
       const left = deadline - Date.now();
       if (decision.retryAfterMs > left) {
         this.limitedByRate.inc();
-        throw new CallError(`service ${this.service.fullName}: rate limit of ${plan.requests} calls per ${plan.everyMs}ms reached; no call possible within ${this.limits.maxWaitMs}ms`, 503, { code: 'MAESTRO_ERR_SERVICE_LIMIT' });
+        throw new CallError(
+          `service ${this.service.fullName}: rate limit of ${plan.requests} calls per ${plan.everyMs}ms reached; no call possible within ${this.limits.maxWaitMs}ms`,
+          503,
+          { code: 'MAESTRO_ERR_SERVICE_LIMIT' },
+        );
       }
       if (!(await pause(Math.max(1, decision.retryAfterMs), signal))) throw aborted(this.service);
     }
@@ -115,5 +128,7 @@ export class ServiceGate {
 }
 
 function aborted(service: ServicePlan): CallError {
-  return new CallError(`call to ${service.fullName} aborted: the client went away`, 499, { code: 'MAESTRO_ERR_ABORTED' });
+  return new CallError(`call to ${service.fullName} aborted: the client went away`, 499, {
+    code: 'MAESTRO_ERR_ABORTED',
+  });
 }

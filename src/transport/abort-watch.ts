@@ -14,10 +14,14 @@ export function watchAbort(signal: AbortSignal, onAbort: () => void): () => void
     const created = new Set<() => void>();
     callbacks = created;
     watchers.set(signal, created);
-    signal.addEventListener('abort', () => {
-      for (const callback of [...created]) callback();
-      created.clear();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const callback of [...created]) callback();
+        created.clear();
+      },
+      { once: true },
+    );
   }
   callbacks.add(onAbort);
   const registered = callbacks;

@@ -54,7 +54,13 @@ describe('/flows on the admin listener', () => {
     const up = await upstream((_req, res) => sendJson(res, 200, { ok: true }));
     const dir = configDir({ 'main.hcl': CONFIG('first', 2) });
     const file = join(dir, 'main.hcl');
-    const daemon = await startDaemon({ config: [file], env: { ...process.env, UP: up.url }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [file],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     const admin = `http://${daemon.addresses.admin!}`;
     const base = `http://${daemon.addresses.http!}`;
@@ -79,7 +85,9 @@ describe('/flows on the admin listener', () => {
     const after = await send(`${admin}/flows`);
     expect(after.text).toContain('data-flow="second"');
     expect(after.text).not.toContain('data-flow="first"');
-    expect((await send(`${admin}/flows/figures`)).json<Figures>().flows).toEqual([{ name: 'second', resources: [expect.objectContaining({ name: 'up', calls: 4 })] }]);
+    expect((await send(`${admin}/flows/figures`)).json<Figures>().flows).toEqual([
+      { name: 'second', resources: [expect.objectContaining({ name: 'up', calls: 4 })] },
+    ]);
     expect(up.seen).toHaveLength(6);
     expect((await send(`${admin}/flows`, { method: 'POST' })).status).toBe(405);
   });

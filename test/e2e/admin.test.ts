@@ -57,7 +57,12 @@ describe('admin listener', () => {
       cwd: dir,
       http: '127.0.0.1:0',
       logger: pino({ level: 'silent' }),
-      adminRoutes: [{ path: '/flows', handle: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('flows page') }],
+      adminRoutes: [
+        {
+          path: '/flows',
+          handle: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('flows page'),
+        },
+      ],
     });
     cleanup(() => daemon.close());
     const admin = `http://${daemon.addresses.admin!}`;
@@ -76,7 +81,13 @@ describe('admin listener', () => {
     expect(metrics).toContain('maestro_upstream_calls_total{service="test.Up",method="Get",status="200"} 3');
     expect(metrics).toContain('maestro_flows_in_flight{flow="hello"} 0');
     expect(metrics).toContain('maestro_config_reloads_total{result="success"} 0');
-    for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(metrics).toContain(`# TYPE ${name}`);
     }
 
@@ -93,10 +104,20 @@ describe('admin listener', () => {
     expect(after).toContain('maestro_config_reloads_total{result="failure"} 1');
     expect(after.match(/^maestro_requests_total\{flow="hello",protocol="http",status="200"\}/gm)).toHaveLength(1);
 
-    const config = (await send(`${admin}/config`)).json<{ generation: number; files: Array<{ path: string; sha256: string }>; reloads: Array<Record<string, unknown>> }>();
+    const config = (await send(`${admin}/config`)).json<{
+      generation: number;
+      files: Array<{ path: string; sha256: string }>;
+      reloads: Array<Record<string, unknown>>;
+    }>();
     expect(config.generation).toBe(2);
-    expect(config.files).toEqual([{ path: file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') }]);
-    expect(config.reloads.map((r) => [r.reason, r.result])).toEqual([['start', 'success'], ['test', 'success'], ['test', 'failure']]);
+    expect(config.files).toEqual([
+      { path: file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') },
+    ]);
+    expect(config.reloads.map((r) => [r.reason, r.result])).toEqual([
+      ['start', 'success'],
+      ['test', 'success'],
+      ['test', 'failure'],
+    ]);
     expect((config.reloads[2]!.errors as string[])[0]).toMatch(new RegExp(`^${file}:1:`));
     expect(JSON.stringify(config)).not.toContain('very-secret-value');
   });
@@ -109,7 +130,13 @@ describe('admin listener', () => {
     });
     cleanup(() => hold.resolve());
     const dir = configDir({ 'main.hcl': CONFIG('one') });
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url, SECRET_TOKEN: 'x' }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: { ...process.env, UP: up.url, SECRET_TOKEN: 'x' },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     const admin = `http://${daemon.addresses.admin!}`;
     const held = send(`http://${daemon.addresses.http!}/hello`);

@@ -73,22 +73,38 @@ describe('the bundled bin with a journal, tracing and reload', () => {
     const dir = configDir({ 'main.hcl': config('v1') });
     const [http, admin] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     let stderr = '';
-    const child = spawn(process.execPath, [BIN, 'daemon', '-c', join(dir, '*.hcl'), '--http', http, '--admin', admin, '--log-level', 'warn'], {
-      // An unreachable collector: spans are exported in the background and dropped.
-      env: { ...process.env, UP: up.url, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SERVICE_NAME: 'bundle-test' },
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'daemon', '-c', join(dir, '*.hcl'), '--http', http, '--admin', admin, '--log-level', 'warn'],
+      {
+        // An unreachable collector: spans are exported in the background and dropped.
+        env: {
+          ...process.env,
+          UP: up.url,
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+          OTEL_SERVICE_NAME: 'bundle-test',
+        },
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     cleanup(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     });
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`the bundle exited: ${stderr}`);
-      return fetch(`http://${admin}/readyz`).then((r) => r.ok, () => false);
-    }, 'the bundle to serve', 20_000);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the bundle exited: ${stderr}`);
+        return fetch(`http://${admin}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      'the bundle to serve',
+      20_000,
+    );
 
     expect((await postJson(`http://${http}/orders`, {})).status).toBe(502);
     await waitFor(() => up.seen.some((s) => s.url === '/undo'), 'the rollback');
@@ -99,7 +115,10 @@ describe('the bundled bin with a journal, tracing and reload', () => {
 
     writeFileSync(join(dir, 'main.hcl'), config('v2'));
     child.kill('SIGHUP');
-    await waitFor(async () => (await send(`http://${admin}/config`)).json<{ generation: number }>().generation === 2, 'the SIGHUP reload');
+    await waitFor(
+      async () => (await send(`http://${admin}/config`)).json<{ generation: number }>().generation === 2,
+      'the SIGHUP reload',
+    );
     expect((await postJson(`http://${http}/orders`, {})).status).toBe(502);
     await waitFor(() => up.seen.filter((s) => s.url === '/undo').length === 2, 'the second rollback');
     expect(JSON.parse(up.seen.filter((s) => s.url === '/undo')[1]!.body)).toEqual({ version: 'v2' });

@@ -10,7 +10,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callUnary, FIXTURES, loadProto, reflect, sendJson, serviceConstructor, startGrpcServer, startHttpServer, type Running } from '../fixtures/grpc/helpers.js';
+import {
+  callUnary,
+  FIXTURES,
+  loadProto,
+  reflect,
+  sendJson,
+  serviceConstructor,
+  startGrpcServer,
+  startHttpServer,
+  type Running,
+} from '../fixtures/grpc/helpers.js';
 import { freePort } from '../fixtures/proxy/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bundle/maestro.js', import.meta.url));
@@ -33,24 +43,41 @@ describe('the bundled bin', () => {
       });
     });
     cleanup.push(inventory.close);
-    const products = await startHttpServer((req, res) => sendJson(res, 200, { id: req.url?.split('/').pop(), name: 'Chair', tags: ['oak'] }));
+    const products = await startHttpServer((req, res) =>
+      sendJson(res, 200, { id: req.url?.split('/').pop(), name: 'Chair', tags: ['oak'] }),
+    );
     cleanup.push(products.close);
 
     http = `127.0.0.1:${await freePort()}`;
     grpcAddress = `127.0.0.1:${await freePort()}`;
-    const child = spawn(process.execPath, [BIN, 'daemon', '-c', path.join(SHOP, 'shop.hcl'), '--http', http, '--grpc', grpcAddress, '--log-level', 'warn'], {
-      env: { ...process.env, INVENTORY_HOST: inventory.address, PRODUCTS_HOST: products.address, GONE_HOST: '127.0.0.1:1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'daemon', '-c', path.join(SHOP, 'shop.hcl'), '--http', http, '--grpc', grpcAddress, '--log-level', 'warn'],
+      {
+        env: {
+          ...process.env,
+          INVENTORY_HOST: inventory.address,
+          PRODUCTS_HOST: products.address,
+          GONE_HOST: '127.0.0.1:1',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    cleanup.unshift(() => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }));
+    cleanup.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    );
     const end = Date.now() + 20_000;
     while (Date.now() < end && child.exitCode === null) {
-      const up = await fetch(`http://${http}/healthz`).then((r) => r.ok, () => false);
+      const up = await fetch(`http://${http}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) break;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -27,8 +27,12 @@ function handler(): Parameters<typeof upstream>[0] {
     if (path === '/save') return void res.writeHead(303, { location: '/saved' }).end();
     if (path === '/saved') return sendJson(res, 200, { method: req.method, body: seen.body });
     if (path === '/form') return sendJson(res, 200, { got: seen.body });
-    if (path === '/legacy') return void res.writeHead(200, { 'content-type': 'application/json' }).end(`got=${encodeURIComponent(seen.body)}`);
-    if (path === '/mixed') return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`<root><got>${seen.body}</got></root>`);
+    if (path === '/legacy')
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`got=${encodeURIComponent(seen.body)}`);
+    if (path === '/mixed')
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`<root><got>${seen.body}</got></root>`);
     return sendJson(res, 404, { message: 'unexpected call' });
   };
 }
@@ -83,7 +87,12 @@ describe('compatibility with Semaphore: HTTP', () => {
     const res = await send(`${base}/users/hop3`);
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ name: 'Hopped' });
-    expect(up.seen.filter((s) => s.url.startsWith('/users/hop')).map((s) => s.url)).toEqual(['/users/hop3', '/users/hop2', '/users/hop1', '/users/hop0']);
+    expect(up.seen.filter((s) => s.url.startsWith('/users/hop')).map((s) => s.url)).toEqual([
+      '/users/hop3',
+      '/users/hop2',
+      '/users/hop1',
+      '/users/hop0',
+    ]);
 
     const before = up.seen.length;
     const loop = await send(`${base}/users/loop`);
@@ -100,11 +109,18 @@ describe('compatibility with Semaphore: HTTP', () => {
   });
 
   it('accepts codec = "form-urlencoded" on endpoints and services', async () => {
-    const res = await send(`${base}/form`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Ann+Lee' });
+    const res = await send(`${base}/form`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Ann+Lee',
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
     const sent = up.seen.at(-1)!;
-    expect(sent).toMatchObject({ url: '/form', headers: { 'content-type': expect.stringMatching(/x-www-form-urlencoded/) } });
+    expect(sent).toMatchObject({
+      url: '/form',
+      headers: { 'content-type': expect.stringMatching(/x-www-form-urlencoded/) },
+    });
     expect(new URLSearchParams(sent.body).get('name')).toBe('Ann Lee');
     expect(new URLSearchParams(res.text).get('got')).toBe(sent.body);
   });
@@ -119,11 +135,19 @@ describe('compatibility with Semaphore: HTTP', () => {
 
   it('honours request_codec and response_codec on endpoints and services { select }', async () => {
     // The client sends a form body labelled JSON: request_codec decides, not the header.
-    const res = await send(`${base}/mixed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'name=Bo' });
+    const res = await send(`${base}/mixed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'name=Bo',
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/xml/);
     expect(res.text).toContain('<got>name=Bo</got>');
     // The service sent a form body and read the XML answer whatever its Content-Type.
-    expect(up.seen.at(-1)).toMatchObject({ url: '/mixed', body: 'name=Bo', headers: { accept: expect.stringMatching(/xml/) } });
+    expect(up.seen.at(-1)).toMatchObject({
+      url: '/mixed',
+      body: 'name=Bo',
+      headers: { accept: expect.stringMatching(/xml/) },
+    });
   });
 });

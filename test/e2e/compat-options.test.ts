@@ -19,10 +19,27 @@ function selfSigned(): { dir: string; cert: string; key: string } {
   const dir = configDir({});
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { dir, cert, key };
 }
 
@@ -68,10 +85,13 @@ describe('call options: TLS against a self-signed upstream', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"greeting":"hello over TLS"}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup(() => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
+    cleanup(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return true;
   });
@@ -92,8 +112,9 @@ describe('call options: TLS against a self-signed upstream', () => {
   });
 
   it('a proxy forward trusts the ca_file of its service', async () => {
-    const hcl = 'service "hub" "Hub" {\n  host = "$UPSTREAM"\n\n  options {\n    ca_file = "./ca.pem"\n  }\n}\n\n'
-      + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
+    const hcl =
+      'service "hub" "Hub" {\n  host = "$UPSTREAM"\n\n  options {\n    ca_file = "./ca.pem"\n  }\n}\n\n' +
+      'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
     const dir = configDir({ 'proxy.hcl': hcl, 'ca.pem': readFileSync(tls.cert, 'utf8') });
     const { base } = await daemon([join(dir, 'proxy.hcl')], { UPSTREAM: url });
     const res = await send(`${base}/anything`);
@@ -102,7 +123,10 @@ describe('call options: TLS against a self-signed upstream', () => {
   });
 
   it('skips verification with insecure = true', async () => {
-    expect(await hello('insecure = true\nkeep_alive = "30s"')).toEqual({ status: 200, body: { greeting: 'hello over TLS' } });
+    expect(await hello('insecure = true\nkeep_alive = "30s"')).toEqual({
+      status: 200,
+      body: { greeting: 'hello over TLS' },
+    });
   });
 });
 
@@ -122,17 +146,20 @@ endpoint "hello" "http" {
     const { diagnostics } = await loadPlan({ config: [file], env: { UPSTREAM: 'http://127.0.0.1:1' } });
     expect(diagnostics.errors.map(formatDiagnostic)).toEqual([]);
     const warnings = diagnostics.warnings.map(formatDiagnostic);
-    expect(warnings).toEqual(expect.arrayContaining([
-      expect.stringMatching(new RegExp(`^${file}:10: warning: max_idle_conns`)),
-      expect.stringMatching(new RegExp(`^${file}:11: warning: flush_interval`)),
-      expect.stringMatching(new RegExp(`^${file}:\\d+: warning: read_timeout on an endpoint`)),
-      expect.stringMatching(new RegExp(`^${file}:\\d+: warning: write_timeout on an endpoint`)),
-    ]));
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${file}:10: warning: max_idle_conns`)),
+        expect.stringMatching(new RegExp(`^${file}:11: warning: flush_interval`)),
+        expect.stringMatching(new RegExp(`^${file}:\\d+: warning: read_timeout on an endpoint`)),
+        expect.stringMatching(new RegExp(`^${file}:\\d+: warning: write_timeout on an endpoint`)),
+      ]),
+    );
   });
 
   it('names file:line for follow_redirects on a service a proxy forwards to (the client follows)', async () => {
-    const hcl = 'service "hub" "Hub" {\n  host = "https://127.0.0.1:1"\n\n  options {\n    follow_redirects = false\n  }\n}\n\n'
-      + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
+    const hcl =
+      'service "hub" "Hub" {\n  host = "https://127.0.0.1:1"\n\n  options {\n    follow_redirects = false\n  }\n}\n\n' +
+      'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
     const dir = configDir({ 'proxy.hcl': hcl });
     const file = join(dir, 'proxy.hcl');
     const { diagnostics } = await loadPlan({ config: [file], env: {} });
@@ -145,6 +172,8 @@ endpoint "hello" "http" {
     const dir = configDir({ 'ca.hcl': config('ca_file = "./nowhere.pem"') });
     const file = join(dir, 'ca.hcl');
     const { diagnostics } = await loadPlan({ config: [file], env: { UPSTREAM: 'https://127.0.0.1:1' } });
-    expect(diagnostics.errors.map(formatDiagnostic)).toEqual([`${file}:10: ca_file "./nowhere.pem" does not exist or is not a readable file`]);
+    expect(diagnostics.errors.map(formatDiagnostic)).toEqual([
+      `${file}:10: ca_file "./nowhere.pem" does not exist or is not a readable file`,
+    ]);
   });
 });

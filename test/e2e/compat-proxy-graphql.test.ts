@@ -86,7 +86,11 @@ describe('compatibility with Semaphore: proxies and GraphQL', () => {
   });
 
   it('forwards the body of a GET', async () => {
-    const res = await send(`${base}/search`, { method: 'GET', headers: { 'content-type': 'application/json' }, body: '{"q":"lamp"}' });
+    const res = await send(`${base}/search`, {
+      method: 'GET',
+      headers: { 'content-type': 'application/json' },
+      body: '{"q":"lamp"}',
+    });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ method: 'GET', url: '/search', body: '{"q":"lamp"}' });
   });
@@ -95,7 +99,11 @@ describe('compatibility with Semaphore: proxies and GraphQL', () => {
 
   it('accepts a GraphQL JSON body sent as form-urlencoded (curl -d), at / and /graphql', async () => {
     for (const path of ['/', '/graphql']) {
-      const res = await send(`${graphql}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: query });
+      const res = await send(`${graphql}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: query,
+      });
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({ data: { user: { name: 'Ann' } } });
     }
@@ -120,7 +128,11 @@ describe('compatibility with Semaphore: proxies and GraphQL', () => {
   });
 
   it('still refuses a body that is not JSON', async () => {
-    const res = await send(`${graphql}/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'query { user { name } }' });
+    const res = await send(`${graphql}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'query { user { name } }',
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
   });

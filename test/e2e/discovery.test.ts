@@ -91,7 +91,7 @@ describe('consul discovery', () => {
     expect(a.seen.length + b.seen.length).toBe(4);
   });
 
-  it('sends a proxy\'s forwarded requests to the instance Consul names', async () => {
+  it("sends a proxy's forwarded requests to the instance Consul names", async () => {
     const consul = await standInConsul();
     const hub = await upstream((_req, res, seen) => sendJson(res, 200, { hub: seen.url }), {
       attach: (server) => {
@@ -101,8 +101,9 @@ describe('consul discovery', () => {
       },
     });
     consul.set('hub', [{ id: 'hub-1', address: '127.0.0.1', port: portOf(hub), status: 'passing' }]);
-    const hcl = `discovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Hub" {\n  host     = "http://hub"\n  resolver = "consul"\n}\n\n`
-      + 'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "pets.Hub" {}\n}\n';
+    const hcl =
+      `discovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Hub" {\n  host     = "http://hub"\n  resolver = "consul"\n}\n\n` +
+      'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "pets.Hub" {}\n}\n';
     const dir = configDir({ 'gw.hcl': hcl });
     const { base } = await daemon([join(dir, 'gw.hcl')], { CONSUL: consul.url });
     const res = await send(`${base}/v1/dogs?x=1`);
@@ -130,7 +131,10 @@ describe('consul discovery', () => {
     const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: consul.url });
     const res = await send(`${base}/dogs`);
     expect(res.status).toBe(503);
-    expect(res.json()).toEqual({ status: 503, message: 'service discovery for "dogs" failed: consul "consul" lists no passing instance' });
+    expect(res.json()).toEqual({
+      status: 503,
+      message: 'service discovery for "dogs" failed: consul "consul" lists no passing instance',
+    });
   });
 
   it('answers 503 with a clear message when consul is unreachable', async () => {
@@ -138,7 +142,10 @@ describe('consul discovery', () => {
     const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: await closedPort() });
     const res = await send(`${base}/dogs`);
     expect(res.status).toBe(503);
-    expect(res.json()).toMatchObject({ status: 503, message: expect.stringMatching(/^service discovery for "dogs" failed: consul "consul" is unreachable/) });
+    expect(res.json()).toMatchObject({
+      status: 503,
+      message: expect.stringMatching(/^service discovery for "dogs" failed: consul "consul" is unreachable/),
+    });
   });
 
   it('rejects a resolver that names no discovery block, at file:line', async () => {
@@ -153,20 +160,23 @@ describe('consul discovery', () => {
 
 describe('consul discovery of a gRPC service', () => {
   it('dials the passing instances Consul names, in turn', async () => {
-    const proto = 'syntax = "proto3";\npackage pets;\nservice Dogs {\n  rpc Bark (Req) returns (Res);\n}\nmessage Req {\n  string name = 1;\n}\nmessage Res {\n  string from = 1;\n}\n';
-    const hcl = 'protobuffers = ["./dogs.proto"]\n\ndiscovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Dogs" {\n  transport = "grpc"\n  host      = "dogs:50051"\n  resolver  = "consul"\n}\n\n'
-      + 'endpoint "bark" "http" {\n  endpoint = "/bark"\n  method   = "GET"\n}\n\nflow "bark" {\n  resource "bark" {\n    request "pets.Dogs" "Bark" {\n      name = "rex"\n    }\n  }\n\n  output {\n    from = "{{ bark:from }}"\n  }\n}\n';
+    const proto =
+      'syntax = "proto3";\npackage pets;\nservice Dogs {\n  rpc Bark (Req) returns (Res);\n}\nmessage Req {\n  string name = 1;\n}\nmessage Res {\n  string from = 1;\n}\n';
+    const hcl =
+      'protobuffers = ["./dogs.proto"]\n\ndiscovery "consul" {\n  address = "$CONSUL"\n}\n\nservice "pets" "Dogs" {\n  transport = "grpc"\n  host      = "dogs:50051"\n  resolver  = "consul"\n}\n\n' +
+      'endpoint "bark" "http" {\n  endpoint = "/bark"\n  method   = "GET"\n}\n\nflow "bark" {\n  resource "bark" {\n    request "pets.Dogs" "Bark" {\n      name = "rex"\n    }\n  }\n\n  output {\n    from = "{{ bark:from }}"\n  }\n}\n';
     const dir = configDir({ 'dogs.proto': proto, 'dogs.hcl': hcl });
     const dogsProto = loadProto(join(dir, 'dogs.proto'));
     const barked: string[] = [];
-    const instance = (name: string) => startGrpcServer((server) => {
-      server.addService(serviceConstructor(dogsProto, 'pets.Dogs').service, {
-        Bark: (call: grpc.ServerUnaryCall<{ name: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-          barked.push(`${name}:${call.request.name}`);
-          callback(null, { from: name });
-        },
+    const instance = (name: string) =>
+      startGrpcServer((server) => {
+        server.addService(serviceConstructor(dogsProto, 'pets.Dogs').service, {
+          Bark: (call: grpc.ServerUnaryCall<{ name: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+            barked.push(`${name}:${call.request.name}`);
+            callback(null, { from: name });
+          },
+        });
       });
-    });
     const [one, two] = await Promise.all([instance('one'), instance('two')]);
     cleanup(() => Promise.all([one.close(), two.close()]));
     const consul = await standInConsul();
@@ -207,7 +217,7 @@ describe('dns discovery', () => {
     expect(server.questions).toContain(name);
   });
 
-  it('resolves the host name at call time (address records, the URL\'s port)', async () => {
+  it("resolves the host name at call time (address records, the URL's port)", async () => {
     const up = await dogs('dns');
     const dir = configDir({ 'dogs.hcl': config('dns', `http://localhost:${portOf(up)}`) });
     const { base } = await daemon([join(dir, 'dogs.hcl')], { CONSUL: 'http://127.0.0.1:1' });

@@ -34,8 +34,12 @@ it('the shop example serves the README requests, rollback included', async () =>
   const port = await freePort();
   const child = spawn(process.execPath, [runner], { env: { ...process.env, PORT: String(port) } });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   onTestFinished(async () => {
     child.kill('SIGTERM');
@@ -46,14 +50,27 @@ it('the shop example serves the README requests, rollback included', async () =>
 
   const product = await fetch(`${base}/products/L1`);
   expect(product.status).toBe(200);
-  expect(await product.json()).toEqual({ sku: 'L1', name: 'LAMP', price: 20, in_stock: 3, rating: 4.5, summary: 'Lamp: 3 in stock' });
-
-  const post = (amount: number) => fetch(`${base}/orders`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'L1', amount }),
+  expect(await product.json()).toEqual({
+    sku: 'L1',
+    name: 'LAMP',
+    price: 20,
+    in_stock: 3,
+    rating: 4.5,
+    summary: 'Lamp: 3 in stock',
   });
+
+  const post = (amount: number) =>
+    fetch(`${base}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'L1', amount }),
+    });
   const ok = await post(20);
   expect(ok.status).toBe(201);
-  expect(await ok.json()).toMatchObject({ reservation: expect.stringMatching(/^r-/), charge: expect.stringMatching(/^ch-/) });
+  expect(await ok.json()).toMatchObject({
+    reservation: expect.stringMatching(/^r-/),
+    charge: expect.stringMatching(/^ch-/),
+  });
 
   const refused = await post(5000);
   expect(refused.status).toBe(402);

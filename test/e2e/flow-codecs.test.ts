@@ -18,7 +18,8 @@ const ANNOTATIONS = join(INCLUDE, ANNOTATIONS_PATH);
 /** The fixture's types as a client of the protobuf endpoint would load them. */
 function loadTypes(): protobuf.Root {
   const root = new protobuf.Root();
-  root.resolvePath = (origin, target) => (target === 'api/annotations.proto' ? ANNOTATIONS : protobuf.util.path.resolve(origin, target));
+  root.resolvePath = (origin, target) =>
+    target === 'api/annotations.proto' ? ANNOTATIONS : protobuf.util.path.resolve(origin, target);
   return root.loadSync(join(FLOW_FIXTURES, 'proto', 'codecs.proto'), { keepCase: true });
 }
 
@@ -49,7 +50,11 @@ async function ledger(): Promise<Upstream> {
       const quantity = /"quantity":(-?\d+)/.exec(seen.body)?.[1] ?? '0';
       const { id, tags, express } = JSON.parse(seen.body) as { id: string; tags?: string[]; express?: boolean };
       const list = tags ? `"tags":${JSON.stringify(tags)},` : '';
-      return sendJson(res, 200, `{"id":${JSON.stringify(id)},"quantity":${quantity},"status":2,${list}"express":${express ?? false},"extra":"ignored"}`);
+      return sendJson(
+        res,
+        200,
+        `{"id":${JSON.stringify(id)},"quantity":${quantity},"status":2,${list}"express":${express ?? false},"extra":"ignored"}`,
+      );
     }
     if (seen.url === '/form') {
       res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' }).end('accepted=yes');
@@ -76,17 +81,31 @@ describe('flows: codecs', () => {
 
   it('json: an int64 beyond 2^53 keeps its digits into the upstream body and back out', async () => {
     const before = books.seen.length;
-    const res = await postJson(`${base}/book`, `{"id":"o-1","quantity":${BIG},"tags":["a","b"],"address":{"street":"Main 1","city":"Lund"},"express":true,"unknown":1}`);
+    const res = await postJson(
+      `${base}/book`,
+      `{"id":"o-1","quantity":${BIG},"tags":["a","b"],"address":{"street":"Main 1","city":"Lund"},"express":true,"unknown":1}`,
+    );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.text).toContain(`"quantity":${BIG}`);
-    expect(JSON.parse(res.text.replace(BIG, '"big"'))).toEqual({ id: 'o-1', quantity: 'big', status: 'SHIPPED', tags: ['a', 'b'], city: 'Lund', express: true });
+    expect(JSON.parse(res.text.replace(BIG, '"big"'))).toEqual({
+      id: 'o-1',
+      quantity: 'big',
+      status: 'SHIPPED',
+      tags: ['a', 'b'],
+      city: 'Lund',
+      express: true,
+    });
 
     const [call] = books.seen.slice(before);
     expect(call!.headers['content-type']).toMatch(/^application\/json/);
     expect(call!.body).toContain(`"quantity":${BIG}`);
     expect(JSON.parse(call!.body.replace(BIG, '"big"'))).toEqual({
-      id: 'o-1', quantity: 'big', tags: ['a', 'b'], address: { street: 'Main 1', city: 'Lund' }, express: true,
+      id: 'o-1',
+      quantity: 'big',
+      tags: ['a', 'b'],
+      address: { street: 'Main 1', city: 'Lund' },
+      express: true,
     });
   });
 
@@ -94,9 +113,15 @@ describe('flows: codecs', () => {
     const root = loadTypes();
     const Order = root.lookupType('e2e.codec.Order');
     const Receipt = root.lookupType('e2e.codec.Receipt');
-    const body = Order.encode(Order.fromObject({ id: 'o-2', quantity: BIG, tags: ['p'], address: { city: 'Malmö' }, express: true })).finish();
+    const body = Order.encode(
+      Order.fromObject({ id: 'o-2', quantity: BIG, tags: ['p'], address: { city: 'Malmö' }, express: true }),
+    ).finish();
 
-    const res = await send(`${base}/book.proto`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const res = await send(`${base}/book.proto`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-protobuf');
     const receipt = Receipt.toObject(Receipt.decode(res.raw), { longs: String, enums: String });
@@ -106,7 +131,11 @@ describe('flows: codecs', () => {
 
   it('proto: a body that is not the message is a 400 with a JSON error body, and nothing is called', async () => {
     const before = books.seen.length;
-    const res = await send(`${base}/book.proto`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from([0x0a, 0x7f, 0x41]) });
+    const res = await send(`${base}/book.proto`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: Buffer.from([0x0a, 0x7f, 0x41]),
+    });
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toMatchObject({ status: 400, message: expect.stringContaining('protobuf') });
@@ -122,11 +151,23 @@ describe('flows: codecs', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
     const answer = new URLSearchParams(res.text);
-    expect([...answer]).toEqual([['id', 'o-3'], ['quantity', BIG], ['status', 'SHIPPED'], ['tags', 'a'], ['tags', 'b c'], ['city', 'Lund'], ['express', 'true']]);
+    expect([...answer]).toEqual([
+      ['id', 'o-3'],
+      ['quantity', BIG],
+      ['status', 'SHIPPED'],
+      ['tags', 'a'],
+      ['tags', 'b c'],
+      ['city', 'Lund'],
+      ['express', 'true'],
+    ]);
   });
 
   it('form: a JSON endpoint decodes a form body by its Content-Type and answers JSON', async () => {
-    const res = await send(`${base}/book`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=o-4&quantity=5' });
+    const res = await send(`${base}/book`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'id=o-4&quantity=5',
+    });
     expect(res.status).toBe(200);
     // city is absent upstream: written with its proto3 default, as Semaphore did.
     expect(res.json()).toEqual({ id: 'o-4', quantity: 5, status: 'SHIPPED', city: '', express: false });
@@ -139,7 +180,12 @@ describe('flows: codecs', () => {
     const call = books.seen.at(-1)!;
     expect(call.url).toBe('/form');
     expect(call.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect([...new URLSearchParams(call.body)]).toEqual([['name', 'Ann Lee'], ['tags', 'x'], ['tags', 'y'], ['address.city', 'Lund']]);
+    expect([...new URLSearchParams(call.body)]).toEqual([
+      ['name', 'Ann Lee'],
+      ['tags', 'x'],
+      ['tags', 'y'],
+      ['address.city', 'Lund'],
+    ]);
   });
 
   it('xml: reads the World Bank answer of a service with codec "xml"', async () => {

@@ -11,7 +11,10 @@ import { barrier, daemon, FLOW_FIXTURES, postJson, sendJson, upstream } from './
 const CONFIG = [join(FLOW_FIXTURES, 'concurrency.hcl')];
 
 /** Counts calls between their arrival and the end of their answer. */
-function inFlight(): { enter(res: { once(event: 'finish' | 'close', fn: () => void): unknown }): void; readonly max: number } {
+function inFlight(): {
+  enter(res: { once(event: 'finish' | 'close', fn: () => void): unknown }): void;
+  readonly max: number;
+} {
   let now = 0;
   let max = 0;
   return {

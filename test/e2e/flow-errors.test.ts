@@ -8,7 +8,17 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { closedPort, daemon, FLOW_FIXTURES, postJson, send, sendJson, shared, upstream, type Upstream } from './helpers.js';
+import {
+  closedPort,
+  daemon,
+  FLOW_FIXTURES,
+  postJson,
+  send,
+  sendJson,
+  shared,
+  upstream,
+  type Upstream,
+} from './helpers.js';
 
 /** /users/<id>: the id picks the answer. */
 function usersHandler(): Parameters<typeof upstream>[0] {
@@ -46,7 +56,10 @@ describe('flows: errors without error blocks', () => {
 
   shared(async () => {
     users = await upstream(usersHandler());
-    ({ base } = await daemon([join(FLOW_FIXTURES, 'errors.hcl')], { UPSTREAM_USERS: users.url, UPSTREAM_GONE: await closedPort() }));
+    ({ base } = await daemon([join(FLOW_FIXTURES, 'errors.hcl')], {
+      UPSTREAM_USERS: users.url,
+      UPSTREAM_GONE: await closedPort(),
+    }));
     return true;
   });
 
@@ -173,17 +186,21 @@ describe('flows: on_error and error objects', () => {
     expect(res.json()).toEqual({ level: 'global', status: 503, message: 'global: Not Found' });
   });
 
-  it('prefers the flow\'s on_error and error object to the global ones', async () => {
+  it("prefers the flow's on_error and error object to the global ones", async () => {
     const res = await send(`${base}/flow/missing`);
     expect(res.status).toBe(422);
     expect(res.json()).toEqual({ level: 'flow', code: 422, text: 'flow: Not Found' });
   });
 
-  it('prefers the resource\'s to the flow\'s, with params read from the upstream error body', async () => {
+  it("prefers the resource's to the flow's, with params read from the upstream error body", async () => {
     const res = await send(`${base}/resource/missing`);
     expect(res.status).toBe(409);
     expect(res.json()).toEqual({
-      level: 'resource', status: 409, message: 'user missing: Not Found', reason: 'deleted last week', upstream: 'no user missing',
+      level: 'resource',
+      status: 409,
+      message: 'user missing: Not Found',
+      reason: 'deleted last week',
+      upstream: 'no user missing',
     });
   });
 

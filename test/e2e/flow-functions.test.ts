@@ -12,7 +12,11 @@ import { daemon, FLOW_FIXTURES, postJson, send, sendJson, shared, upstream, type
 const CONFIG = [join(FLOW_FIXTURES, 'functions.hcl')];
 const SECRET = 'e2e-secret-of-32-bytes-or-so....';
 
-function sign(claims: Record<string, unknown>, secret = SECRET, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }): string {
+function sign(
+  claims: Record<string, unknown>,
+  secret = SECRET,
+  header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
+): string {
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = `${encode(header)}.${encode(claims)}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
@@ -23,20 +27,29 @@ describe('flows: functions', () => {
   let profiles: Upstream;
 
   shared(async () => {
-    profiles = await upstream((_req, res, seen) => sendJson(res, 200, {
-      id: seen.url.split('/').pop(),
-      name: 'Ann Lee',
-      secret: Buffer.from('sésame').toString('base64'),
-      settings: '{"lang":"sv","size":2}',
-      nickname: '',
-    }));
+    profiles = await upstream((_req, res, seen) =>
+      sendJson(res, 200, {
+        id: seen.url.split('/').pop(),
+        name: 'Ann Lee',
+        secret: Buffer.from('sésame').toString('base64'),
+        settings: '{"lang":"sv","size":2}',
+        nickname: '',
+      }),
+    );
     ({ base } = await daemon(CONFIG, { UPSTREAM_PROFILES: profiles.url, JWT_SECRET: SECRET }));
     return true;
   });
 
-  it('applies every built-in function and the module\'s functions in an output', async () => {
+  it("applies every built-in function and the module's functions in an output", async () => {
     const res = await postJson(`${base}/functions`, {
-      id: 'p1', name: 'Ann', first: 'Ann', last: 'LEE', age: 34, height: 1.7, weight: 61.26, tags: ['a', 'b', 'c'],
+      id: 'p1',
+      name: 'Ann',
+      first: 'Ann',
+      last: 'LEE',
+      age: 34,
+      height: 1.7,
+      weight: 61.26,
+      tags: ['a', 'b', 'c'],
       address: { city: 'Lund', zip: '22100' },
     });
     expect(res.status).toBe(200);
@@ -74,14 +87,23 @@ describe('flows: functions', () => {
     const token = sign({ sub: 'u-7', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 600 });
     const res = await send(`${base}/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
-    expect(res.json()).toMatchObject({ sub: 'u-7', roles: ['admin'], claims: { sub: 'u-7', roles: ['admin'] }, profile: 'Ann Lee' });
+    expect(res.json()).toMatchObject({
+      sub: 'u-7',
+      roles: ['admin'],
+      claims: { sub: 'u-7', roles: ['admin'] },
+      profile: 'Ann Lee',
+    });
     expect(profiles.seen.at(-1)!.url).toBe('/profiles/u-7');
   });
 
   it.each([
     ['a wrong signature', () => sign({ sub: 'u-7' }, 'another secret')],
     ['an expired token', () => sign({ sub: 'u-7', exp: Math.floor(Date.now() / 1000) - 3600 })],
-    ['alg none', () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u-7"}').toString('base64url')}.`],
+    [
+      'alg none',
+      () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u-7"}').toString('base64url')}.`,
+    ],
     ['a malformed token', () => 'not-a-token'],
     ['no token', () => undefined],
   ])('jwt: %s is a 401 and nothing is called', async (_what, token) => {

@@ -59,12 +59,51 @@ class Random {
 const TOKEN = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*';
 const PRINTABLE = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~';
 const LATIN1 = `${PRINTABLE}\u00a0\u00e9\u00ff\u00c3\u0080\u00fe`;
-const BIG_NUMBERS = ['9007199254740993', '-9223372036854775809', '18446744073709551616', '1e400', '-0', '0.1e-999', '123456789012345678901234567890.5', '2e53', '1E+2', '-1'];
-const FIELDS = ['name', 'age', 'id', 'tags', 'active', 'role', 'friend', 'n', 'key', 'rest', '__proto__', 'constructor', 'prototype', ''];
+const BIG_NUMBERS = [
+  '9007199254740993',
+  '-9223372036854775809',
+  '18446744073709551616',
+  '1e400',
+  '-0',
+  '0.1e-999',
+  '123456789012345678901234567890.5',
+  '2e53',
+  '1E+2',
+  '-1',
+];
+const FIELDS = [
+  'name',
+  'age',
+  'id',
+  'tags',
+  'active',
+  'role',
+  'friend',
+  'n',
+  'key',
+  'rest',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '',
+];
 const CONTENT_TYPES = [
-  'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/x-protobuf', 'application/protobuf',
-  'application/x-www-form-urlencoded', 'application/xml', 'text/xml', 'application/problem+json', 'application/atom+xml',
-  'text/plain', 'image/png', 'multipart/form-data; boundary=x', 'garbage/', ';;;', 'application/json; charset=latin1',
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/x-protobuf',
+  'application/protobuf',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'text/xml',
+  'application/problem+json',
+  'application/atom+xml',
+  'text/plain',
+  'image/png',
+  'multipart/form-data; boundary=x',
+  'garbage/',
+  ';;;',
+  'application/json; charset=latin1',
 ];
 
 interface Case {
@@ -114,13 +153,22 @@ function body(r: Random): { body: Buffer | undefined; what: string } {
       const depth = r.pick([100, 1_000, 10_000, 100_000]);
       switch (r.int(4)) {
         case 0:
-          return { body: Buffer.from(`${'['.repeat(depth)}1${']'.repeat(depth)}`), what: `JSON array nested ${depth} deep` };
+          return {
+            body: Buffer.from(`${'['.repeat(depth)}1${']'.repeat(depth)}`),
+            what: `JSON array nested ${depth} deep`,
+          };
         case 1:
-          return { body: Buffer.from(`${'{"friend":'.repeat(depth)}{}${'}'.repeat(depth)}`), what: `JSON object nested ${depth} deep` };
+          return {
+            body: Buffer.from(`${'{"friend":'.repeat(depth)}{}${'}'.repeat(depth)}`),
+            what: `JSON object nested ${depth} deep`,
+          };
         case 2:
           return { body: Buffer.from(`${'friend.'.repeat(depth)}name=x`), what: `form key nested ${depth} deep` };
         default:
-          return { body: Buffer.from(`<Person>${'<friend>'.repeat(depth)}<name>x</name>${'</friend>'.repeat(depth)}</Person>`), what: `XML nested ${depth} deep` };
+          return {
+            body: Buffer.from(`<Person>${'<friend>'.repeat(depth)}<name>x</name>${'</friend>'.repeat(depth)}</Person>`),
+            what: `XML nested ${depth} deep`,
+          };
       }
     }
     case 5: {
@@ -129,33 +177,82 @@ function body(r: Random): { body: Buffer | undefined; what: string } {
     }
     case 6:
       return {
-        body: Buffer.concat([Buffer.from('{"name":"'), r.pick([Buffer.from([0xff, 0xfe]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), r.bytes(4)]), Buffer.from('","n":3}')]),
+        body: Buffer.concat([
+          Buffer.from('{"name":"'),
+          r.pick([Buffer.from([0xff, 0xfe]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), r.bytes(4)]),
+          Buffer.from('","n":3}'),
+        ]),
         what: 'invalid UTF-8 in a JSON string',
       };
     case 7: {
-      const keys = ['name', 'age', 'tags[]', 'tags[3]', 'friend.name', 'friend.friend.age', 'a[99999999]', '__proto__[x]', 'constructor.prototype.x', '%zz', 'n', 'role', 'x.'];
-      const pairs = Array.from({ length: 1 + r.int(6) }, () => `${r.pick(keys)}=${encodeURIComponent(r.text(r.int(10), LATIN1))}${r.chance(0.2) ? '%' : ''}`);
+      const keys = [
+        'name',
+        'age',
+        'tags[]',
+        'tags[3]',
+        'friend.name',
+        'friend.friend.age',
+        'a[99999999]',
+        '__proto__[x]',
+        'constructor.prototype.x',
+        '%zz',
+        'n',
+        'role',
+        'x.',
+      ];
+      const pairs = Array.from(
+        { length: 1 + r.int(6) },
+        () => `${r.pick(keys)}=${encodeURIComponent(r.text(r.int(10), LATIN1))}${r.chance(0.2) ? '%' : ''}`,
+      );
       return { body: Buffer.from(pairs.join('&')), what: 'form body' };
     }
     case 8:
       return {
-        body: Buffer.from(r.pick([
-          '<Person><name>Ann</name><age>34</age><tags>a</tags><tags>b</tags></Person>',
-          '<Person><age>old</age></Person>',
-          '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><Person><name>&lol3;</name></Person>',
-          '<Person><name>unclosed</Person>',
-          '<a/><b/>',
-          '<Person><friend><friend><name>x</name></friend></friend></Person>',
-        ])),
+        body: Buffer.from(
+          r.pick([
+            '<Person><name>Ann</name><age>34</age><tags>a</tags><tags>b</tags></Person>',
+            '<Person><age>old</age></Person>',
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><Person><name>&lol3;</name></Person>',
+            '<Person><name>unclosed</Person>',
+            '<a/><b/>',
+            '<Person><friend><friend><name>x</name></friend></friend></Person>',
+          ]),
+        ),
         what: 'XML body',
       };
     case 9:
       return {
-        body: Buffer.from(r.pick([[0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0x0a, 0x7f, 0x41], [0x3a, 0x02, 0x3a, 0x00], [0x18, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], [0x30, 0x07], [0xff]])),
+        body: Buffer.from(
+          r.pick([
+            [0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            [0x0a, 0x7f, 0x41],
+            [0x3a, 0x02, 0x3a, 0x00],
+            [0x18, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02],
+            [0x30, 0x07],
+            [0xff],
+          ]),
+        ),
         what: 'crafted protobuf',
       };
     default:
-      return { body: Buffer.from(r.pick(['null', '[]', '"text"', '42', 'true', '{}', ' ', '{"age":1e400}', '{"id":9007199254740993}', '{"id":"9007199254740993"}', '{"age":2147483648}'])), what: 'JSON that is not an object, or out of range' };
+      return {
+        body: Buffer.from(
+          r.pick([
+            'null',
+            '[]',
+            '"text"',
+            '42',
+            'true',
+            '{}',
+            ' ',
+            '{"age":1e400}',
+            '{"id":9007199254740993}',
+            '{"id":"9007199254740993"}',
+            '{"age":2147483648}',
+          ]),
+        ),
+        what: 'JSON that is not an object, or out of range',
+      };
   }
 }
 
@@ -176,10 +273,26 @@ function path(r: Random): string {
     () => `/typed/${segment(r)}`,
     () => `/typed.proto/${segment(r)}`,
     () => `/untyped/${Array.from({ length: 1 + r.int(3) }, () => segment(r)).join('/')}`,
-    () => r.pick(['/', '/nope', '//typed//1', '/typed', '/TYPED/1', '/untyped', '/../../etc/passwd', '/untyped/../typed/1', '/healthz', '/readyz']),
+    () =>
+      r.pick([
+        '/',
+        '/nope',
+        '//typed//1',
+        '/typed',
+        '/TYPED/1',
+        '/untyped',
+        '/../../etc/passwd',
+        '/untyped/../typed/1',
+        '/healthz',
+        '/readyz',
+      ]),
   ])();
   if (!r.chance(0.4)) return base;
-  const query = Array.from({ length: 1 + r.int(4) }, () => `${r.pick(['n', 'key', 'rest', 'name', 'tags', '%zz', r.text(3, TOKEN)])}=${r.pick([...BIG_NUMBERS, '%', '%41', r.text(5, TOKEN), ''])}`);
+  const query = Array.from(
+    { length: 1 + r.int(4) },
+    () =>
+      `${r.pick(['n', 'key', 'rest', 'name', 'tags', '%zz', r.text(3, TOKEN)])}=${r.pick([...BIG_NUMBERS, '%', '%41', r.text(5, TOKEN), ''])}`,
+  );
   return `${base}?${query.join('&')}`;
 }
 
@@ -208,26 +321,106 @@ function raw(r: Random): { raw: Buffer; what: string; maySilence?: boolean } {
   const json = '{"name":"Ann","age":34}';
   const variants: Array<() => { raw: Buffer; what: string; maySilence?: boolean }> = [
     () => ({ raw: Buffer.concat([r.bytes(1 + r.int(200)), Buffer.from('\r\n\r\n')]), what: 'random bytes' }),
-    () => ({ raw: Buffer.from(`${r.pick(['FOO', 'BREW', 'get', 'G ET', 'PRI', 'SEARCH'])} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), what: 'unknown method' }),
-    () => ({ raw: Buffer.from(`GET ${target} HTTP/${r.pick(['9.9', '1.2', '0.9', 'x', '1'])}\r\nHost: x\r\nConnection: close\r\n\r\n`), what: 'bad version' }),
-    () => ({ raw: Buffer.from(`GET ${target} HTTP/1.1\r\nConnection: close\r\n\r\n`), what: 'no Host header' }),
-    () => ({ raw: Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nBad Header: x\r\nConnection: close\r\n\r\n`), what: 'space in a header name' }),
-    () => ({ raw: Buffer.concat([Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Fuzz: a`), Buffer.from([r.pick([0x00, 0x7f, 0x0b, 0x1b])]), Buffer.from('b\r\nConnection: close\r\n\r\n')]), what: 'control byte in a header value' }),
-    () => ({ raw: Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Fuzz: a\r\n folded\r\nConnection: close\r\n\r\n`), what: 'folded header' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: ${json.length}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${json}`), what: 'content-length and chunked' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n${json}\r\n0\r\n\r\n`), what: 'bad chunk size' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\nConnection: close\r\n\r\n1234567`), what: 'two content-lengths' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: ${r.pick(['-1', 'abc', '1e3', '99999999999999999999'])}\r\nConnection: close\r\n\r\n{}`), what: 'bad content-length' }),
-    () => ({ raw: Buffer.concat([Buffer.from('GET /typed/'), r.pick([Buffer.from([0xff, 0xfe]), Buffer.from('é'), Buffer.from(' x'), Buffer.from('%'), Buffer.from([0x00])]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]), what: 'raw bytes in the path' }),
     () => ({
-      raw: Buffer.concat([Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Fuzz: `), Buffer.from([0xc3, 0xa9, 0xff, 0x80]), Buffer.from(`\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`)]),
+      raw: Buffer.from(
+        `${r.pick(['FOO', 'BREW', 'get', 'G ET', 'PRI', 'SEARCH'])} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ),
+      what: 'unknown method',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `GET ${target} HTTP/${r.pick(['9.9', '1.2', '0.9', 'x', '1'])}\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ),
+      what: 'bad version',
+    }),
+    () => ({ raw: Buffer.from(`GET ${target} HTTP/1.1\r\nConnection: close\r\n\r\n`), what: 'no Host header' }),
+    () => ({
+      raw: Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nBad Header: x\r\nConnection: close\r\n\r\n`),
+      what: 'space in a header name',
+    }),
+    () => ({
+      raw: Buffer.concat([
+        Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Fuzz: a`),
+        Buffer.from([r.pick([0x00, 0x7f, 0x0b, 0x1b])]),
+        Buffer.from('b\r\nConnection: close\r\n\r\n'),
+      ]),
+      what: 'control byte in a header value',
+    }),
+    () => ({
+      raw: Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Fuzz: a\r\n folded\r\nConnection: close\r\n\r\n`),
+      what: 'folded header',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: ${json.length}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${json}`,
+      ),
+      what: 'content-length and chunked',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n${json}\r\n0\r\n\r\n`,
+      ),
+      what: 'bad chunk size',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\nConnection: close\r\n\r\n1234567`,
+      ),
+      what: 'two content-lengths',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: ${r.pick(['-1', 'abc', '1e3', '99999999999999999999'])}\r\nConnection: close\r\n\r\n{}`,
+      ),
+      what: 'bad content-length',
+    }),
+    () => ({
+      raw: Buffer.concat([
+        Buffer.from('GET /typed/'),
+        r.pick([Buffer.from([0xff, 0xfe]), Buffer.from('é'), Buffer.from(' x'), Buffer.from('%'), Buffer.from([0x00])]),
+        Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      ]),
+      what: 'raw bytes in the path',
+    }),
+    () => ({
+      raw: Buffer.concat([
+        Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Fuzz: `),
+        Buffer.from([0xc3, 0xa9, 0xff, 0x80]),
+        Buffer.from(`\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`),
+      ]),
       what: 'latin1 bytes in a declared header',
     }),
-    () => ({ raw: Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`), what: 'header section too large' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"name":`), what: 'body shorter than its length', maySilence: true }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}GARBAGE / HTTP/1.1\r\n\r\n`), what: 'valid request, then garbage' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`), what: 'expect 100-continue' }),
-    () => ({ raw: Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`), what: 'chunked body' }),
+    () => ({
+      raw: Buffer.from(
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+      ),
+      what: 'header section too large',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"name":`,
+      ),
+      what: 'body shorter than its length',
+      maySilence: true,
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}GARBAGE / HTTP/1.1\r\n\r\n`,
+      ),
+      what: 'valid request, then garbage',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`,
+      ),
+      what: 'expect 100-continue',
+    }),
+    () => ({
+      raw: Buffer.from(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`,
+      ),
+      what: 'chunked body',
+    }),
   ];
   return r.pick(variants)();
 }
@@ -238,10 +431,18 @@ function generate(seed: number, count: number): Case[] {
   for (let index = 0; index < count; index++) {
     if (r.chance(0.3)) {
       const made = raw(r);
-      cases.push({ index, method: made.raw.toString('latin1').split(' ', 1)[0] ?? '', what: `raw: ${made.what}`, raw: made.raw, maySilence: made.maySilence });
+      cases.push({
+        index,
+        method: made.raw.toString('latin1').split(' ', 1)[0] ?? '',
+        what: `raw: ${made.what}`,
+        raw: made.raw,
+        maySilence: made.maySilence,
+      });
       continue;
     }
-    const method = r.chance(0.9) ? r.pick(['POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) : r.pick(['FOO', 'PROPFIND', 'M-SEARCH', 'PURGE', 'LINK']);
+    const method = r.chance(0.9)
+      ? r.pick(['POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'])
+      : r.pick(['FOO', 'PROPFIND', 'M-SEARCH', 'PURGE', 'LINK']);
     const made = body(r);
     const head = headers(r, made.body);
     const target = path(r);
@@ -267,14 +468,16 @@ function parseResponses(data: Buffer, method: string): Response[] {
   let at = 0;
   while (at < data.length) {
     const end = data.indexOf('\r\n\r\n', at);
-    if (end < 0) throw new Error(`incomplete response head: ${JSON.stringify(data.subarray(at, at + 200).toString('latin1'))}`);
+    if (end < 0)
+      throw new Error(`incomplete response head: ${JSON.stringify(data.subarray(at, at + 200).toString('latin1'))}`);
     const [statusLine = '', ...lines] = data.subarray(at, end).toString('latin1').split('\r\n');
     const match = /^HTTP\/1\.[01] (\d{3}) [^\r\n]*$/.exec(statusLine);
     if (!match) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
     const headers: Record<string, string> = {};
     for (const line of lines) {
       const colon = line.indexOf(':');
-      if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon))) throw new Error(`bad header line ${JSON.stringify(line)}`);
+      if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon)))
+        throw new Error(`bad header line ${JSON.stringify(line)}`);
       headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
     }
     const status = Number(match[1]);
@@ -300,7 +503,8 @@ function parseResponses(data: Buffer, method: string): Response[] {
         body = Buffer.concat(chunks);
       } else if (headers['content-length'] !== undefined) {
         const length = Number(headers['content-length']);
-        if (!Number.isInteger(length) || length < 0 || at + length > data.length) throw new Error(`body shorter than content-length ${headers['content-length']}`);
+        if (!Number.isInteger(length) || length < 0 || at + length > data.length)
+          throw new Error(`body shorter than content-length ${headers['content-length']}`);
         body = data.subarray(at, at + length);
         at += length;
       } else {
@@ -343,7 +547,8 @@ function check(response: Response): string | undefined {
   if (response.status === 500) return `internal error: ${response.body.toString('utf8').slice(0, 300)}`;
   if (response.status < 400 || response.body.length === 0) return undefined;
   const type = response.headers['content-type'] ?? '';
-  if (!type.includes('json')) return `${response.status} with content-type ${JSON.stringify(type)}: ${response.body.toString('utf8').slice(0, 200)}`;
+  if (!type.includes('json'))
+    return `${response.status} with content-type ${JSON.stringify(type)}: ${response.body.toString('utf8').slice(0, 200)}`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(response.body.toString('utf8'));
@@ -351,7 +556,8 @@ function check(response: Response): string | undefined {
     return `${response.status} with a body that is not JSON: ${response.body.toString('utf8').slice(0, 200)}`;
   }
   const error = parsed as { status?: unknown; message?: unknown };
-  if (error.status !== response.status || typeof error.message !== 'string') return `${response.status} with body ${JSON.stringify(parsed).slice(0, 200)}`;
+  if (error.status !== response.status || typeof error.message !== 'string')
+    return `${response.status} with body ${JSON.stringify(parsed).slice(0, 200)}`;
   return undefined;
 }
 
@@ -369,7 +575,14 @@ async function run(one: Case, address: string, client: Client): Promise<string |
   const { path, headers, body } = one.client!;
   let res;
   try {
-    res = await client.request({ path, method: one.method, headers, body, headersTimeout: ANSWER_LIMIT_MS, bodyTimeout: ANSWER_LIMIT_MS });
+    res = await client.request({
+      path,
+      method: one.method,
+      headers,
+      body,
+      headersTimeout: ANSWER_LIMIT_MS,
+      bodyTimeout: ANSWER_LIMIT_MS,
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
     // undici refused to send it (an invalid header or path, say): not the daemon's answer.
@@ -378,7 +591,8 @@ async function run(one: Case, address: string, client: Client): Promise<string |
   }
   const payload = Buffer.from(await res.body.arrayBuffer());
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(res.headers)) flat[name] = Array.isArray(value) ? value.join(', ') : String(value);
+  for (const [name, value] of Object.entries(res.headers))
+    flat[name] = Array.isArray(value) ? value.join(', ') : String(value);
   return check({ status: res.statusCode, headers: flat, body: payload });
 }
 
@@ -409,17 +623,32 @@ describe('flows: fuzz', () => {
     expect(failures).toEqual([]);
 
     // Still serving, and serving correctly.
-    const typed = await postJson(`${base}/typed/7`, `{"name":"Ann","age":34,"id":9007199254740993,"tags":["a"],"role":"ADMIN"}`, { 'x-fuzz': 'after' });
+    const typed = await postJson(
+      `${base}/typed/7`,
+      `{"name":"Ann","age":34,"id":9007199254740993,"tags":["a"],"role":"ADMIN"}`,
+      { 'x-fuzz': 'after' },
+    );
     expect(typed.status).toBe(200);
     expect(typed.text).toContain('"id":9007199254740993');
-    expect(JSON.parse(typed.text.replace('9007199254740993', '0'))).toEqual({ name: 'Ann', age: 34, id: 0, tags: ['a'], role: 'ADMIN', active: false }); // proto3 default written, as Semaphore did
+    expect(JSON.parse(typed.text.replace('9007199254740993', '0'))).toEqual({
+      name: 'Ann',
+      age: 34,
+      id: 0,
+      tags: ['a'],
+      role: 'ADMIN',
+      active: false,
+    }); // proto3 default written, as Semaphore did
     expect(echo.seen.at(-1)!.headers['x-fuzz']).toBe('after');
     const untyped = await postJson(`${base}/untyped/a/b`, { name: 'bo', n: 3, tags: [1, 2] });
     expect(untyped.status).toBe(200);
     // The path parameter joins the untyped input (Semaphore's behaviour).
     expect(untyped.json()).toEqual({
-      echo: { name: 'bo', n: 3, tags: [1, 2], rest: '/a/b' }, rest: '/a/b', text: 'bo 3 3.000000 [1,2] {"name":"bo","n":3,"tags":[1,2],"rest":"/a/b"}',
-      shout: 'BO', size: 2, fallback: 'bo',
+      echo: { name: 'bo', n: 3, tags: [1, 2], rest: '/a/b' },
+      rest: '/a/b',
+      text: 'bo 3 3.000000 [1,2] {"name":"bo","n":3,"tags":[1,2],"rest":"/a/b"}',
+      shout: 'BO',
+      size: 2,
+      fallback: 'bo',
     });
     expect((await send(`${base}/healthz`)).status).toBe(200);
   });
@@ -436,14 +665,30 @@ describe('flows: fuzz', () => {
     for (const [type, text] of bodies) {
       for (const path of ['/untyped/deep', '/typed/1']) {
         const res = await send(`${base}${path}`, { method: 'POST', headers: { 'content-type': type }, body: text });
-        expect({ path, type, length: text.length, status: res.status }).toEqual({ path, type, length: text.length, status: 400 });
+        expect({ path, type, length: text.length, status: res.status }).toEqual({
+          path,
+          type,
+          length: text.length,
+          status: 400,
+        });
         expect(res.json()).toMatchObject({ status: 400, message: expect.any(String) });
       }
     }
     expect(echo.seen).toHaveLength(0);
     // Nesting a real document would use is fine.
     const nested = `${'{"friend":'.repeat(50)}{"name":"x"}${'}'.repeat(50)}`;
-    expect((await send(`${base}/untyped/ok`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"a":${nested}}` })).status).toBe(200);
-    expect((await send(`${base}/typed/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested })).status).toBe(200);
+    expect(
+      (
+        await send(`${base}/untyped/ok`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: `{"a":${nested}}`,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await send(`${base}/typed/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested }))
+        .status,
+    ).toBe(200);
   });
 });

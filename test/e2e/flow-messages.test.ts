@@ -102,7 +102,10 @@ describe('flows: nested messages and repeated blocks', () => {
     const order = {
       customer: 'ann',
       ship_to: { street: 'Main 1', city: 'Utrecht' },
-      lines: [{ sku: 'L1', qty: 2, tags: ['red'] }, { sku: 'C2', qty: 1, tags: [] }],
+      lines: [
+        { sku: 'L1', qty: 2, tags: ['red'] },
+        { sku: 'C2', qty: 1, tags: [] },
+      ],
       ignored: 'unknown input fields are dropped',
     };
     const answer = await postJson(`${base}/place`, order);
@@ -110,7 +113,10 @@ describe('flows: nested messages and repeated blocks', () => {
     expect(answer.json()).toEqual({
       customer: 'ann',
       ship_to: { street: 'Main 1', city: 'UTRECHT' },
-      lines: [{ sku: 'L1', qty: 2 }, { sku: 'C2', qty: 1 }],
+      lines: [
+        { sku: 'L1', qty: 2 },
+        { sku: 'C2', qty: 1 },
+      ],
     });
 
     const [placed, echo] = store.seen;
@@ -118,7 +124,10 @@ describe('flows: nested messages and repeated blocks', () => {
     expect(JSON.parse(placed!.body)).toEqual({
       customer: 'ann',
       ship_to: { street: 'Main 1', city: 'UTRECHT' },
-      lines: [{ sku: 'L1', qty: 2, tags: ['red'] }, { sku: 'C2', qty: 1, tags: [] }],
+      lines: [
+        { sku: 'L1', qty: 2, tags: ['red'] },
+        { sku: 'C2', qty: 1, tags: [] },
+      ],
     });
     expect(echo!.url).toBe('/echo');
     expect(JSON.parse(echo!.body)).toEqual({

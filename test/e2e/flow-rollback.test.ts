@@ -13,7 +13,19 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { daemon, deferred, FLOW_FIXTURES, orAfter, postJson, send, sendJson, upstream, waitFor, type Deferred, type Upstream } from './helpers.js';
+import {
+  daemon,
+  deferred,
+  FLOW_FIXTURES,
+  orAfter,
+  postJson,
+  send,
+  sendJson,
+  upstream,
+  waitFor,
+  type Deferred,
+  type Upstream,
+} from './helpers.js';
 
 const CONFIG = [join(FLOW_FIXTURES, 'saga.hcl')];
 const HOLD_LIMIT_MS = 5_000;
@@ -33,46 +45,54 @@ async function startStore(): Promise<Store> {
   const answered = (res: { once(e: 'finish', f: () => void): unknown }, what: string): void => {
     res.once('finish', () => events.push(`${what} answered`));
   };
-  const store = await upstream(async (req, res, seen) => {
-    const route = `${seen.method} ${seen.url}`;
-    switch (route) {
-      case 'POST /reservations': {
-        // Still in flight when the charge fails: answers only after the charge's 402 went out.
-        const after = await orAfter(chargeAnswered.promise.then(() => 'charge'), HOLD_LIMIT_MS, 'timeout');
-        answered(res, 'reservation');
-        return sendJson(res, 200, { id: 'r-1', waited: after });
+  const store = await upstream(
+    async (req, res, seen) => {
+      const route = `${seen.method} ${seen.url}`;
+      switch (route) {
+        case 'POST /reservations': {
+          // Still in flight when the charge fails: answers only after the charge's 402 went out.
+          const after = await orAfter(
+            chargeAnswered.promise.then(() => 'charge'),
+            HOLD_LIMIT_MS,
+            'timeout',
+          );
+          answered(res, 'reservation');
+          return sendJson(res, 200, { id: 'r-1', waited: after });
+        }
+        case 'POST /holds':
+          answered(res, 'hold');
+          return sendJson(res, 200, { id: 'h-1', amount: 30 });
+        case 'POST /charges':
+          res.once('finish', () => chargeAnswered.resolve());
+          answered(res, 'charge');
+          return sendJson(res, 402, { message: 'declined', reason: 'card declined' });
+        case 'DELETE /reservations/r-1': {
+          await orAfter(release.promise, HOLD_LIMIT_MS, undefined);
+          answered(res, 'release');
+          return sendJson(res, 500, { message: 'cannot release now' }); // a failed rollback
+        }
+        case 'POST /holds/undo':
+          answered(res, 'unhold');
+          return sendJson(res, 200, {});
+        case 'POST /hang':
+          // Never answers; records whether the connection closed before an answer.
+          res.once('close', () => {
+            if (!res.writableFinished) events.push('hang closed before its answer');
+          });
+          return;
+        default:
+          return sendJson(res, 404, { message: `no route ${route}` });
       }
-      case 'POST /holds':
-        answered(res, 'hold');
-        return sendJson(res, 200, { id: 'h-1', amount: 30 });
-      case 'POST /charges':
-        res.once('finish', () => chargeAnswered.resolve());
-        answered(res, 'charge');
-        return sendJson(res, 402, { message: 'declined', reason: 'card declined' });
-      case 'DELETE /reservations/r-1': {
-        await orAfter(release.promise, HOLD_LIMIT_MS, undefined);
-        answered(res, 'release');
-        return sendJson(res, 500, { message: 'cannot release now' }); // a failed rollback
-      }
-      case 'POST /holds/undo':
-        answered(res, 'unhold');
-        return sendJson(res, 200, {});
-      case 'POST /hang':
-        // Never answers; records whether the connection closed before an answer.
-        res.once('close', () => {
-          if (!res.writableFinished) events.push('hang closed before its answer');
-        });
-        return;
-      default:
-        return sendJson(res, 404, { message: `no route ${route}` });
-    }
-  }, { log: events, name: 'store' });
+    },
+    { log: events, name: 'store' },
+  );
   return { store, events, release };
 }
 
-const rollbackCalls = (store: Upstream) => store.seen
-  .filter((s) => s.method === 'DELETE' || s.url === '/holds/undo')
-  .map((s) => ({ call: `${s.method} ${s.url}`, body: s.body === '' ? undefined : JSON.parse(s.body) }));
+const rollbackCalls = (store: Upstream) =>
+  store.seen
+    .filter((s) => s.method === 'DELETE' || s.url === '/holds/undo')
+    .map((s) => ({ call: `${s.method} ${s.url}`, body: s.body === '' ? undefined : JSON.parse(s.body) }));
 
 describe('flows: rollbacks', () => {
   it('awaits the parallel call, answers the mapped error, then rolls back in reverse completion order', async () => {
@@ -100,7 +120,13 @@ describe('flows: rollbacks', () => {
       { call: 'DELETE /reservations/r-1', body: undefined },
       { call: 'POST /holds/undo', body: { hold: 'h-1', amount: 30, note: 'undo o-1' } },
     ]);
-    const order = ['client answered', 'store DELETE /reservations/r-1', 'release answered', 'store POST /holds/undo', 'unhold answered'];
+    const order = [
+      'client answered',
+      'store DELETE /reservations/r-1',
+      'release answered',
+      'store POST /holds/undo',
+      'unhold answered',
+    ];
     expect(events.filter((e) => order.includes(e))).toEqual(order);
     // Every call, rollbacks included, carries the request id.
     expect(store.seen.every((s) => s.headers['x-request-id'] === 'saga-1')).toBe(true);
@@ -120,7 +146,14 @@ describe('flows: rollbacks', () => {
       events.push('daemon closed');
     });
     // The listener stops accepting, yet close() keeps waiting for the held rollback.
-    await waitFor(() => send(`${base}/healthz`).then(() => false, () => true), 'the listener to stop accepting');
+    await waitFor(
+      () =>
+        send(`${base}/healthz`).then(
+          () => false,
+          () => true,
+        ),
+      'the listener to stop accepting',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(closed).toBe(false);
     expect(events).not.toContain('store POST /holds/undo');
@@ -137,8 +170,14 @@ describe('flows: rollbacks', () => {
 
     const controller = new AbortController();
     const client = send(`${base}/abandon`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":"o-3"}', signal: controller.signal,
-    }).then(() => 'answered', (error: unknown) => (error as Error).name);
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"order":"o-3"}',
+      signal: controller.signal,
+    }).then(
+      () => 'answered',
+      (error: unknown) => (error as Error).name,
+    );
     await waitFor(() => events.includes('store POST /hang'), 'the hanging call to arrive');
     controller.abort();
     expect(await client).toBe('AbortError');

@@ -19,7 +19,8 @@ import { postJson, send } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping the /flows page browser test: ${CHROMIUM} is absent (apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`skipping the /flows page browser test: ${CHROMIUM} is absent (apt-get install -y chromium)`);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOT = '/tmp/maestro-flows-page.png';
 const FLOWS = ['order', 'product'];
@@ -32,7 +33,9 @@ describe.skipIf(!hasChromium)('/flows page in headless Chromium', () => {
   let base: string;
 
   beforeAll(async () => {
-    const { startUpstream } = (await import(join(root, 'examples/shop/upstream.mjs'))) as { startUpstream(port: number, log: () => void): Promise<Server> };
+    const { startUpstream } = (await import(join(root, 'examples/shop/upstream.mjs'))) as {
+      startUpstream(port: number, log: () => void): Promise<Server>;
+    };
     upstream = await startUpstream(0, () => {});
     const { port } = upstream.address() as AddressInfo;
     daemon = await startDaemon({
@@ -42,7 +45,17 @@ describe.skipIf(!hasChromium)('/flows page in headless Chromium', () => {
       logger: pino({ level: 'silent' }),
     });
     base = `http://${daemon.addresses.http}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -89,8 +102,14 @@ describe.skipIf(!hasChromium)('/flows page in headless Chromium', () => {
     expect(await errors('product')).toBe('0');
     expect(await page.locator('tr[data-resource="product"] td.p50').textContent()).toMatch(/^\d+(\.\d)? ms$/);
     // The box in the picture carries the same figures.
-    const box = await page.locator('svg g.node', { has: page.locator('text', { hasText: /^charge$/ }) }).locator('text').last().textContent();
-    expect(box).toBe(`1 calls · 1 errors · p50 ${await page.locator('tr[data-resource="charge"] td.p50').textContent()}`);
+    const box = await page
+      .locator('svg g.node', { has: page.locator('text', { hasText: /^charge$/ }) })
+      .locator('text')
+      .last()
+      .textContent();
+    expect(box).toBe(
+      `1 calls · 1 errors · p50 ${await page.locator('tr[data-resource="charge"] td.p50').textContent()}`,
+    );
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);

@@ -15,7 +15,19 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
 import { callUnary, loadProto, serviceConstructor } from '../fixtures/grpc/helpers.js';
-import { cleanup, configDir, daemon, deferred, FLOW_FIXTURES, orAfter, postJson, sendJson, upstream, waitFor, type Deferred } from './helpers.js';
+import {
+  cleanup,
+  configDir,
+  daemon,
+  deferred,
+  FLOW_FIXTURES,
+  orAfter,
+  postJson,
+  sendJson,
+  upstream,
+  waitFor,
+  type Deferred,
+} from './helpers.js';
 
 const CONFIG = [join(FLOW_FIXTURES, 'for-each.hcl')];
 const HOLD_LIMIT_MS = 5_000;
@@ -94,7 +106,9 @@ describe('for_each', () => {
     expect(answer.status).toBe(409);
     expect(answer.json().message).toBe('no stock for bad');
     await waitFor(() => calls(server.seen, '/release').length === 4, 'four rollbacks');
-    const released = calls(server.seen, '/release').map((s) => JSON.parse((s as { body: string }).body) as { id: string; line: string });
+    const released = calls(server.seen, '/release').map(
+      (s) => JSON.parse((s as { body: string }).body) as { id: string; line: string },
+    );
     expect(released.map((r) => r.id).sort()).toEqual(['a', 'b', 'c', 'd']);
     for (const r of released) expect(r.line).toBe(`L-${r.id}`);
     // Nothing after the failed resource ran.
@@ -125,8 +139,16 @@ describe('for_each', () => {
 
     const answer = await postJson(`${base}/basket`, { items, priced: true });
     expect(answer.status).toBe(200);
-    expect(answer.json().prices).toEqual([{ sku: 'sku-x', price: 5 }, { sku: 'sku-y', price: 5 }, { sku: 'sku-z', price: 5 }]);
-    expect(calls(server.seen, '/prices/').map((s) => s.url).sort()).toEqual(['/prices/sku-x', '/prices/sku-y', '/prices/sku-z']);
+    expect(answer.json().prices).toEqual([
+      { sku: 'sku-x', price: 5 },
+      { sku: 'sku-y', price: 5 },
+      { sku: 'sku-z', price: 5 },
+    ]);
+    expect(
+      calls(server.seen, '/prices/')
+        .map((s) => s.url)
+        .sort(),
+    ).toEqual(['/prices/sku-x', '/prices/sku-y', '/prices/sku-z']);
     const confirm = calls(server.seen, '/confirm')[0] as { body: string } | undefined;
     expect((JSON.parse(confirm!.body) as { lines: unknown[] }).lines).toHaveLength(3);
   });
@@ -134,8 +156,11 @@ describe('for_each', () => {
 
 describe('for_each over gRPC', () => {
   it('a gRPC endpoint with a typed list: one call per element, answers in order', async () => {
-    const server = await upstream((_req, res, seen) => sendJson(res, 200, { id: seen.url.split('/').pop(), line: `L-${seen.url.split('/').pop()}` }));
-    const dir = configDir({ 'f.hcl': `
+    const server = await upstream((_req, res, seen) =>
+      sendJson(res, 200, { id: seen.url.split('/').pop(), line: `L-${seen.url.split('/').pop()}` }),
+    );
+    const dir = configDir({
+      'f.hcl': `
 protobuffers = ["${join(FLOW_FIXTURES, 'proto/basket.proto')}"]
 grpc {
   address = "127.0.0.1:0"
@@ -170,7 +195,8 @@ flow "price" {
     lines = "{{ lines:. }}"
     count = "{{ len(lines:.) }}"
   }
-}` });
+}`,
+    });
     const { daemon: running } = await daemon([join(dir, 'f.hcl')], {});
     const Baskets = serviceConstructor(loadProto(join(FLOW_FIXTURES, 'proto/basket.proto')), 'basket.Baskets');
     const client = new Baskets(running.addresses.grpc!, grpc.credentials.createInsecure());
@@ -220,7 +246,9 @@ describe('for_each: validate', () => {
   };
 
   it('accepts a list of the right type and checks item: against its element type', async () => {
-    const { plan, errors } = await check(TYPED('{{ input:items }}', '      id  = "{{ item:id }}"\n      qty = "{{ item:qty }}"'));
+    const { plan, errors } = await check(
+      TYPED('{{ input:items }}', '      id  = "{{ item:id }}"\n      qty = "{{ item:qty }}"'),
+    );
     expect(errors).toEqual([]);
     expect(plan!.flows[0]!.nodes[0]!.forEach!.maxConcurrency).toBe(8);
   });
@@ -229,26 +257,44 @@ describe('for_each: validate', () => {
     const notMessage = await check(TYPED('{{ input:skus }}', '      id = "{{ item:id }}"'));
     expect(notMessage.errors).toEqual([expect.stringMatching(/^flow\.hcl:21: .*"item:id".* is not a message/)]);
     const wrongField = await check(TYPED('{{ input:skus }}', '      qty = "{{ item:. }}"'));
-    expect(wrongField.errors).toEqual([expect.stringMatching(/^flow\.hcl:21: type mismatch for field "qty": expected .*int32.*, got .*string/)]);
+    expect(wrongField.errors).toEqual([
+      expect.stringMatching(/^flow\.hcl:21: type mismatch for field "qty": expected .*int32.*, got .*string/),
+    ]);
     const unknownField = await check(TYPED('{{ input:items }}', '      id = "{{ item:sku }}"'));
     expect(unknownField.errors).toEqual([expect.stringMatching(/^flow\.hcl:21: unknown field "sku" .*basket\.Item/)]);
   });
 
   it('refuses a for_each that is not a list, a bad max_concurrency, and item: outside for_each', async () => {
     const notList = await check(TYPED('{{ input:name }}', '      id = "x"'));
-    expect(notList.errors).toEqual([expect.stringMatching(/^flow\.hcl:18: for_each "\{\{ input:name \}\}" is .*string.*, not a list/)]);
+    expect(notList.errors).toEqual([
+      expect.stringMatching(/^flow\.hcl:18: for_each "\{\{ input:name \}\}" is .*string.*, not a list/),
+    ]);
     const zero = await check(TYPED('{{ input:items }}', '      id = "x"', 'max_concurrency = 0'));
-    expect(zero.errors).toEqual([expect.stringMatching(/^flow\.hcl:19: "max_concurrency" .* must be a whole number of at least 1/)]);
+    expect(zero.errors).toEqual([
+      expect.stringMatching(/^flow\.hcl:19: "max_concurrency" .* must be a whole number of at least 1/),
+    ]);
     const huge = await check(TYPED('{{ input:items }}', '      id = "x"', 'max_concurrency = 100000'));
-    expect(huge.errors).toEqual([expect.stringMatching(/^flow\.hcl:19: max_concurrency 100000 is above the limit of 256/)]);
-    const outside = await check(TYPED('{{ input:items }}', '      id = "x"').replace('first = "{{ lines:. }}"', 'first = "{{ item:id }}"'));
+    expect(huge.errors).toEqual([
+      expect.stringMatching(/^flow\.hcl:19: max_concurrency 100000 is above the limit of 256/),
+    ]);
+    const outside = await check(
+      TYPED('{{ input:items }}', '      id = "x"').replace('first = "{{ lines:. }}"', 'first = "{{ item:id }}"'),
+    );
     expect(outside.errors).toEqual([expect.stringMatching(/unknown resource "item"/)]);
   });
 
   it('maestro validate exits 1 on a wrong-typed list', async () => {
     const dir = configDir({ 'flow.hcl': TYPED('{{ input:skus }}', '      id = "{{ item:id }}"') });
     const cli = fileURLToPath(new URL('../../dist/cmd/maestro.js', import.meta.url));
-    const failed = await promisify(execFile)(process.execPath, [cli, 'validate', '--config', join(dir, 'flow.hcl')]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const failed = await promisify(execFile)(process.execPath, [
+      cli,
+      'validate',
+      '--config',
+      join(dir, 'flow.hcl'),
+    ]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toMatch(/flow\.hcl:21: .*is not a message/);
   });

@@ -31,21 +31,32 @@ describe('maestro generate', () => {
     const result = await validate(structuredClone(document) as never);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
-    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`));
-    expect(operations).toEqual(expect.arrayContaining([
-      'GET /orders/{id} get_order',
-      'POST /orders create_order',
-      'GET /ping ping',
-      'GET /files/{path} files',
-      'DELETE /files/{path} files_delete',
-    ]));
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
+    );
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'GET /orders/{id} get_order',
+        'POST /orders create_order',
+        'GET /ping ping',
+        'GET /files/{path} files',
+        'DELETE /files/{path} files_delete',
+      ]),
+    );
     expect(stdout).toContain('"#/components/schemas/compat.shop.Order"');
     // A GET's typed input is read from the query: its scalar and enum fields are parameters.
-    const search = (document.paths['/search']!.get as unknown as { parameters: Array<{ name: string; in: string; schema: unknown }> }).parameters;
+    const search = (
+      document.paths['/search']!.get as unknown as { parameters: Array<{ name: string; in: string; schema: unknown }> }
+    ).parameters;
     expect(search).toEqual([
       { name: 'id', in: 'query', required: false, schema: { type: 'string' } },
       { name: 'total', in: 'query', required: false, schema: { type: 'integer', format: 'int64' } },
-      { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['UNKNOWN', 'OPEN', 'SHIPPED'] } },
+      {
+        name: 'status',
+        in: 'query',
+        required: false,
+        schema: { type: 'string', enum: ['UNKNOWN', 'OPEN', 'SHIPPED'] },
+      },
     ]);
   });
 
@@ -75,13 +86,23 @@ describe('maestro generate', () => {
     expect(health.methods.Ping!.resolvedRequestType!.fullName).toBe('.google.protobuf.Empty');
     // The types round-trip: a message written with them decodes to the same values.
     const Order = root.lookupType('compat.shop.Order');
-    const bytes = Order.encode(Order.fromObject({ id: 'o1', total: 7, status: 2, lines: [{ sku: 'a', quantity: 3 }] })).finish();
-    expect(Order.toObject(Order.decode(bytes), { enums: String, longs: Number })).toMatchObject({ id: 'o1', total: 7, status: 'SHIPPED', lines: [{ sku: 'a', quantity: 3 }] });
+    const bytes = Order.encode(
+      Order.fromObject({ id: 'o1', total: 7, status: 2, lines: [{ sku: 'a', quantity: 3 }] }),
+    ).finish();
+    expect(Order.toObject(Order.decode(bytes), { enums: String, longs: Number })).toMatchObject({
+      id: 'o1',
+      total: 7,
+      status: 'SHIPPED',
+      lines: [{ sku: 'a', quantity: 3 }],
+    });
   });
 
   it('fails with file:line on a configuration that does not compile', async () => {
     const dir = configDir({ 'broken.hcl': 'flow "x" {\n  resource "a" {\n    request "no.Such" "Call" {}\n  }\n}\n' });
     const file = join(dir, 'broken.hcl');
-    await expect(generate('openapi3', file)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`${file}:3: unknown service "no.Such"`) });
+    await expect(generate('openapi3', file)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`${file}:3: unknown service "no.Such"`),
+    });
   });
 });

@@ -45,7 +45,8 @@ function exampleCases(): Case[] {
     if (existsSync(join(dir, 'config.hcl'))) cases.push({ name, config: [join(dir, 'config.hcl')] });
     else {
       const nested = readdirSync(dir).filter((d) => existsSync(join(dir, d, 'config.hcl')));
-      if (nested.length > 0) for (const d of nested) cases.push({ name: `${name}/${d}`, config: [join(dir, d, 'config.hcl')] });
+      if (nested.length > 0)
+        for (const d of nested) cases.push({ name: `${name}/${d}`, config: [join(dir, d, 'config.hcl')] });
       else cases.push({ name, config: [join(dir, 'flow.hcl')], protos: [join(dir, 'proto/*.proto')] });
     }
   }
@@ -53,16 +54,38 @@ function exampleCases(): Case[] {
 }
 
 const cases: Case[] = [
-  { name: 'examples/shop', config: [join(root, 'examples/shop/config.hcl')], env: { SHOP_UPSTREAM: 'http://127.0.0.1:1', MAESTRO_HTTP: ':0' } },
-  { name: 'fixture with every shape', config: [join(root, 'test/fixtures/graph/flows.hcl')], env: { UPSTREAM: 'http://127.0.0.1:1' } },
-  { name: 'stream flow', config: [join(root, 'test/fixtures/stream/config.hcl')], env: { TICKER: '127.0.0.1:1', META: 'http://127.0.0.1:1', GRPC_ADDRESS: '127.0.0.1:0' } },
+  {
+    name: 'examples/shop',
+    config: [join(root, 'examples/shop/config.hcl')],
+    env: { SHOP_UPSTREAM: 'http://127.0.0.1:1', MAESTRO_HTTP: ':0' },
+  },
+  {
+    name: 'fixture with every shape',
+    config: [join(root, 'test/fixtures/graph/flows.hcl')],
+    env: { UPSTREAM: 'http://127.0.0.1:1' },
+  },
+  {
+    name: 'stream flow',
+    config: [join(root, 'test/fixtures/stream/config.hcl')],
+    env: { TICKER: '127.0.0.1:1', META: 'http://127.0.0.1:1', GRPC_ADDRESS: '127.0.0.1:0' },
+  },
   ...exampleCases(),
 ];
 
 async function graph(c: Case, format: string, flow?: string): Promise<string> {
-  const args = [CLI, 'graph', '--format', format, ...c.config.flatMap((f) => ['--config', f]), ...(c.protos ?? []).flatMap((p) => ['--proto', p])];
+  const args = [
+    CLI,
+    'graph',
+    '--format',
+    format,
+    ...c.config.flatMap((f) => ['--config', f]),
+    ...(c.protos ?? []).flatMap((p) => ['--proto', p]),
+  ];
   if (flow) args.push('--flow', flow);
-  const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...c.env }, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, args, {
+    env: { ...process.env, ...c.env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return stdout;
 }
 
@@ -96,11 +119,18 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
     page = await browser.newPage();
     await page.setContent('<!doctype html><html><body></body></html>');
     await page.addScriptTag({ path: MERMAID });
-    await page.evaluate(() => (globalThis as unknown as { mermaid: { initialize(o: unknown): void } }).mermaid.initialize({ startOnLoad: false }));
+    await page.evaluate(() =>
+      (globalThis as unknown as { mermaid: { initialize(o: unknown): void } }).mermaid.initialize({
+        startOnLoad: false,
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -133,7 +163,11 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
       const svg = await drawn(c, 'svg');
       expect(svg).toMatch(/^<\?xml[^>]*>\s*<!DOCTYPE svg[\s\S]*<svg[\s\S]*<\/svg>\s*$/);
       for (const name of resources) expect(svg).toContain(`>${escapeXml(name)}</text>`);
-      if (flows.length > 1) for (const name of flows) expect(svg).toMatch(new RegExp(`>(flow|proxy) ${escapeXml(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</text>`));
+      if (flows.length > 1)
+        for (const name of flows)
+          expect(svg).toMatch(
+            new RegExp(`>(flow|proxy) ${escapeXml(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</text>`),
+          );
 
       // One flow alone is drawn without the per-flow frame, and parses too.
       const one = await drawn(c, 'mermaid', flows[0]);
@@ -153,7 +187,9 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
     expect(dot).toContain('f0_resource_3 -> f0_resource_4;');
     expect(dot).toContain('f0_rollback_2 -> f0_resource_2 [style=dashed, label="compensates"];');
     // nested if blocks are nested clusters, the inner one holding "express" only.
-    expect(dot).toMatch(/subgraph cluster_f0_condition_0 \{\n\s+label="if \{\{ end:stock \}\} > 0 && \{\{ input:note \}\} != \\"#1 <b>\\"";[\s\S]*f0_resource_4 \[[\s\S]*subgraph cluster_f0_condition_1 \{\n\s+label="if \{\{ input:express \}\}";\n\s+style=dashed;\n\s+f0_resource_5 \[/);
+    expect(dot).toMatch(
+      /subgraph cluster_f0_condition_0 \{\n\s+label="if \{\{ end:stock \}\} > 0 && \{\{ input:note \}\} != \\"#1 <b>\\"";[\s\S]*f0_resource_4 \[[\s\S]*subgraph cluster_f0_condition_1 \{\n\s+label="if \{\{ input:express \}\}";\n\s+style=dashed;\n\s+f0_resource_5 \[/,
+    );
     expect(dot).toContain('label="lines\\nshop.Api.Get\\nfor each {{ input:items }}, ≤4 at once"');
 
     const proxy = await drawn(c, 'dot', 'gateway');
@@ -161,7 +197,9 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
     expect(proxy).toContain('label="forward\\nshop.Api\\nhttp://127.0.0.1:1\\nrewrite /v1/(?P<rest>.*) → /<rest>"');
     expect(proxy).toContain('f0_resource_0 -> f0_forward;');
 
-    expect(await drawn(cases[2]!, 'dot')).toContain('f0_resource_1 [label="ticks\\nticks.Ticker.Watch\\nserver stream"');
+    expect(await drawn(cases[2]!, 'dot')).toContain(
+      'f0_resource_1 [label="ticks\\nticks.Ticker.Watch\\nserver stream"',
+    );
 
     // A resource named like a Mermaid keyword is still a node.
     const mermaid = await drawn(c, 'mermaid', 'checkout');
@@ -181,7 +219,10 @@ describe.skipIf(!hasChromium)('maestro graph', () => {
   });
 
   it('names the flows there are when --flow names none', async () => {
-    const error = await graph(cases[0]!, 'mermaid', 'nope').then(() => undefined, (e: { stderr: string; code: number }) => e);
+    const error = await graph(cases[0]!, 'mermaid', 'nope').then(
+      () => undefined,
+      (e: { stderr: string; code: number }) => e,
+    );
     expect(error?.code).toBe(1);
     expect(error?.stderr).toContain('no flow or proxy named "nope" (there are: order, product)');
   });

@@ -16,7 +16,8 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping the GraphiQL browser test: ${CHROMIUM} is absent (apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`skipping the GraphiQL browser test: ${CHROMIUM} is absent (apt-get install -y chromium)`);
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/graphql');
 const SCREENSHOT = '/tmp/graphiql.png';
@@ -28,7 +29,9 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium', () => {
 
   beforeAll(async () => {
     server = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":7,"name":"Ann from upstream","role":"ADMIN"}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"id":7,"name":"Ann from upstream","role":"ADMIN"}');
       req.resume();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -42,7 +45,16 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium', () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 

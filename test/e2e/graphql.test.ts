@@ -32,15 +32,26 @@ function upstream(): Server {
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://upstream');
-      received.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, body: text ? JSON.parse(text) : undefined });
-      const send = (status: number, json: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(json);
+      received.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        headers: req.headers,
+        body: text ? JSON.parse(text) : undefined,
+      });
+      const send = (status: number, json: string) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(json);
       const user = url.pathname.match(/^\/users\/(\w+)$/);
       if (req.method === 'GET' && user) {
         const id = user[1] === 'big' ? BIG_ID : user[1];
-        return send(200, `{"id":${id},"name":"Ann","role":"ADMIN","address":{"street":"Main 1","city":"Oslo"},"tags":["a","b"],"active":true,"score":1.5,"labels":{"team":"core"}}`);
+        return send(
+          200,
+          `{"id":${id},"name":"Ann","role":"ADMIN","address":{"street":"Main 1","city":"Oslo"},"tags":["a","b"],"active":true,"score":1.5,"labels":{"team":"core"}}`,
+        );
       }
-      if (req.method === 'POST' && url.pathname === '/users') return send(200, JSON.stringify({ id: 42, ...(JSON.parse(text) as object) }));
-      if (req.method === 'POST' && url.pathname === '/search') return send(200, '{"users":[{"id":1,"name":"Bo","role":"MEMBER"},{"id":2,"name":"Cy","role":"MEMBER"}]}');
+      if (req.method === 'POST' && url.pathname === '/users')
+        return send(200, JSON.stringify({ id: 42, ...(JSON.parse(text) as object) }));
+      if (req.method === 'POST' && url.pathname === '/search')
+        return send(200, '{"users":[{"id":1,"name":"Bo","role":"MEMBER"},{"id":2,"name":"Cy","role":"MEMBER"}]}');
       if (url.pathname.startsWith('/broken/')) return send(404, '{"message":"no such user"}');
       return send(500, '{"message":"unexpected call"}');
     });
@@ -75,18 +86,43 @@ beforeEach(() => {
   received.length = 0;
 });
 
-async function gql(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+async function gql(
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await res.text();
   return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> };
 }
 
 describe('GraphQL listener (daemon)', () => {
   it('runs a query with arguments under a nested path, forwarding headers', async () => {
-    const res = await gql('{ user { get(id: "7") { id name role active score tags labels address { city } } } }', undefined, { authorization: 'Bearer t0k' });
+    const res = await gql(
+      '{ user { get(id: "7") { id name role active score tags labels address { city } } } }',
+      undefined,
+      { authorization: 'Bearer t0k' },
+    );
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
-      data: { user: { get: { id: 7, name: 'Ann', role: 'ADMIN', active: true, score: 1.5, tags: ['a', 'b'], labels: { team: 'core' }, address: { city: 'Oslo' } } } },
+      data: {
+        user: {
+          get: {
+            id: 7,
+            name: 'Ann',
+            role: 'ADMIN',
+            active: true,
+            score: 1.5,
+            tags: ['a', 'b'],
+            labels: { team: 'core' },
+            address: { city: 'Oslo' },
+          },
+        },
+      },
     });
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ method: 'GET', path: '/users/7' });
@@ -99,16 +135,38 @@ describe('GraphQL listener (daemon)', () => {
   });
 
   it('runs a mutation with an enum, a nested input object and a list', async () => {
-    const res = await gql('mutation { user { create(name: "Dee", role: MEMBER, address: { street: "Elm 2", city: "Bergen" }, tags: ["x"]) { id name role address { street } tags } } }');
-    expect(res.json).toEqual({ data: { user: { create: { id: 42, name: 'Dee', role: 'MEMBER', address: { street: 'Elm 2' }, tags: ['x'] } } } });
+    const res = await gql(
+      'mutation { user { create(name: "Dee", role: MEMBER, address: { street: "Elm 2", city: "Bergen" }, tags: ["x"]) { id name role address { street } tags } } }',
+    );
+    expect(res.json).toEqual({
+      data: { user: { create: { id: 42, name: 'Dee', role: 'MEMBER', address: { street: 'Elm 2' }, tags: ['x'] } } },
+    });
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ method: 'POST', path: '/users' });
-    expect(received[0]!.body).toEqual({ name: 'Dee', role: 'MEMBER', address: { street: 'Elm 2', city: 'Bergen' }, tags: ['x'] });
+    expect(received[0]!.body).toEqual({
+      name: 'Dee',
+      role: 'MEMBER',
+      address: { street: 'Elm 2', city: 'Bergen' },
+      tags: ['x'],
+    });
   });
 
   it('passes an enum argument by name to the upstream', async () => {
-    const res = await gql('query S($role: Role) { users { search(role: $role, limit: 2) { users { name role } } } }', { role: 'MEMBER' });
-    expect(res.json).toEqual({ data: { users: { search: { users: [{ name: 'Bo', role: 'MEMBER' }, { name: 'Cy', role: 'MEMBER' }] } } } });
+    const res = await gql('query S($role: Role) { users { search(role: $role, limit: 2) { users { name role } } } }', {
+      role: 'MEMBER',
+    });
+    expect(res.json).toEqual({
+      data: {
+        users: {
+          search: {
+            users: [
+              { name: 'Bo', role: 'MEMBER' },
+              { name: 'Cy', role: 'MEMBER' },
+            ],
+          },
+        },
+      },
+    });
     expect(received[0]!.body).toEqual({ role: 'MEMBER', limit: 2 });
   });
 
@@ -139,12 +197,17 @@ describe('GraphQL listener (daemon)', () => {
     }`);
     const data = res.json.data as Record<string, Record<string, unknown> | null>;
     expect(data.profile!.kind).toBe('OBJECT');
-    expect(data.profile!.fields).toEqual(expect.arrayContaining([
-      { name: 'id', type: { kind: 'SCALAR', name: 'Int64', ofType: null } },
-      { name: 'role', type: { kind: 'ENUM', name: 'Role', ofType: null } },
-      { name: 'tags', type: { kind: 'LIST', name: null, ofType: { name: 'String' } } },
-    ]));
-    expect(data.role).toEqual({ kind: 'ENUM', enumValues: [{ name: 'ROLE_UNKNOWN' }, { name: 'ADMIN' }, { name: 'MEMBER' }] });
+    expect(data.profile!.fields).toEqual(
+      expect.arrayContaining([
+        { name: 'id', type: { kind: 'SCALAR', name: 'Int64', ofType: null } },
+        { name: 'role', type: { kind: 'ENUM', name: 'Role', ofType: null } },
+        { name: 'tags', type: { kind: 'LIST', name: null, ofType: { name: 'String' } } },
+      ]),
+    );
+    expect(data.role).toEqual({
+      kind: 'ENUM',
+      enumValues: [{ name: 'ROLE_UNKNOWN' }, { name: 'ADMIN' }, { name: 'MEMBER' }],
+    });
     expect(data.input).toBeNull(); // NewUser is only ever an argument list, never a nested input
     expect(data.address).toEqual({ kind: 'INPUT_OBJECT', inputFields: [{ name: 'street' }, { name: 'city' }] });
     expect(data.wrapper!.fields).toEqual([
@@ -161,6 +224,10 @@ describe('GraphQL schema conflicts', () => {
     const { plan, diagnostics } = await loadPlan({ config: [file], env: {} });
     expect(plan).toBeUndefined();
     const messages = diagnostics.errors.map(formatDiagnostic);
-    expect(messages).toEqual([expect.stringMatching(/config\.hcl:13: graphql query field "user\.get" of "second" is already served for "first" \(.*config\.hcl:9\)/)]);
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /config\.hcl:13: graphql query field "user\.get" of "second" is already served for "first" \(.*config\.hcl:9\)/,
+      ),
+    ]);
   });
 });

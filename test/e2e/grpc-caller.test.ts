@@ -20,7 +20,10 @@ const PROTO = path.join(FIXTURES, 'shop/proto/catalog.proto');
 const pos = { file: PROTO, line: 0, column: 0 };
 
 // The daemon uses the node:http2 caller; the grpc-js one stays as the reference both must match.
-describe.each([['grpc-js', createGrpcCaller], ['node:http2', createH2GrpcCaller]] as const)('gRPC caller on %s', (_name, createCaller) => {
+describe.each([
+  ['grpc-js', createGrpcCaller],
+  ['node:http2', createH2GrpcCaller],
+] as const)('gRPC caller on %s', (_name, createCaller) => {
   const cancelled: string[] = [];
   let upstream: Running;
   let schemas: SchemaRegistry;
@@ -38,14 +41,27 @@ describe.each([['grpc-js', createGrpcCaller], ['node:http2', createH2GrpcCaller]
         const { id } = query.toObject(query.decode(call.request)) as { id?: string };
         call.on('cancelled', () => cancelled.push(String(id)));
         if (id === 'garbage') return callback(null, Buffer.from([0xff, 0xff, 0xff, 0xff]));
-        if (id === 'relayed-timeout') return callback({ code: grpc.status.DEADLINE_EXCEEDED, details: 'my upstream was slow' });
+        if (id === 'relayed-timeout')
+          return callback({ code: grpc.status.DEADLINE_EXCEEDED, details: 'my upstream was slow' });
         if (id === 'conflict') return callback({ code: grpc.status.ALREADY_EXISTS, details: 'exists already' });
         const answer = (): void => callback(null, Buffer.from(item.encode({ id, stock: 7 }).finish()));
         if (id === 'slow') setTimeout(answer, 800);
         else answer();
       };
-      server.register('/maestro.catalog.Inventory/Lookup', handler, (b: Buffer) => b, (b: Buffer) => b, 'unary');
-      server.register('/maestro.catalog.Inventory/Ping', ((_call, callback) => callback(null, Buffer.alloc(0))) as grpc.handleUnaryCall<Buffer, Buffer>, (b: Buffer) => b, (b: Buffer) => b, 'unary');
+      server.register(
+        '/maestro.catalog.Inventory/Lookup',
+        handler,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        'unary',
+      );
+      server.register(
+        '/maestro.catalog.Inventory/Ping',
+        ((_call, callback) => callback(null, Buffer.alloc(0))) as grpc.handleUnaryCall<Buffer, Buffer>,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        'unary',
+      );
     });
     caller = createCaller();
   });
@@ -59,20 +75,36 @@ describe.each([['grpc-js', createGrpcCaller], ['node:http2', createH2GrpcCaller]
     const service = schemas.services.get('maestro.catalog.Inventory')!;
     const method = options.method ?? 'Lookup';
     const plan: CallPlan = {
-      service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host: `http://${upstream.address}`, http: undefined, grpc: grpcHost(`http://${upstream.address}`), methods: new Map() },
+      service: {
+        fullName: service.fullName,
+        transport: 'grpc',
+        codec: codecs.get('proto')!,
+        host: `http://${upstream.address}`,
+        http: undefined,
+        grpc: grpcHost(`http://${upstream.address}`),
+        methods: new Map(),
+      },
       method: {
         name: method,
         requestType: options.untyped ? undefined : schemas.messages.get('maestro.catalog.LookupRequest'),
         responseType: options.untyped ? undefined : schemas.messages.get('maestro.catalog.Item'),
         options: {},
       },
-      body: undefined, header: [], params: [], timeoutMs: options.timeoutMs, http: undefined, pos,
+      body: undefined,
+      header: [],
+      params: [],
+      timeoutMs: options.timeoutMs,
+      http: undefined,
+      pos,
     };
     return caller.prepare(plan);
   };
   const out = (id: string): OutgoingCall => ({ body: { id }, params: {}, headers: {}, requestId: `req-${id}` });
   const failure = async (promise: Promise<CallResult>): Promise<CallError> => {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CallError);
     return error as CallError;
   };

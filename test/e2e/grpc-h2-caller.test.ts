@@ -28,8 +28,29 @@ const pos = { file: PROTO, line: 0, column: 0 };
 function certificate(): { cert: Buffer; key: Buffer } {
   const dir = mkdtempSync(path.join(tmpdir(), 'maestro-h2-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -60,21 +81,37 @@ describe('gRPC caller on node:http2', () => {
     const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
       const { id } = query.toObject(query.decode(call.request)) as { id?: string };
       const deadline = call.getDeadline();
-      seen.push({ metadata: call.metadata.getMap(), deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline) });
+      seen.push({
+        metadata: call.metadata.getMap(),
+        deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline),
+      });
       const headers = new grpc.Metadata();
       headers.set('x-source', 'inventory');
       headers.set('x-blob-bin', Buffer.from([1, 2, 3]));
       call.sendMetadata(headers);
       const trailers = new grpc.Metadata();
       trailers.set('x-trailer', 'late');
-      if (id === 'missing') return callback({ code: grpc.status.NOT_FOUND, details: 'no item 50% off', metadata: trailers });
-      if (id === 'huge') return callback(null, Buffer.from(item.encode({ id, name: 'x'.repeat(5 * 1024 * 1024) }).finish()), trailers);
+      if (id === 'missing')
+        return callback({ code: grpc.status.NOT_FOUND, details: 'no item 50% off', metadata: trailers });
+      if (id === 'huge')
+        return callback(null, Buffer.from(item.encode({ id, name: 'x'.repeat(5 * 1024 * 1024) }).finish()), trailers);
       callback(null, Buffer.from(item.encode({ id, stock: 3 }).finish()), trailers);
     };
-    for (const credentials of [grpc.ServerCredentials.createInsecure(), grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }])]) {
+    for (const credentials of [
+      grpc.ServerCredentials.createInsecure(),
+      grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }]),
+    ]) {
       const server = new grpc.Server();
-      server.register('/maestro.catalog.Inventory/Lookup', handler, (b: Buffer) => b, (b: Buffer) => b, 'unary');
-      const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (e, p) => (e ? reject(e) : resolve(p))));
+      server.register(
+        '/maestro.catalog.Inventory/Lookup',
+        handler,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        'unary',
+      );
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync('127.0.0.1:0', credentials, (e, p) => (e ? reject(e) : resolve(p))),
+      );
       closers.push(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
       if (plain === undefined) plain = `127.0.0.1:${port}`;
       else secure = `127.0.0.1:${port}`;
@@ -82,8 +119,18 @@ describe('gRPC caller on node:http2', () => {
     // A resolver-style target (unix:///): dialled through grpc-js.
     socketDir = mkdtempSync(path.join(tmpdir(), 'maestro-h2-unix-'));
     const onSocket = new grpc.Server();
-    onSocket.register('/maestro.catalog.Inventory/Lookup', handler, (b: Buffer) => b, (b: Buffer) => b, 'unary');
-    await new Promise<number>((resolve, reject) => onSocket.bindAsync(`unix://${socketDir}/s.sock`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    onSocket.register(
+      '/maestro.catalog.Inventory/Lookup',
+      handler,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      'unary',
+    );
+    await new Promise<number>((resolve, reject) =>
+      onSocket.bindAsync(`unix://${socketDir}/s.sock`, grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
     closers.push(() => new Promise<void>((resolve) => onSocket.tryShutdown(() => resolve())));
     // Not a gRPC server: answers every stream with a plain HTTP 404.
     const http: Http2Server = createServer((req, res) => {
@@ -104,25 +151,69 @@ describe('gRPC caller on node:http2', () => {
   const prepare = (caller: Caller, host: string, timeoutMs?: number, maxResponseBytes?: number): PreparedCall => {
     const service = schemas.services.get('maestro.catalog.Inventory')!;
     const plan: CallPlan = {
-      service: { fullName: service.fullName, transport: 'grpc', codec: codecs.get('proto')!, host, http: undefined, grpc: parseGrpcHost(host) as GrpcHost, methods: new Map() },
-      method: { name: 'Lookup', requestType: schemas.messages.get('maestro.catalog.LookupRequest'), responseType: schemas.messages.get('maestro.catalog.Item'), options: {} },
-      body: undefined, header: [], params: [], timeoutMs, http: undefined, pos, ...(maxResponseBytes ? { maxResponseBytes } : {}),
+      service: {
+        fullName: service.fullName,
+        transport: 'grpc',
+        codec: codecs.get('proto')!,
+        host,
+        http: undefined,
+        grpc: parseGrpcHost(host) as GrpcHost,
+        methods: new Map(),
+      },
+      method: {
+        name: 'Lookup',
+        requestType: schemas.messages.get('maestro.catalog.LookupRequest'),
+        responseType: schemas.messages.get('maestro.catalog.Item'),
+        options: {},
+      },
+      body: undefined,
+      header: [],
+      params: [],
+      timeoutMs,
+      http: undefined,
+      pos,
+      ...(maxResponseBytes ? { maxResponseBytes } : {}),
     };
     return caller.prepare(plan);
   };
-  const out = (id: string, headers: Record<string, string> = {}): OutgoingCall => ({ body: { id }, params: {}, headers, requestId: `req-${id}` });
+  const out = (id: string, headers: Record<string, string> = {}): OutgoingCall => ({
+    body: { id },
+    params: {},
+    headers,
+    requestId: `req-${id}`,
+  });
   const signal = (): AbortSignal => new AbortController().signal;
 
   it('sends metadata and the deadline as grpc-timeout, and reads headers and trailers', async () => {
     const caller = createH2GrpcCaller();
     closers.push(() => caller.close());
     const before = Date.now();
-    const result = await prepare(caller, plain, 5000)(out('i1', { 'X-Tenant': 'acme', 'trace-bin': Buffer.from([9, 8]).toString('base64'), 'bad key': 'x', te: 'gzip' }), signal());
+    const result = await prepare(
+      caller,
+      plain,
+      5000,
+    )(
+      out('i1', {
+        'X-Tenant': 'acme',
+        'trace-bin': Buffer.from([9, 8]).toString('base64'),
+        'bad key': 'x',
+        te: 'gzip',
+      }),
+      signal(),
+    );
     expect(result).toMatchObject({ status: 200, body: { id: 'i1', stock: 3 } });
-    expect(result.headers).toMatchObject({ 'x-source': 'inventory', 'x-blob-bin': Buffer.from([1, 2, 3]).toString('base64'), 'x-trailer': 'late' });
+    expect(result.headers).toMatchObject({
+      'x-source': 'inventory',
+      'x-blob-bin': Buffer.from([1, 2, 3]).toString('base64'),
+      'x-trailer': 'late',
+    });
     expect(result.headers).not.toHaveProperty('grpc-status');
     const last = seen.at(-1)!;
-    expect(last.metadata).toMatchObject({ 'x-tenant': 'acme', 'x-request-id': 'req-i1', 'trace-bin': Buffer.from([9, 8]) });
+    expect(last.metadata).toMatchObject({
+      'x-tenant': 'acme',
+      'x-request-id': 'req-i1',
+      'trace-bin': Buffer.from([9, 8]),
+    });
     expect(last.metadata).not.toHaveProperty('bad key');
     // The upstream's deadline comes from our grpc-timeout: within the 5 s from when we sent it.
     expect(last.deadline).toBeGreaterThan(before);
@@ -141,8 +232,14 @@ describe('gRPC caller on node:http2', () => {
   it('calls a grpcs:// host over TLS, verifying the certificate', async () => {
     const trusting = createH2GrpcCaller({ tls: { ca: tls.cert } });
     const untrusting = createH2GrpcCaller();
-    closers.push(() => trusting.close(), () => untrusting.close());
-    expect(await prepare(trusting, `grpcs://${secure}`)(out('t1'), signal())).toMatchObject({ status: 200, body: { id: 't1' } });
+    closers.push(
+      () => trusting.close(),
+      () => untrusting.close(),
+    );
+    expect(await prepare(trusting, `grpcs://${secure}`)(out('t1'), signal())).toMatchObject({
+      status: 200,
+      body: { id: 't1' },
+    });
     // Self-signed and not in the system roots: the connection fails, UNAVAILABLE → 503.
     expect((await prepare(untrusting, `grpcs://${secure}`)(out('t2'), signal())).status).toBe(503);
     // A plain-text host answers in clear text only: asking it for TLS fails the same way.
@@ -175,6 +272,9 @@ describe('gRPC caller on node:http2', () => {
   it('dials a resolver-style target (unix:///) through grpc-js', async () => {
     const caller = createH2GrpcCaller();
     closers.push(() => caller.close());
-    expect(await prepare(caller, `unix://${socketDir}/s.sock`)(out('u1'), signal())).toMatchObject({ status: 200, body: { id: 'u1', stock: 3 } });
+    expect(await prepare(caller, `unix://${socketDir}/s.sock`)(out('u1'), signal())).toMatchObject({
+      status: 200,
+      body: { id: 'u1', stock: 3 },
+    });
   });
 });

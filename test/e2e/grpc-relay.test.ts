@@ -52,10 +52,20 @@ async function startTarget() {
 
 async function start() {
   const target = await startTarget();
-  const meta = await upstream((_req, res, seen) => (seen.url === '/labels/broken' ? sendJson(res, 503, { message: 'no labels' }) : sendJson(res, 200, { label: 'L' })));
-  const { daemon: running } = await daemon([join(FIXTURES, 'relay.hcl')], { TICKER: target.address, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' });
+  const meta = await upstream((_req, res, seen) =>
+    seen.url === '/labels/broken' ? sendJson(res, 503, { message: 'no labels' }) : sendJson(res, 200, { label: 'L' }),
+  );
+  const { daemon: running } = await daemon([join(FIXTURES, 'relay.hcl')], {
+    TICKER: target.address,
+    META: meta.url,
+    GRPC_ADDRESS: '127.0.0.1:0',
+  });
   const Ticker = serviceConstructor(loadProto(PROTO), 'ticks.Ticker');
-  const client = new Ticker(running.addresses.grpc!, grpc.credentials.createInsecure()) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
+  const client = new Ticker(running.addresses.grpc!, grpc.credentials.createInsecure()) as unknown as Record<
+    string,
+    (...args: unknown[]) => unknown
+  > &
+    grpc.Client;
   cleanup(() => client.close());
   return { target, meta, client };
 }
@@ -81,7 +91,9 @@ describe('gRPC proxy: every kind of call relayed', () => {
   it('client-streaming and bidi, with the header the proxy adds', async () => {
     const { client } = await start();
     const sum = await new Promise<Tick>((resolve, reject) => {
-      const call = client.Sum!(topic('news'), (error: grpc.ServiceError | null, answer: Tick) => (error ? reject(error) : resolve(answer))) as grpc.ClientWritableStream<Tick>;
+      const call = client.Sum!(topic('news'), (error: grpc.ServiceError | null, answer: Tick) =>
+        error ? reject(error) : resolve(answer),
+      ) as grpc.ClientWritableStream<Tick>;
       for (let seq = 1; seq <= 100; seq++) call.write({ seq });
       call.end();
     });
@@ -112,7 +124,8 @@ describe('gRPC proxy: every kind of call relayed', () => {
   });
 
   it('validate refuses a proxy on a gRPC endpoint whose target is not gRPC', async () => {
-    const dir = configDir({ 'f.hcl': `
+    const dir = configDir({
+      'f.hcl': `
 service "web" "Site" {
   transport = "http"
   host      = "http://127.0.0.1:1"
@@ -124,10 +137,12 @@ endpoint "relay" "grpc" {
 }
 proxy "relay" {
   forward "web.Site" {}
-}` });
+}`,
+    });
     const { diagnostics } = await loadPlan({ config: [join(dir, 'f.hcl')], env: {} });
-    expect(diagnostics.errors.map((d) => formatDiagnostic(d).replace(`${dir}/`, '')))
-      .toEqual(['f.hcl:6: proxy "relay" on a gRPC endpoint relays gRPC calls, but its forward target web.Site uses http']);
+    expect(diagnostics.errors.map((d) => formatDiagnostic(d).replace(`${dir}/`, ''))).toEqual([
+      'f.hcl:6: proxy "relay" on a gRPC endpoint relays gRPC calls, but its forward target web.Site uses http',
+    ]);
   });
 
   it('a client that cancels a bidi call cancels the target call', async () => {

@@ -9,7 +9,16 @@ import descriptor, { type IFileDescriptorProto } from 'protobufjs/ext/descriptor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import {
-  callUnary, FIXTURES, loadProto, rootFromDescriptors, reflect, sendJson, serviceConstructor, startGrpcServer, startHttpServer, type Running,
+  callUnary,
+  FIXTURES,
+  loadProto,
+  rootFromDescriptors,
+  reflect,
+  sendJson,
+  serviceConstructor,
+  startGrpcServer,
+  startHttpServer,
+  type Running,
 } from '../fixtures/grpc/helpers.js';
 
 const SHOP = path.join(FIXTURES, 'shop');
@@ -43,8 +52,12 @@ describe('gRPC: shop', () => {
             metadata.set('x-source', 'inventory');
             call.sendMetadata(metadata);
             callback(null, {
-              id, name: 'Lamp', price: { currency: 'EUR', cents: '1999' }, availability: 'IN_STOCK',
-              stock: '9007199254740993', checksum: Buffer.from([1, 2, 3]),
+              id,
+              name: 'Lamp',
+              price: { currency: 'EUR', cents: '1999' },
+              availability: 'IN_STOCK',
+              stock: '9007199254740993',
+              checksum: Buffer.from([1, 2, 3]),
             });
           };
           if (id === 'slow') held.push(answer);
@@ -59,7 +72,13 @@ describe('gRPC: shop', () => {
       if (id === 'missing') return sendJson(res, 404, { message: 'no such product' });
       if (id === 'denied') return sendJson(res, 401, { message: 'who are you' });
       if (id === 'down') return sendJson(res, 503, { message: 'maintenance' });
-      const product = { id, name: 'Chair', price: { currency: 'EUR', cents: 4999 }, availability: 'IN_STOCK', tags: ['wood', 'oak'] };
+      const product = {
+        id,
+        name: 'Chair',
+        price: { currency: 'EUR', cents: 4999 },
+        availability: 'IN_STOCK',
+        tags: ['wood', 'oak'],
+      };
       if (id === 'slow') held.push(() => sendJson(res, 200, product));
       else sendJson(res, 200, product);
     });
@@ -97,7 +116,12 @@ describe('gRPC: shop', () => {
     expect(response.headers.get('x-source')).toBe('inventory');
     // int64 stays exact beyond 2^53 on its way from proto to JSON.
     expect(text).toContain('"stock":9007199254740993');
-    expect(JSON.parse(text)).toMatchObject({ id: 'i1', name: 'Lamp', price: { currency: 'EUR', cents: 1999 }, availability: 'IN_STOCK' });
+    expect(JSON.parse(text)).toMatchObject({
+      id: 'i1',
+      name: 'Lamp',
+      price: { currency: 'EUR', cents: 1999 },
+      availability: 'IN_STOCK',
+    });
     const lookup = lookups.find((l) => l.request.id === 'i1')!;
     expect(lookup.request).toEqual({ id: 'i1' });
     expect(lookup.metadata).toMatchObject({ 'x-tenant': 'acme', 'x-request-id': 'req-a' });
@@ -121,10 +145,19 @@ describe('gRPC: shop', () => {
   });
 
   it('(b) serves a gRPC endpoint whose flow calls an HTTP upstream, metadata both ways', async () => {
-    const answer = await callUnary(catalog, 'GetProduct', { id: 'p1' }, { authorization: 'Bearer t', 'x-request-id': 'req-b' });
+    const answer = await callUnary(
+      catalog,
+      'GetProduct',
+      { id: 'p1' },
+      { authorization: 'Bearer t', 'x-request-id': 'req-b' },
+    );
     expect(answer.error).toBeNull();
     expect(answer.response).toEqual({
-      id: 'p1', name: 'Chair', price: { currency: 'EUR', cents: '4999' }, availability: 'IN_STOCK', tags: ['wood', 'oak'],
+      id: 'p1',
+      name: 'Chair',
+      price: { currency: 'EUR', cents: '4999' },
+      availability: 'IN_STOCK',
+      tags: ['wood', 'oak'],
     });
     expect(answer.metadata.get('x-product')).toEqual(['p1']);
     expect(answer.metadata.get('x-request-id')).toEqual(['req-b']);
@@ -157,7 +190,13 @@ describe('gRPC: shop', () => {
     const before = products.received.length;
     const client = new grpc.Client(daemon.addresses.grpc!, grpc.credentials.createInsecure());
     const error = await new Promise<grpc.ServiceError | null>((resolve) => {
-      client.makeUnaryRequest('/maestro.catalog.Catalog/GetProduct', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x17]), (e) => resolve(e));
+      client.makeUnaryRequest(
+        '/maestro.catalog.Catalog/GetProduct',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x17]),
+        (e) => resolve(e),
+      );
     });
     client.close();
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -241,7 +280,9 @@ describe('gRPC: Semaphore greeter example', () => {
 
   it('(c) answers the HTTP endpoint from the gRPC upstream', async () => {
     const response = await fetch(`http://${daemon.addresses.http}/`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'world' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'world' }),
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ msg: 'hello world', meta: { session: 42 } });
@@ -266,7 +307,8 @@ async function describeSymbol(address: string, symbol: string): Promise<IFileDes
   const answer = await reflect(address, { file_containing_symbol: symbol });
   expect(answer.error_response).toBeUndefined();
   const files = answer.file_descriptor_response!.file_descriptor_proto.map(
-    (bytes) => descriptor.FileDescriptorProto.toObject(descriptor.FileDescriptorProto.decode(bytes)) as IFileDescriptorProto,
+    (bytes) =>
+      descriptor.FileDescriptorProto.toObject(descriptor.FileDescriptorProto.decode(bytes)) as IFileDescriptorProto,
   );
   const byName = new Map(files.map((f) => [f.name!, f]));
   const declared = (file: IFileDescriptorProto): Set<string> => {
@@ -285,7 +327,8 @@ async function describeSymbol(address: string, symbol: string): Promise<IFileDes
   };
   for (const file of files) {
     const dependencies: string[] = file.dependency ?? [];
-    for (const dep of dependencies) expect(byName.has(dep), `${file.name} depends on ${dep}, which was not served`).toBe(true);
+    for (const dep of dependencies)
+      expect(byName.has(dep), `${file.name} depends on ${dep}, which was not served`).toBe(true);
     const visible = new Set([file, ...dependencies.map((d) => byName.get(d)!)].flatMap((f) => [...declared(f)]));
     const refs: string[] = [];
     const collect = (messages: IFileDescriptorProto['messageType'] = []): void => {

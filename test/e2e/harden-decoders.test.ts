@@ -85,7 +85,11 @@ describe('decoder limits', () => {
     expect(over.json<{ message: string }>().message).toContain('max_array_index = 1000');
     // 100 keys each naming index 999 decode into 100 one-element lists, not 100,000 slots.
     const sparse = Array.from({ length: 100 }, (_, i) => `k${i}[999]=v${i}`).join('&');
-    const res = await send(`${base}/echo`, { method: 'POST', headers: { 'content-type': FORM }, body: `${sparse}&list[5]=b&list[2]=a` });
+    const res = await send(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': FORM },
+      body: `${sparse}&list[5]=b&list[2]=a`,
+    });
     expect(res.status).toBe(200);
     const echoed = res.json<{ echo: Record<string, unknown[]> }>().echo;
     expect(echoed.k0).toEqual(['v0']);
@@ -106,9 +110,17 @@ describe('decoder limits', () => {
     ];
     for (const [type, body, status, limit] of cases) {
       const res = await send(`${base}/echo`, { method: 'POST', headers: { 'content-type': type }, body });
-      expect({ body, status: res.status, message: res.json<{ message: string }>().message }).toEqual({ body, status, message: expect.stringContaining(limit) });
+      expect({ body, status: res.status, message: res.json<{ message: string }>().message }).toEqual({
+        body,
+        status,
+        message: expect.stringContaining(limit),
+      });
     }
-    const ok = await send(`${base}/echo`, { method: 'POST', headers: { 'content-type': FORM }, body: 'a=1&b[5]=2&c.d=3' });
+    const ok = await send(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': FORM },
+      body: 'a=1&b[5]=2&c.d=3',
+    });
     expect(ok.status).toBe(200);
     expect(ok.json()).toEqual({ echo: { a: '1', b: ['2'], c: { d: '3' } } });
     expect(echo.seen).toHaveLength(1);
@@ -116,19 +128,34 @@ describe('decoder limits', () => {
 
   it('answers a body over body_limit with 413 naming it', async () => {
     const { base, echo } = await echoDaemon('http {\n  body_limit = "1KB"\n}');
-    const res = await send(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(2_000) }) });
+    const res = await send(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 'x'.repeat(2_000) }),
+    });
     expect(res.status).toBe(413);
-    expect(res.json()).toEqual({ status: 413, message: 'request body is larger than 1 KB (limit body_limit = 1024 in http { })' });
+    expect(res.json()).toEqual({
+      status: 413,
+      message: 'request body is larger than 1 KB (limit body_limit = 1024 in http { })',
+    });
     expect(echo.seen).toHaveLength(0);
   });
 
   it('answers a query string over max_fields with 413 before the flow runs', async () => {
     const { base, echo } = await echoDaemon('http {\n  max_fields = 50\n}');
     const query = Array.from({ length: 51 }, (_, i) => `q${i}=${i}`).join('&');
-    const res = await send(`${base}/echo?${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await send(`${base}/echo?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(413);
     expect(res.json<{ message: string }>().message).toContain('query string has more than 50 fields');
-    const fine = await send(`${base}/echo?${query.slice(0, query.lastIndexOf('&'))}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const fine = await send(`${base}/echo?${query.slice(0, query.lastIndexOf('&'))}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(fine.status).toBe(200);
     expect(echo.seen).toHaveLength(1);
   });
@@ -136,10 +163,18 @@ describe('decoder limits', () => {
   it('json_decode() of a deeply nested string is a 400, not a 500', async () => {
     const { base } = await echoDaemon();
     const text = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-    const res = await send(`${base}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+    const res = await send(`${base}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
     expect(res.status).toBe(400);
     expect(res.json<{ message: string }>().message).toMatch(/json_decode.*nested more than 512/);
-    const ok = await send(`${base}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '{"a":[1,2]}' }) });
+    const ok = await send(`${base}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '{"a":[1,2]}' }),
+    });
     expect(ok.json()).toEqual({ value: { a: [1, 2] } });
   });
 });
@@ -158,14 +193,22 @@ describe('the 149 KB form against a daemon process', () => {
     const idle = proc.rss();
     let peak = idle;
     for (let round = 0; round < 5; round++) {
-      const attacks = Array.from({ length: 4 }, () => send(`${base}/echo`, { method: 'POST', headers: { 'content-type': FORM }, body }));
+      const attacks = Array.from({ length: 4 }, () =>
+        send(`${base}/echo`, { method: 'POST', headers: { 'content-type': FORM }, body }),
+      );
       const health = send(`${base}/healthz`);
-      const [answers, healthz] = await within(Promise.all([Promise.all(attacks), health]), 10_000, 'four attacks and /healthz');
+      const [answers, healthz] = await within(
+        Promise.all([Promise.all(attacks), health]),
+        10_000,
+        'four attacks and /healthz',
+      );
       peak = Math.max(peak, proc.rss());
       expect(healthz.status).toBe(200);
       expect(answers.map((a) => a.status)).toEqual([413, 413, 413, 413]);
     }
-    console.log(`149 KB form ×4 ×5 rounds: daemon pid ${proc.pid} RSS idle ${(idle / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`);
+    console.log(
+      `149 KB form ×4 ×5 rounds: daemon pid ${proc.pid} RSS idle ${(idle / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`,
+    );
     expect(peak - idle).toBeLessThan(100 * MB);
     expect(echo.seen.filter((s) => s.body.length > 1_000)).toHaveLength(0);
   });

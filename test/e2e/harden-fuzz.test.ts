@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { Pool } from 'undici';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { cleanup, configDir, daemon, FLOW_FIXTURES, shared } from './helpers.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_000);
@@ -78,17 +78,24 @@ const target = shared(async (): Promise<Target> => {
 });
 
 /** Sends one case and checks what every answer must satisfy. */
-async function check(method: string, path: string, contentType: string | undefined, body: Uint8Array | string | undefined): Promise<void> {
+async function check(
+  method: string,
+  path: string,
+  contentType: string | undefined,
+  body: Uint8Array | string | undefined,
+): Promise<void> {
   const { pool } = target();
   const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
   const res = await pool.request({ method, path, headers, body });
   const raw = Buffer.from(await res.body.arrayBuffer());
-  const size = (typeof body === 'string' ? Buffer.byteLength(body) : body?.byteLength ?? 0) + Buffer.byteLength(path);
+  const size = (typeof body === 'string' ? Buffer.byteLength(body) : (body?.byteLength ?? 0)) + Buffer.byteLength(path);
   const ok = res.statusCode >= 200 && res.statusCode < 300;
-  if (!ok && (res.statusCode < 400 || res.statusCode >= 500)) throw new Error(`status ${res.statusCode}: ${raw.toString('utf8').slice(0, 300)}`);
+  if (!ok && (res.statusCode < 400 || res.statusCode >= 500))
+    throw new Error(`status ${res.statusCode}: ${raw.toString('utf8').slice(0, 300)}`);
   if (!ok) {
     const error = JSON.parse(raw.toString('utf8')) as { status: unknown; message: unknown };
-    if (error.status !== res.statusCode || typeof error.message !== 'string') throw new Error(`error body ${raw.toString('utf8').slice(0, 300)}`);
+    if (error.status !== res.statusCode || typeof error.message !== 'string')
+      throw new Error(`error body ${raw.toString('utf8').slice(0, 300)}`);
   }
   if (raw.length > RATIO * size + SLACK) throw new Error(`answer of ${raw.length} bytes for ${size} bytes of input`);
 }
@@ -99,23 +106,44 @@ async function run(property: fc.IAsyncPropertyWithHooks<[unknown]> | fc.IAsyncPr
 
 /** A string with a character dropped, doubled or replaced: near-miss syntax. */
 const mutated = (text: fc.Arbitrary<string>): fc.Arbitrary<string> =>
-  fc.tuple(text, fc.nat(), fc.constantFrom('', '"', '<', '{', '[', '&', '=', '%', '\u0000', '\\', '>')).map(([t, at, c]) => {
-    if (t.length === 0) return c;
-    const i = at % t.length;
-    return t.slice(0, i) + c + t.slice(i + 1);
-  });
+  fc
+    .tuple(text, fc.nat(), fc.constantFrom('', '"', '<', '{', '[', '&', '=', '%', '\u0000', '\\', '>'))
+    .map(([t, at, c]) => {
+      if (t.length === 0) return c;
+      const i = at % t.length;
+      return t.slice(0, i) + c + t.slice(i + 1);
+    });
 
 const deep = (open: string, close: string, inner = '1'): fc.Arbitrary<string> =>
   fc.integer({ min: 1, max: 2_000 }).map((d) => `${open.repeat(d)}${inner}${close.repeat(d)}`);
 
 const formKey = fc.oneof(
   fc.string({ maxLength: 8 }),
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'a.b', 'a[]', 'a[0]', 'a[0].b', 'a[1000]', 'a[1001]', 'a[99999999999999999999]', 'a.[0]', '%zz', '[', ']', '.'),
-  fc.tuple(fc.stringMatching(/^[a-z]{1,3}$/), fc.nat({ max: 2_000 }), fc.stringMatching(/^[a-z]{0,3}$/)).map(([k, i, rest]) => `${k}[${i}]${rest ? `.${rest}` : ''}`),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'a.b',
+    'a[]',
+    'a[0]',
+    'a[0].b',
+    'a[1000]',
+    'a[1001]',
+    'a[99999999999999999999]',
+    'a.[0]',
+    '%zz',
+    '[',
+    ']',
+    '.',
+  ),
+  fc
+    .tuple(fc.stringMatching(/^[a-z]{1,3}$/), fc.nat({ max: 2_000 }), fc.stringMatching(/^[a-z]{0,3}$/))
+    .map(([k, i, rest]) => `${k}[${i}]${rest ? `.${rest}` : ''}`),
 );
 
-const manyPairs = fc.tuple(fc.integer({ min: 1, max: 3_000 }), fc.nat({ max: 20_000 })).map(([n, index]) =>
-  Array.from({ length: n }, (_, i) => `k${i}[${index}]=1`).join('&'));
+const manyPairs = fc
+  .tuple(fc.integer({ min: 1, max: 3_000 }), fc.nat({ max: 20_000 }))
+  .map(([n, index]) => Array.from({ length: n }, (_, i) => `k${i}[${index}]=1`).join('&'));
 
 describe('fuzz: every codec through the real listener', () => {
   it(`JSON: ${RUNS} cases`, CASE_TIMEOUT, async () => {
@@ -126,7 +154,9 @@ describe('fuzz: every codec through the real listener', () => {
       fc.string({ unit: 'binary', maxLength: 200 }),
       deep('[', ']').map((d) => `{"a":${d}}`),
       deep('{"a":', '}'),
-      fc.integer({ min: 1, max: 2_000 }).map((n) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])))),
+      fc
+        .integer({ min: 1, max: 2_000 })
+        .map((n) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])))),
       fc.bigInt().map((n) => `{"n": ${n}, "f": ${n}.5e3}`),
       fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
     );
@@ -135,8 +165,12 @@ describe('fuzz: every codec through the real listener', () => {
 
   it(`form: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const bodies = fc.oneof(
-      fc.array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
-      fc.array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
+      fc
+        .array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 })
+        .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
+      fc
+        .array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 })
+        .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
       manyPairs,
       deep('a.', '', 'b=1'),
       fc.string({ unit: 'binary', maxLength: 200 }),
@@ -172,15 +206,18 @@ describe('fuzz: every codec through the real listener', () => {
     const { Person } = target();
     type P = { name?: string; age?: number; id?: string; tags?: string[]; active?: boolean; role?: number; friend?: P };
     const { person } = fc.letrec<{ person: P }>((tie) => ({
-      person: fc.record({
-        name: fc.string({ maxLength: 20 }),
-        age: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-        id: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
-        tags: fc.array(fc.string({ maxLength: 5 }), { maxLength: 5 }),
-        active: fc.boolean(),
-        role: fc.integer({ min: -1, max: 5 }),
-        friend: fc.option(tie('person'), { depthSize: 'small', nil: undefined }),
-      }, { requiredKeys: [] }),
+      person: fc.record(
+        {
+          name: fc.string({ maxLength: 20 }),
+          age: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+          id: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+          tags: fc.array(fc.string({ maxLength: 5 }), { maxLength: 5 }),
+          active: fc.boolean(),
+          role: fc.integer({ min: -1, max: 5 }),
+          friend: fc.option(tie('person'), { depthSize: 'small', nil: undefined }),
+        },
+        { requiredKeys: [] },
+      ),
     }));
     const encode = (p: P): Uint8Array => Person.encode(Person.fromObject(p)).finish();
     /**
@@ -212,7 +249,9 @@ describe('fuzz: every codec through the real listener', () => {
 
   it(`query string: ${RUNS} cases`, CASE_TIMEOUT, async () => {
     const queries = fc.oneof(
-      fc.array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
+      fc
+        .array(fc.tuple(formKey, fc.string({ maxLength: 10 })), { maxLength: 30 })
+        .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
       fc.integer({ min: 1, max: 3_000 }).map((n) => Array.from({ length: n }, (_, i) => `q${i % 50}=${i}`).join('&')),
       fc.string({ maxLength: 100 }).map((s) => encodeURI(s).replace(/#/g, '%23')),
     );

@@ -60,7 +60,12 @@ describe('upstream error bodies in the log', () => {
       const auth = String(req.headers.authorization);
       const cookie = String(req.headers.cookie);
       const body = JSON.parse(seen.body) as { password: string };
-      const echoed = { message: `refused ${auth} with ${cookie}`, authorization: auth, cookie, password: body.password };
+      const echoed = {
+        message: `refused ${auth} with ${cookie}`,
+        authorization: auth,
+        cookie,
+        password: body.password,
+      };
       const stack = `Error: login failed for password=${body.password}\n    at check (/srv/app.js:12:3) Authorization: ${auth}\n    Cookie: ${cookie}`;
       switch (req.url) {
         case '/json':
@@ -68,26 +73,41 @@ describe('upstream error bodies in the log', () => {
         case '/text':
           return void res.writeHead(401, { 'content-type': 'text/plain' }).end(stack);
         case '/garbled':
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end(`{"broken": ${JSON.stringify(echoed)}`);
+          return void res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(`{"broken": ${JSON.stringify(echoed)}`);
         default:
-          return void res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ...echoed, pad: 'x'.repeat(1024 * 1024) }));
+          return void res
+            .writeHead(503, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ...echoed, pad: 'x'.repeat(1024 * 1024) }));
       }
     });
     const dir = configDir({ 'flows.hcl': FLOWS });
     const proc = await spawnDaemon(join(dir, 'flows.hcl'), { ECHO: echo.url });
     cleanup(() => proc.stop());
 
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, cookie: `session=${COOKIE}` };
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+      cookie: `session=${COOKIE}`,
+    };
     const statuses: number[] = [];
     for (const mode of ['json', 'text', 'garbled', 'huge']) {
-      const res = await send(`http://${proc.address}/fail/${mode}`, { method: 'POST', headers: { ...headers, 'x-request-id': `leak-${mode}` }, body: JSON.stringify({ password: PASSWORD }) });
+      const res = await send(`http://${proc.address}/fail/${mode}`, {
+        method: 'POST',
+        headers: { ...headers, 'x-request-id': `leak-${mode}` },
+        body: JSON.stringify({ password: PASSWORD }),
+      });
       statuses.push(res.status);
     }
     expect(statuses).toEqual([500, 401, 502, 503]);
     expect(echo.seen).toHaveLength(4);
     // Each request's completion line comes after its failure line.
     const completed = (id: string) => proc.logs.some((l) => l.msg === 'request completed' && l.requestId === id);
-    await waitFor(() => ['json', 'text', 'garbled', 'huge'].every((mode) => completed(`leak-${mode}`)), 'the four request lines');
+    await waitFor(
+      () => ['json', 'text', 'garbled', 'huge'].every((mode) => completed(`leak-${mode}`)),
+      'the four request lines',
+    );
 
     const lines = proc.logs.map((l) => JSON.stringify(l));
     for (const line of lines) {
@@ -98,8 +118,12 @@ describe('upstream error bodies in the log', () => {
     }
     // What is logged instead: status, size and a short excerpt of the upstream answer.
     const json = proc.logs.find((l) => l.requestId === 'leak-json' && l.err);
-    expect(json?.err).toMatchObject({ status: 500, upstream: { status: 500, size: expect.any(Number), excerpt: expect.stringContaining('[REDACTED]') } });
-    const huge = proc.logs.find((l) => l.requestId === 'leak-huge' && l.err) as { err: { upstream: { size: number; excerpt: string } } } | undefined;
+    expect(json?.err).toMatchObject({
+      status: 500,
+      upstream: { status: 500, size: expect.any(Number), excerpt: expect.stringContaining('[REDACTED]') },
+    });
+    const huge = proc.logs.find((l) => l.requestId === 'leak-huge' && l.err) as
+      { err: { upstream: { size: number; excerpt: string } } } | undefined;
     expect(huge?.err.upstream.size).toBeGreaterThan(1024 * 1024);
     expect(huge?.err.upstream.excerpt.length).toBeLessThanOrEqual(201);
     const garbled = proc.logs.find((l) => l.requestId === 'leak-garbled' && l.err);

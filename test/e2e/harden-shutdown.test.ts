@@ -78,7 +78,12 @@ async function shop() {
 
 async function start(shopUrl: string, grace: string, rollbackBound: string) {
   const dir = configDir({ 'flows.hcl': SHOP });
-  const proc = await spawnDaemon(join(dir, 'flows.hcl'), { SHOP: shopUrl }, ['--shutdown-timeout', grace, '--shutdown-rollback-timeout', rollbackBound]);
+  const proc = await spawnDaemon(join(dir, 'flows.hcl'), { SHOP: shopUrl }, [
+    '--shutdown-timeout',
+    grace,
+    '--shutdown-rollback-timeout',
+    rollbackBound,
+  ]);
   cleanup(() => proc.stop());
   return proc;
 }
@@ -114,10 +119,19 @@ describe('bounded shutdown', () => {
 
     const res = await answer;
     expect(res.status).toBe(503);
-    expect(res.json()).toEqual({ status: 503, message: 'maestro is shutting down: flow "order" was cut short after the grace period' });
+    expect(res.json()).toEqual({
+      status: 503,
+      message: 'maestro is shutting down: flow "order" was cut short after the grace period',
+    });
     expect(server.seen.map((s) => s.url)).toEqual(['/reserve', '/pay', '/release']);
     expect(JSON.parse(server.seen[2]!.body)).toEqual({ id: 'r-1' });
-    expect(proc.logs).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/grace period of 2000 ms ended: aborting 1 in-flight flow\(s\): order request hung-1/) }));
+    expect(proc.logs).toContainEqual(
+      expect.objectContaining({
+        msg: expect.stringMatching(
+          /grace period of 2000 ms ended: aborting 1 in-flight flow\(s\): order request hung-1/,
+        ),
+      }),
+    );
     expect(proc.logs.at(-1)).toMatchObject({ msg: 'maestro stopped: 1 flow(s) cut short (order request hung-1)' });
   });
 
@@ -131,7 +145,9 @@ describe('bounded shutdown', () => {
     expect(Date.now() - signalled).toBeLessThan(8_000);
     expect((await answer).status).toBe(503);
     expect(server.seen.map((s) => s.url)).toEqual(['/reserve', '/pay', '/release']);
-    expect(proc.logs).toContainEqual(expect.objectContaining({ msg: 'rollback failed', flow: 'order', resource: 'reserve', requestId: 'hung-2' }));
+    expect(proc.logs).toContainEqual(
+      expect.objectContaining({ msg: 'rollback failed', flow: 'order', resource: 'reserve', requestId: 'hung-2' }),
+    );
     expect(proc.logs.at(-1)).toMatchObject({
       msg: 'maestro stopped: 1 flow(s) cut short (order request hung-2); 1 rollback(s) cut short (order/reserve request hung-2)',
     });

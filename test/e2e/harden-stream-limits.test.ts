@@ -74,20 +74,32 @@ describe('decoder limits on a stream endpoint', () => {
   it('answers a form over max_fields with 413 and deep JSON with 400, naming the limit, without opening the stream', async () => {
     const { base, calls } = await start();
     const form = Array.from({ length: 11 }, (_, i) => `k${i}=1`).join('&');
-    const res = await send(`${base}/watch-form`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    const res = await send(`${base}/watch-form`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
     expect(res.status).toBe(413);
     // The endpoint's codec is form: so is its error body.
     const error = new URLSearchParams(res.text);
     expect(error.get('status')).toBe('413');
     expect(error.get('message')).toContain('max_fields = 10');
 
-    const deep = await send(`${base}/watch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"topic":${'['.repeat(6)}${']'.repeat(6)}}` });
+    const deep = await send(`${base}/watch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"topic":${'['.repeat(6)}${']'.repeat(6)}}`,
+    });
     expect(deep.status).toBe(400);
     expect(deep.json()).toEqual({ status: 400, message: expect.stringContaining('max_depth = 4') });
     expect(calls()).toBe(0);
 
     // Within the limits the stream flows as before.
-    const ok = await send(`${base}/watch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"topic":"t","count":2}' });
+    const ok = await send(`${base}/watch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"topic":"t","count":2}',
+    });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('"seq":2');
     expect(calls()).toBe(1);

@@ -85,45 +85,57 @@ function open(host: string, port: number, opened: number): Promise<RawConnection
 
 describe('listener timeouts', () => {
   // Its own timeout: on a loaded machine opening 200 connections and the bound above take a while.
-  it('closes 200 trickling bodies with 408 after read_timeout = "2s" while normal requests are served', { timeout: 60_000 }, async () => {
-    const { base, host, port } = await start('  read_timeout = "2s"');
-    const opened = Date.now();
-    const connections = await Promise.all(Array.from({ length: 200 }, () => open(host, port, opened)));
-    // The server's clock for a request starts after `opened` and before the last write
-    // ends, however long the load makes opening and writing take.
-    for (const c of connections) {
-      c.socket.write(`POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{`);
-    }
-    const lastWrite = Date.now() - opened;
-    // One byte every 200 ms: each connection is active, but its body never completes in time.
-    const trickle = setInterval(() => {
-      for (const c of connections) if (!c.socket.destroyed) c.socket.write(' ');
-    }, 200);
-    cleanup(() => clearInterval(trickle));
+  it(
+    'closes 200 trickling bodies with 408 after read_timeout = "2s" while normal requests are served',
+    { timeout: 60_000 },
+    async () => {
+      const { base, host, port } = await start('  read_timeout = "2s"');
+      const opened = Date.now();
+      const connections = await Promise.all(Array.from({ length: 200 }, () => open(host, port, opened)));
+      // The server's clock for a request starts after `opened` and before the last write
+      // ends, however long the load makes opening and writing take.
+      for (const c of connections) {
+        c.socket.write(
+          `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{`,
+        );
+      }
+      const lastWrite = Date.now() - opened;
+      // One byte every 200 ms: each connection is active, but its body never completes in time.
+      const trickle = setInterval(() => {
+        for (const c of connections) if (!c.socket.destroyed) c.socket.write(' ');
+      }, 200);
+      cleanup(() => clearInterval(trickle));
 
-    // Meanwhile the daemon answers ordinary requests.
-    let served = 0;
-    const allClosed = Promise.all(connections.map((c) => c.closed));
-    let done = false;
-    void allClosed.then(() => (done = true));
-    while (!done) {
-      const res = await send(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
-      expect(res.status).toBe(200);
-      served++;
-      if (Date.now() - opened > 15_000) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const closedAt = await allClosed;
-    clearInterval(trickle);
-    expect(served).toBeGreaterThan(0);
-    for (const c of connections) expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(connections[0]!.received()).toContain('"message":"request timed out"');
-    // Well before the 60 s header timeout (or Node's 30 s check interval) could have done
-    // it — the bound leaves room for a loaded CI machine — and not before the 2 s were up.
-    expect(Math.max(...closedAt) - lastWrite).toBeLessThan(20_000);
-    expect(Math.min(...closedAt)).toBeGreaterThanOrEqual(1_900);
-    console.log(`read_timeout 2s: 200 trickling bodies closed between ${Math.min(...closedAt)} and ${Math.max(...closedAt)} ms (last write at ${lastWrite} ms); ${served} requests served meanwhile`);
-  });
+      // Meanwhile the daemon answers ordinary requests.
+      let served = 0;
+      const allClosed = Promise.all(connections.map((c) => c.closed));
+      let done = false;
+      void allClosed.then(() => (done = true));
+      while (!done) {
+        const res = await send(`${base}/echo`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":1}',
+        });
+        expect(res.status).toBe(200);
+        served++;
+        if (Date.now() - opened > 15_000) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const closedAt = await allClosed;
+      clearInterval(trickle);
+      expect(served).toBeGreaterThan(0);
+      for (const c of connections) expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+      expect(connections[0]!.received()).toContain('"message":"request timed out"');
+      // Well before the 60 s header timeout (or Node's 30 s check interval) could have done
+      // it — the bound leaves room for a loaded CI machine — and not before the 2 s were up.
+      expect(Math.max(...closedAt) - lastWrite).toBeLessThan(20_000);
+      expect(Math.min(...closedAt)).toBeGreaterThanOrEqual(1_900);
+      console.log(
+        `read_timeout 2s: 200 trickling bodies closed between ${Math.min(...closedAt)} and ${Math.max(...closedAt)} ms (last write at ${lastWrite} ms); ${served} requests served meanwhile`,
+      );
+    },
+  );
 
   it('closes a connection whose headers never end after header_timeout', async () => {
     const { host, port } = await start('  header_timeout = "1s"');

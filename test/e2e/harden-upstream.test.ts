@@ -14,15 +14,29 @@ import { MB, spawnDaemon, within } from '../fixtures/proxy/helpers.js';
 import { cleanup, configDir, daemon, deferred, send, sendJson, upstream, waitFor } from './helpers.js';
 
 /** Writes `size` bytes of a JSON string, chunk by chunk, honouring back-pressure; resolves with what was written. */
-function writeBig(res: ServerResponse, size: number, contentLength: boolean): Promise<{ written: number; finished: boolean }> {
-  res.writeHead(200, contentLength ? { 'content-type': 'application/json', 'content-length': String(size) } : { 'content-type': 'application/json' });
+function writeBig(
+  res: ServerResponse,
+  size: number,
+  contentLength: boolean,
+): Promise<{ written: number; finished: boolean }> {
+  res.writeHead(
+    200,
+    contentLength
+      ? { 'content-type': 'application/json', 'content-length': String(size) }
+      : { 'content-type': 'application/json' },
+  );
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   let written = 0;
   return new Promise((resolve) => {
     res.once('close', () => resolve({ written, finished: res.writableFinished }));
     const pump = (): void => {
       while (written < size) {
-        const piece = written === 0 ? Buffer.concat([Buffer.from('"'), chunk.subarray(1)]) : size - written <= chunk.length ? Buffer.concat([chunk.subarray(0, size - written - 1), Buffer.from('"')]) : chunk;
+        const piece =
+          written === 0
+            ? Buffer.concat([Buffer.from('"'), chunk.subarray(1)])
+            : size - written <= chunk.length
+              ? Buffer.concat([chunk.subarray(0, size - written - 1), Buffer.from('"')])
+              : chunk;
         written += piece.length;
         if (!res.write(piece)) {
           res.once('drain', pump);
@@ -94,11 +108,19 @@ describe('the answer size cap, against a daemon process', () => {
     const chunked = await within(send(`${base}/big`), 20_000, 'the capped chunked answer');
     clearInterval(sampler);
     peak = Math.max(peak, proc.rss());
-    const answers = [chunked, await within(send(`${base}/big?length`), 20_000, 'the capped answer with a content-length')];
-    console.log(`50 MB upstream answers: daemon pid ${proc.pid} RSS baseline ${(idle / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`);
+    const answers = [
+      chunked,
+      await within(send(`${base}/big?length`), 20_000, 'the capped answer with a content-length'),
+    ];
+    console.log(
+      `50 MB upstream answers: daemon pid ${proc.pid} RSS baseline ${(idle / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`,
+    );
     for (const answer of answers) {
       expect(answer.status).toBe(502);
-      expect(answer.json()).toEqual({ status: 502, message: 'upstream h.Big.Get answered more than 10 MB (limit max_response_size)' });
+      expect(answer.json()).toEqual({
+        status: 502,
+        message: 'upstream h.Big.Get answered more than 10 MB (limit max_response_size)',
+      });
     }
     expect(peak - idle).toBeLessThan(30 * MB);
     // Read no further: neither upstream got to finish its 50 MB.
@@ -167,7 +189,10 @@ describe('max_response_size settings', () => {
     const { base } = await daemon([join(dir, 'flows.hcl')], { DATA: data.url });
     const capped = await send(`${base}/capped`);
     expect(capped.status).toBe(502);
-    expect(capped.json()).toEqual({ status: 502, message: 'upstream h.Data.Small answered more than 1 KB (limit max_response_size)' });
+    expect(capped.json()).toEqual({
+      status: 502,
+      message: 'upstream h.Data.Small answered more than 1 KB (limit max_response_size)',
+    });
     const raised = await send(`${base}/raised`);
     expect(raised.status).toBe(200);
     expect(raised.json()).toEqual({ size: 2_000 });
@@ -239,7 +264,11 @@ describe('every upstream call has a timeout', () => {
 
   it('a call with no timeout configured gets upstream { timeout }: 504, and the rollbacks run', async () => {
     const { base, shop } = await hungShop(HUNG('upstream {\n  timeout = "1s"\n}', ''));
-    const res = await within(send(`${base}/order`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 10_000, 'the 504');
+    const res = await within(
+      send(`${base}/order`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      10_000,
+      'the 504',
+    );
     expect(res.status).toBe(504);
     expect(res.json()).toEqual({ status: 504, message: 'upstream h.Shop.Hang timed out after 1000ms' });
     await waitFor(() => shop.seen.some((s) => s.url === '/release'), 'the rollback');
@@ -249,7 +278,11 @@ describe('every upstream call has a timeout', () => {
 
   it('the service timeout comes before the global one', async () => {
     const { base } = await hungShop(HUNG('upstream {\n  timeout = "20s"\n}', 'timeout = "500ms"'));
-    const res = await within(send(`${base}/order`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 10_000, 'the 504');
+    const res = await within(
+      send(`${base}/order`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      10_000,
+      'the 504',
+    );
     expect(res.json()).toEqual({ status: 504, message: 'upstream h.Shop.Hang timed out after 500ms' });
   });
 });

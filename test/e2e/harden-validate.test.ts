@@ -128,7 +128,12 @@ describe('validate knows the hardening settings', () => {
     const dir = configDir({ 'good.hcl': GOOD });
     const { plan, diagnostics } = await loadPlan({ config: [join(dir, 'good.hcl')] });
     expect(diagnostics.errors).toEqual([]);
-    const calls = Object.fromEntries(plan!.flows[0]!.nodes.map((n) => [n.name, { timeoutMs: n.call!.timeoutMs, maxResponseBytes: n.call!.maxResponseBytes }]));
+    const calls = Object.fromEntries(
+      plan!.flows[0]!.nodes.map((n) => [
+        n.name,
+        { timeoutMs: n.call!.timeoutMs, maxResponseBytes: n.call!.maxResponseBytes },
+      ]),
+    );
     expect(calls).toEqual({
       plain: { timeoutMs: 30_000, maxResponseBytes: 10 * 1024 * 1024 },
       service: { timeoutMs: 2_000, maxResponseBytes: 1024 * 1024 },
@@ -140,6 +145,9 @@ describe('validate knows the hardening settings', () => {
     const dir = configDir({ 'good.hcl': `upstream {\n  timeout = "5s"\n  max_response_size = "2MB"\n}\n${GOOD}` });
     const { plan } = await loadPlan({ config: [join(dir, 'good.hcl')] });
     const plain = plan!.flows[0]!.nodes.find((n) => n.name === 'plain')!.call!;
-    expect({ timeoutMs: plain.timeoutMs, maxResponseBytes: plain.maxResponseBytes }).toEqual({ timeoutMs: 5_000, maxResponseBytes: 2 * 1024 * 1024 });
+    expect({ timeoutMs: plain.timeoutMs, maxResponseBytes: plain.maxResponseBytes }).toEqual({
+      timeoutMs: 5_000,
+      maxResponseBytes: 2 * 1024 * 1024,
+    });
   });
 });

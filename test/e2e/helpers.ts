@@ -31,9 +31,10 @@ let suiteCleanups: Cleanup[] | undefined;
 /** Runs `fn` after the current test, or after the suite inside a `shared` setup. */
 export function cleanup(fn: Cleanup): void {
   if (suiteCleanups) suiteCleanups.push(fn);
-  else onTestFinished(async () => {
-    await fn();
-  });
+  else
+    onTestFinished(async () => {
+      await fn();
+    });
 }
 
 /**
@@ -107,16 +108,26 @@ export async function upstream(handler: UpstreamHandler, options: UpstreamOption
   });
   const detach = options.attach?.(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup(() => new Promise<void>((resolve) => {
-    detach?.();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  cleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        detach?.();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : JSON.stringify(body));
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', ...headers })
+    .end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 /** An address where nothing listens: a server is bound, then closed. */
@@ -138,12 +149,23 @@ export interface RunningDaemon {
  * The real daemon on `config` (files or globs), HTTP on 127.0.0.1:0, logs silenced;
  * closed after the test (close is idempotent, so a test may close it first).
  */
-export async function daemon(config: string[], env: Record<string, string>, cwd = FLOW_FIXTURES): Promise<RunningDaemon> {
+export async function daemon(
+  config: string[],
+  env: Record<string, string>,
+  cwd = FLOW_FIXTURES,
+): Promise<RunningDaemon> {
   // A rollback journal of its own (SQLite in a fresh directory): test files run in parallel.
   const journalDir = mkdtempSync(join(tmpdir(), 'maestro-journal-'));
   cleanup(() => rmSync(journalDir, { recursive: true, force: true }));
   const journal = `sqlite:${join(journalDir, 'journal.db')}`;
-  const started = await startDaemon({ config, env: { ...process.env, ...env }, cwd, http: '127.0.0.1:0', logger: pino({ level: 'silent' }), journal });
+  const started = await startDaemon({
+    config,
+    env: { ...process.env, ...env },
+    cwd,
+    http: '127.0.0.1:0',
+    logger: pino({ level: 'silent' }),
+    journal,
+  });
   cleanup(() => started.close());
   return { daemon: started, base: `http://${started.addresses.http!}` };
 }
@@ -175,7 +197,11 @@ export async function send(url: string, options: Parameters<typeof request>[1] =
 
 /** `send` with a JSON body. */
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return send(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return send(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 export interface Deferred<T = void> {

@@ -61,7 +61,10 @@ async function chain(name: string, crashes: number): Promise<string[]> {
 
     daemon = await spawnMaestro(CONFIG, args, env, dir);
     await waitFor(() => undos.length >= i, `the rollback of ${order} after the restart`, 10_000);
-    await daemon.waitForLog((l) => l.msg === 'rollback done' && l.requestId === requestId, `the rollback of ${order} to be recorded`);
+    await daemon.waitForLog(
+      (l) => l.msg === 'rollback done' && l.requestId === requestId,
+      `the rollback of ${order} to be recorded`,
+    );
     const undo = undos[i - 1]!;
     expect(undo.method).toBe('POST');
     expect(undo.url).toBe(`/reservations/r-${order}/undo`);
@@ -73,7 +76,9 @@ async function chain(name: string, crashes: number): Promise<string[]> {
   }
   await daemon.stop();
   // Exactly once: one undo per crash, and nothing left open for a later start.
-  expect(undos.map((u) => u.url)).toEqual(Array.from({ length: crashes }, (_, i) => `/reservations/r-${name}-${i + 1}/undo`));
+  expect(undos.map((u) => u.url)).toEqual(
+    Array.from({ length: crashes }, (_, i) => `/reservations/r-${name}-${i + 1}/undo`),
+  );
   const db = new Database(journalPath, { readonly: true });
   try {
     expect(db.prepare('SELECT count(*) AS n FROM journal_records').get()).toEqual({ n: 0 });
@@ -86,7 +91,9 @@ async function chain(name: string, crashes: number): Promise<string[]> {
 describe('journal: a daemon killed with -9 mid-flow', () => {
   it(`compensates on restart, exactly once, ${CRASHES} times out of ${CRASHES}`, async () => {
     const per = CRASHES / CHAINS;
-    const results = await Promise.all(Array.from({ length: CHAINS }, (_, c) => chain(String.fromCharCode(97 + c), per)));
+    const results = await Promise.all(
+      Array.from({ length: CHAINS }, (_, c) => chain(String.fromCharCode(97 + c), per)),
+    );
     expect(results.flat()).toHaveLength(CRASHES);
   }, 180_000);
 });

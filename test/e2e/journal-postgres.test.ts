@@ -37,62 +37,90 @@ const unreachable = await reachable();
 if (unreachable) console.warn(`SKIPPED journal-postgres: PostgreSQL at ${PG_URL} is not reachable (${unreachable})`);
 
 describe('journal: PostgreSQL shared by two daemons', () => {
-  it.skipIf(unreachable !== undefined)('the survivor runs the killed daemon\'s compensation within the lease, exactly once, while serving', async () => {
-    const schema = `maestro_test_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    cleanup(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    });
-    const migrated = await promisify(execFile)(process.execPath, [CLI, 'journal', 'migrate', '--journal', PG_URL, '--schema', schema]);
-    expect(migrated.stdout).toContain(`schema ${schema} is ready`);
+  it.skipIf(unreachable !== undefined)(
+    "the survivor runs the killed daemon's compensation within the lease, exactly once, while serving",
+    async () => {
+      const schema = `maestro_test_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      cleanup(async () => {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      });
+      const migrated = await promisify(execFile)(process.execPath, [
+        CLI,
+        'journal',
+        'migrate',
+        '--journal',
+        PG_URL,
+        '--schema',
+        schema,
+      ]);
+      expect(migrated.stdout).toContain(`schema ${schema} is ready`);
 
-    const undos: Seen[] = [];
-    const charges: Seen[] = [];
-    const store = await upstream((_req, res, seen) => {
-      if (seen.url === '/reservations') return sendJson(res, 200, { id: `r-${(JSON.parse(seen.body) as { order: string }).order}`, amount: 7 });
-      if (seen.url === '/charges') {
-        charges.push(seen);
-        return; // held: the daemon that sent it is killed
-      }
-      if (seen.url.endsWith('/undo')) {
-        undos.push(seen);
-        return sendJson(res, 200, {});
-      }
-      return sendJson(res, 404, {});
-    });
-    const dir = configDir({ 'journal.hcl': `journal {\n  postgres = "$PG_URL"\n  schema   = "${schema}"\n  lease    = "${LEASE_MS}ms"\n}\n` });
-    const config = `{${join(FIXTURES, 'crash.hcl')},${join(FIXTURES, 'plain.hcl')},${join(dir, 'journal.hcl')}}`;
-    const env = { UPSTREAM: store.url, PG_URL };
-    const [a, b] = await Promise.all([spawnMaestro(config, [], env, dir), spawnMaestro(config, [], env, dir)]);
-    for (const d of [a, b]) expect((await postJson(`${d.base}/lookup`, { order: 'x' })).status).toBe(200);
+      const undos: Seen[] = [];
+      const charges: Seen[] = [];
+      const store = await upstream((_req, res, seen) => {
+        if (seen.url === '/reservations')
+          return sendJson(res, 200, { id: `r-${(JSON.parse(seen.body) as { order: string }).order}`, amount: 7 });
+        if (seen.url === '/charges') {
+          charges.push(seen);
+          return; // held: the daemon that sent it is killed
+        }
+        if (seen.url.endsWith('/undo')) {
+          undos.push(seen);
+          return sendJson(res, 200, {});
+        }
+        return sendJson(res, 404, {});
+      });
+      const dir = configDir({
+        'journal.hcl': `journal {\n  postgres = "$PG_URL"\n  schema   = "${schema}"\n  lease    = "${LEASE_MS}ms"\n}\n`,
+      });
+      const config = `{${join(FIXTURES, 'crash.hcl')},${join(FIXTURES, 'plain.hcl')},${join(dir, 'journal.hcl')}}`;
+      const env = { UPSTREAM: store.url, PG_URL };
+      const [a, b] = await Promise.all([spawnMaestro(config, [], env, dir), spawnMaestro(config, [], env, dir)]);
+      for (const d of [a, b]) expect((await postJson(`${d.base}/lookup`, { order: 'x' })).status).toBe(200);
 
-    void postJson(`${a.base}/orders`, { order: 'o-1' }, { 'x-request-id': 'pg-1' }).catch(() => undefined);
-    await waitFor(() => charges.length === 1, 'the charge to be in flight on daemon A');
-    const open = await admin.query(`SELECT flow, request_id FROM "${schema}".journal_records`);
-    expect(open.rows).toEqual([{ flow: 'order', request_id: 'pg-1' }]);
-    const listed = await promisify(execFile)(process.execPath, [CLI, 'journal', 'list', '--journal', PG_URL, '--schema', schema]);
-    expect(listed.stdout).toMatch(/1 open record\(s\)\n.* flow order {2}request pg-1 .* rollbacks pending: reservation/);
-    // A renews its lease: B does not take the record while A lives.
-    await b.waitForLog((l) => l.msg === 'maestro is serving', 'B to serve');
-    expect(undos).toHaveLength(0);
+      void postJson(`${a.base}/orders`, { order: 'o-1' }, { 'x-request-id': 'pg-1' }).catch(() => undefined);
+      await waitFor(() => charges.length === 1, 'the charge to be in flight on daemon A');
+      const open = await admin.query(`SELECT flow, request_id FROM "${schema}".journal_records`);
+      expect(open.rows).toEqual([{ flow: 'order', request_id: 'pg-1' }]);
+      const listed = await promisify(execFile)(process.execPath, [
+        CLI,
+        'journal',
+        'list',
+        '--journal',
+        PG_URL,
+        '--schema',
+        schema,
+      ]);
+      expect(listed.stdout).toMatch(
+        /1 open record\(s\)\n.* flow order {2}request pg-1 .* rollbacks pending: reservation/,
+      );
+      // A renews its lease: B does not take the record while A lives.
+      await b.waitForLog((l) => l.msg === 'maestro is serving', 'B to serve');
+      expect(undos).toHaveLength(0);
 
-    await a.kill9();
-    const killedAt = Date.now();
-    // B keeps serving meanwhile.
-    expect((await postJson(`${b.base}/lookup`, { order: 'y' })).status).toBe(200);
-    await waitFor(() => undos.length >= 1, 'B to run the compensation', 3 * LEASE_MS + 5_000);
-    await b.waitForLog((l) => l.msg === 'rollback done' && l.requestId === 'pg-1', 'B to record the rollback');
-    await waitFor(async () => (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".journal_records`)).rows[0].n === 0, 'the record to be closed');
-    expect(Date.now() - killedAt).toBeLessThan(3 * LEASE_MS + 5_000);
+      await a.kill9();
+      const killedAt = Date.now();
+      // B keeps serving meanwhile.
+      expect((await postJson(`${b.base}/lookup`, { order: 'y' })).status).toBe(200);
+      await waitFor(() => undos.length >= 1, 'B to run the compensation', 3 * LEASE_MS + 5_000);
+      await b.waitForLog((l) => l.msg === 'rollback done' && l.requestId === 'pg-1', 'B to record the rollback');
+      await waitFor(
+        async () => (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".journal_records`)).rows[0].n === 0,
+        'the record to be closed',
+      );
+      expect(Date.now() - killedAt).toBeLessThan(3 * LEASE_MS + 5_000);
 
-    expect(undos).toHaveLength(1);
-    expect(undos[0]!.url).toBe('/reservations/r-o-1/undo');
-    expect(JSON.parse(undos[0]!.body)).toEqual({ order: 'o-1', amount: 7 });
-    expect(undos[0]!.headers['x-request-id']).toBe('pg-1');
-    expect((await postJson(`${b.base}/lookup`, { order: 'z' })).status).toBe(200);
-    expect(await b.stop()).toBe(0);
-    expect(undos).toHaveLength(1);
-  }, 60_000);
+      expect(undos).toHaveLength(1);
+      expect(undos[0]!.url).toBe('/reservations/r-o-1/undo');
+      expect(JSON.parse(undos[0]!.body)).toEqual({ order: 'o-1', amount: 7 });
+      expect(undos[0]!.headers['x-request-id']).toBe('pg-1');
+      expect((await postJson(`${b.base}/lookup`, { order: 'z' })).status).toBe(200);
+      expect(await b.stop()).toBe(0);
+      expect(undos).toHaveLength(1);
+    },
+    60_000,
+  );
 });

@@ -30,7 +30,14 @@ describe('journal: open at shutdown, run at the next start', () => {
     });
     const journal = `sqlite:${join(configDir({}), 'journal.db')}`;
     const start = async () => {
-      const d = await startDaemon({ config: CONFIG, env: { ...process.env, UPSTREAM: store.url }, http: '127.0.0.1:0', journal, metrics: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+      const d = await startDaemon({
+        config: CONFIG,
+        env: { ...process.env, UPSTREAM: store.url },
+        http: '127.0.0.1:0',
+        journal,
+        metrics: '127.0.0.1:0',
+        logger: pino({ level: 'silent' }),
+      });
       cleanup(() => d.close());
       return d;
     };
@@ -38,8 +45,15 @@ describe('journal: open at shutdown, run at the next start', () => {
     const first = await start();
     expect((await postJson(`http://${first.addresses.http!}/orders`, { order: 'o-5' })).status).toBe(402);
     await waitFor(() => undos.length === 5, 'the rollback to use its 5 attempts', 10_000);
-    const metrics = async (d: { addresses: Record<string, string> }) => (await send(`http://${d.addresses.prometheus!}/metrics`)).text;
-    await waitFor(async () => (await metrics(first)).includes('maestro_rollbacks_total{flow="order",resource="reservation",outcome="failed"} 1'), 'the failure to be counted');
+    const metrics = async (d: { addresses: Record<string, string> }) =>
+      (await send(`http://${d.addresses.prometheus!}/metrics`)).text;
+    await waitFor(
+      async () =>
+        (await metrics(first)).includes(
+          'maestro_rollbacks_total{flow="order",resource="reservation",outcome="failed"} 1',
+        ),
+      'the failure to be counted',
+    );
     expect(await metrics(first)).toContain('maestro_journal_pending{journal="sqlite"} 1');
     await first.close();
 
@@ -52,8 +66,13 @@ describe('journal: open at shutdown, run at the next start', () => {
     const second = await start();
     await waitFor(() => undos.length === 6, 'the rollback to run again at the next start');
     expect(undos).toEqual(['busy', 'busy', 'busy', 'busy', 'busy', 'ok']);
-    await waitFor(async () => (await metrics(second)).includes('maestro_journal_pending{journal="sqlite"} 0'), 'the record to be closed');
-    expect(await metrics(second)).toContain('maestro_rollbacks_total{flow="order",resource="reservation",outcome="ok"} 1');
+    await waitFor(
+      async () => (await metrics(second)).includes('maestro_journal_pending{journal="sqlite"} 0'),
+      'the record to be closed',
+    );
+    expect(await metrics(second)).toContain(
+      'maestro_rollbacks_total{flow="order",resource="reservation",outcome="ok"} 1',
+    );
   });
 
   it('keeps, and logs at error, a record whose flow no longer exists', async () => {
@@ -64,26 +83,48 @@ describe('journal: open at shutdown, run at the next start', () => {
     });
     const dir = configDir({ 'other.hcl': 'service "x" "Y" {\n  host = "http://127.0.0.1:1"\n}\n' });
     const journal = `sqlite:${join(dir, 'journal.db')}`;
-    const first = await startDaemon({ config: CONFIG, env: { ...process.env, UPSTREAM: store.url }, http: '127.0.0.1:0', journal, logger: pino({ level: 'silent' }) });
+    const first = await startDaemon({
+      config: CONFIG,
+      env: { ...process.env, UPSTREAM: store.url },
+      http: '127.0.0.1:0',
+      journal,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => first.close());
-    expect((await postJson(`http://${first.addresses.http!}/orders`, { order: 'o-6' }, { 'x-request-id': 'gone-1' })).status).toBe(402);
+    expect(
+      (await postJson(`http://${first.addresses.http!}/orders`, { order: 'o-6' }, { 'x-request-id': 'gone-1' })).status,
+    ).toBe(402);
     await waitFor(() => store.seen.filter((s) => s.url.endsWith('/undo')).length === 5, 'the rollback to give up');
     await first.close();
 
     const logs: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString('utf8').split('\n'))
+          if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     });
-    const second = await startDaemon({ config: [join(dir, 'other.hcl')], env: process.env, http: '127.0.0.1:0', journal, logger: pino({ level: 'info' }, sink) });
+    const second = await startDaemon({
+      config: [join(dir, 'other.hcl')],
+      env: process.env,
+      http: '127.0.0.1:0',
+      journal,
+      logger: pino({ level: 'info' }, sink),
+    });
     cleanup(() => second.close());
-    await waitFor(() => logs.some((l) => l.level === 50 && l.requestId === 'gone-1'), 'the missing flow to be reported');
-    expect(logs.find((l) => l.level === 50 && l.requestId === 'gone-1')!.msg).toBe('journal: flow "order" no longer exists; its open compensations are kept');
+    await waitFor(
+      () => logs.some((l) => l.level === 50 && l.requestId === 'gone-1'),
+      'the missing flow to be reported',
+    );
+    expect(logs.find((l) => l.level === 50 && l.requestId === 'gone-1')!.msg).toBe(
+      'journal: flow "order" no longer exists; its open compensations are kept',
+    );
     await second.close();
     const db = new Database(join(dir, 'journal.db'), { readonly: true });
-    expect(db.prepare('SELECT flow, request_id FROM journal_records').all()).toEqual([{ flow: 'order', request_id: 'gone-1' }]);
+    expect(db.prepare('SELECT flow, request_id FROM journal_records').all()).toEqual([
+      { flow: 'order', request_id: 'gone-1' },
+    ]);
     db.close();
   });
 });

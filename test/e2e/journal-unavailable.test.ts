@@ -27,18 +27,24 @@ async function start(journal: string, upstreamUrl: string) {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   const daemon = await startDaemon({
-    config: CONFIG, env: { ...process.env, UPSTREAM: upstreamUrl }, http: '127.0.0.1:0', journal, logger: pino({ level: 'info' }, sink),
+    config: CONFIG,
+    env: { ...process.env, UPSTREAM: upstreamUrl },
+    http: '127.0.0.1:0',
+    journal,
+    logger: pino({ level: 'info' }, sink),
   });
   cleanup(() => daemon.close());
   return { base: `http://${daemon.addresses.http!}`, logs };
 }
 
-const errorsOf = (logs: Array<Record<string, unknown>>) => logs.filter((l) => l.level === 50).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '')}`);
+const errorsOf = (logs: Array<Record<string, unknown>>) =>
+  logs.filter((l) => l.level === 50).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '')}`);
 
 describe('journal: cannot be written', () => {
   it('SQLite at a path that cannot be created: 503 before any upstream call, the reason logged', async () => {
@@ -53,7 +59,9 @@ describe('journal: cannot be written', () => {
     expect(shop.seen).toEqual([]);
     const reasons = errorsOf(logs).join('\n');
     expect(reasons).toMatch(/journal .*blocker\/journal\.db cannot be opened: .*(ENOTDIR|EEXIST|not a directory)/i);
-    expect(logs.some((l) => l.requestId === 'refused-1' && l.level === 50 && String(l.msg).startsWith('request refused'))).toBe(true);
+    expect(
+      logs.some((l) => l.requestId === 'refused-1' && l.level === 50 && String(l.msg).startsWith('request refused')),
+    ).toBe(true);
 
     // A flow without rollbacks does not need the journal.
     const plain = await postJson(`${base}/lookup`, { order: 'o-2' });

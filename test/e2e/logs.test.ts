@@ -111,11 +111,20 @@ describe('logs (daemon process)', () => {
     });
     const dir = configDir({ 'main.hcl': HCL });
     const grpcAddress = `127.0.0.1:${await freePort()}`;
-    const daemon = await spawnDaemon(join(dir, 'main.hcl'), { UP: up.url }, ['--grpc', grpcAddress, '--log-level', 'debug']);
+    const daemon = await spawnDaemon(join(dir, 'main.hcl'), { UP: up.url }, [
+      '--grpc',
+      grpcAddress,
+      '--log-level',
+      'debug',
+    ]);
     cleanup(() => daemon.stop());
     const base = `http://${daemon.address}`;
 
-    const failed = await send(`${base}/order`, { method: 'POST', headers: { ...SECRETS, 'x-request-id': 'http-1', 'content-type': 'application/json' }, body: '{}' });
+    const failed = await send(`${base}/order`, {
+      method: 'POST',
+      headers: { ...SECRETS, 'x-request-id': 'http-1', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(failed.status).toBe(500);
     const proxied = await send(`${base}/edge/broken`, { headers: { ...SECRETS, 'x-request-id': 'proxy-1' } });
     expect(proxied.status).toBe(500);
@@ -125,7 +134,14 @@ describe('logs (daemon process)', () => {
     for (const [name, value] of Object.entries(SECRETS)) metadata.set(name, value);
     metadata.set('x-request-id', 'grpc-1');
     const code = await new Promise<number>((resolve) => {
-      client.makeUnaryRequest('/test.Orders/Place', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), metadata, (error: ServiceError | null) => resolve(error?.code ?? 0));
+      client.makeUnaryRequest(
+        '/test.Orders/Place',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        metadata,
+        (error: ServiceError | null) => resolve(error?.code ?? 0),
+      );
     });
     expect(code).not.toBe(0);
 
@@ -140,7 +156,10 @@ describe('logs (daemon process)', () => {
     expect(await completed('grpc-1')).toMatchObject({ level: 30, flow: 'order', protocol: 'grpc', status: 500 });
     for (const id of ['http-1', 'grpc-1']) {
       await daemon.waitForLog((l) => l.msg === 'rollback done' && l.requestId === id);
-      expect(daemon.logs.find((l) => l.msg === 'upstream call' && l.requestId === id)).toMatchObject({ level: 20, service: 'test.Up' });
+      expect(daemon.logs.find((l) => l.msg === 'upstream call' && l.requestId === id)).toMatchObject({
+        level: 20,
+        service: 'test.Up',
+      });
     }
     for (const l of daemon.logs.filter((l) => l.msg === 'request completed')) expect(typeof l.ms).toBe('number');
 

@@ -80,10 +80,17 @@ proxy "edge" {
 function grpcCall(address: string, path: string): Promise<number> {
   const client = new Client(address, credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new Metadata(), (error: ServiceError | null) => {
-      client.close();
-      resolve(error ? error.code : Code.OK);
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      new Metadata(),
+      (error: ServiceError | null) => {
+        client.close();
+        resolve(error ? error.code : Code.OK);
+      },
+    );
   });
 }
 
@@ -99,7 +106,14 @@ describe('metrics per protocol', () => {
       sendJson(res, code, { code });
     });
     const dir = configDir({ 'main.hcl': HCL });
-    const daemon = await startDaemon({ config: [`${dir}/main.hcl`], env: { ...process.env, UP: up.url }, cwd: dir, http: '127.0.0.1:0', metrics: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [`${dir}/main.hcl`],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      metrics: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     const base = `http://${daemon.addresses.http!}`;
 

@@ -89,8 +89,12 @@ describe('metrics', () => {
     const store = await startStore();
     const dir = configDir({ 'shop.hcl': HCL });
     const daemon = await startDaemon({
-      config: [`${dir}/*.hcl`], env: { ...process.env, UPSTREAM_STORE: store.url }, cwd: dir,
-      http: '127.0.0.1:0', metrics: '127.0.0.1:0', logger: pino({ level: 'silent' }),
+      config: [`${dir}/*.hcl`],
+      env: { ...process.env, UPSTREAM_STORE: store.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      metrics: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
     });
     cleanup(() => daemon.close());
     const base = `http://${daemon.addresses.http!}`;
@@ -108,7 +112,10 @@ describe('metrics', () => {
     };
     const prometheus = `http://${daemon.addresses.prometheus!}/metrics`;
     // Rollbacks run after the client's answer: wait until both have been counted.
-    await waitFor(async () => (await scrape(prometheus)).includes('outcome="failed"} 1'), 'the failed rollback to be counted');
+    await waitFor(
+      async () => (await scrape(prometheus)).includes('outcome="failed"} 1'),
+      'the failed rollback to be counted',
+    );
     await waitFor(async () => (await scrape(prometheus)).includes('outcome="ok"} 1'), 'the rollback to be counted');
 
     const text = await scrape(prometheus);
@@ -133,7 +140,8 @@ describe('metrics', () => {
       'maestro_rollbacks_total{flow="order",resource="hold",outcome="failed"} 1',
       'maestro_flow_errors_total{flow="order",status="402"} 2',
       'maestro_flow_errors_total{flow="order",status="400"} 1',
-    ]) expect(lines).toContain(line);
+    ])
+      expect(lines).toContain(line);
     expect(lines.filter((l) => l.startsWith('maestro_flow_errors_total{'))).toHaveLength(2);
     expect(text.endsWith('\n')).toBe(true);
 
@@ -148,10 +156,16 @@ describe('metrics', () => {
     const hcl = `${HCL.replaceAll('/orders', '/metrics')}\nprometheus {\n  address = "127.0.0.1:0"\n}\n`;
     const dir = configDir({ 'shop.hcl': hcl });
     const daemon = await startDaemon({
-      config: [`${dir}/*.hcl`], env: { ...process.env, UPSTREAM_STORE: store.url }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }),
+      config: [`${dir}/*.hcl`],
+      env: { ...process.env, UPSTREAM_STORE: store.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
     });
     cleanup(() => daemon.close());
-    expect((await postJson(`http://${daemon.addresses.http!}/metrics`, { order: 'ok' })).json()).toEqual({ charge: 'c-1' });
+    expect((await postJson(`http://${daemon.addresses.http!}/metrics`, { order: 'ok' })).json()).toEqual({
+      charge: 'c-1',
+    });
     const text = (await send(`http://${daemon.addresses.prometheus!}/metrics`)).text;
     expect(text.split('\n')).toContain('maestro_requests_total{flow="order",protocol="http",status="200"} 1');
   });

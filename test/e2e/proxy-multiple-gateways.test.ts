@@ -22,16 +22,20 @@ describe('multiple gateways (two daemon processes)', () => {
     const users = await startUpstream((req, res) => {
       calls.push({ method: req.method!, url: req.url!, headers: req.headers });
       const n = calls.length;
-      res.writeHead(200, { 'content-type': 'application/json' })
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ id: n, name: `user ${n}`, username: `u${n}`, email: 'not@in.the.output' }));
     });
     onTestFinished(() => users.close());
 
     const env = { LOG_LEVEL: 'info', USERS_HOST: users.url };
     const hub = await spawnDaemon(join(EXAMPLE, 'hub', 'config.hcl'), env);
-    onTestFinished(async () => void await hub.stop());
-    const gateway = await spawnDaemon(join(EXAMPLE, 'gateway', 'config.hcl'), { ...env, HUB_HOST: `http://${hub.address}` });
-    onTestFinished(async () => void await gateway.stop());
+    onTestFinished(async () => void (await hub.stop()));
+    const gateway = await spawnDaemon(join(EXAMPLE, 'gateway', 'config.hcl'), {
+      ...env,
+      HUB_HOST: `http://${hub.address}`,
+    });
+    onTestFinished(async () => void (await gateway.stop()));
 
     const requestId = 'multi-gw-7f3a';
     const res = await request(`http://${gateway.address}/v1/user`, { headers: { 'x-request-id': requestId } });
@@ -49,11 +53,15 @@ describe('multiple gateways (two daemon processes)', () => {
     // SIGTERM: each daemon finishes and exits 0; then its logs are complete.
     expect(await gateway.stop()).toBe(0);
     expect(await hub.stop()).toBe(0);
-    const completed = (logs: Array<Record<string, unknown>>) => logs.filter((line) => line.requestId === requestId && line.msg === 'request completed');
+    const completed = (logs: Array<Record<string, unknown>>) =>
+      logs.filter((line) => line.requestId === requestId && line.msg === 'request completed');
     expect(completed(gateway.logs)).toMatchObject([{ method: 'GET', url: '/v1/user', status: 200 }]);
     expect(completed(hub.logs)).toMatchObject([{ method: 'GET', url: '/v1/user', status: 200 }]);
     // The shutdown lines come last and in order (exiting mid-write once lost or swapped them).
-    const shutdown = [{ msg: 'shutting down: finishing in-flight flows and pending rollbacks', signal: 'SIGTERM' }, { msg: 'maestro stopped' }];
+    const shutdown = [
+      { msg: 'shutting down: finishing in-flight flows and pending rollbacks', signal: 'SIGTERM' },
+      { msg: 'maestro stopped' },
+    ];
     expect(gateway.logs.slice(-2)).toMatchObject(shutdown);
     expect(hub.logs.slice(-2)).toMatchObject(shutdown);
   });

@@ -10,7 +10,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  EDGE_CONFIG, GOOD, MB, generated, peakOf, spawnDaemon, startAuth, startUpstream, within, type DaemonProcess, type Upstream,
+  EDGE_CONFIG,
+  GOOD,
+  MB,
+  generated,
+  peakOf,
+  spawnDaemon,
+  startAuth,
+  startUpstream,
+  within,
+  type DaemonProcess,
+  type Upstream,
 } from '../fixtures/proxy/helpers.js';
 
 const BIG = 200 * MB;
@@ -41,7 +51,11 @@ function files(req: IncomingMessage, res: ServerResponse): void {
           setTimeout(() => req.resume(), STALL_MS);
         }
       });
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ bytes, sha256: hash.digest('hex') })),
+      );
       return;
     }
     case '/download': {
@@ -80,10 +94,17 @@ describe('streams through the proxy (daemon process)', () => {
   let daemon: DaemonProcess;
   const base = (): string => `http://${daemon.address}/edge`;
 
-  async function upload(size: number, query = ''): Promise<{ status: number; answer: { bytes: number; sha256: string }; digest: string }> {
+  async function upload(
+    size: number,
+    query = '',
+  ): Promise<{ status: number; answer: { bytes: number; sha256: string }; digest: string }> {
     const body = generated(size);
-    const res = await request(`${base()}/upload${query}`, { method: 'PUT', headers: { ...GOOD, 'content-type': 'application/octet-stream' }, body: body.stream });
-    const answer = await res.body.json() as { bytes: number; sha256: string };
+    const res = await request(`${base()}/upload${query}`, {
+      method: 'PUT',
+      headers: { ...GOOD, 'content-type': 'application/octet-stream' },
+      body: body.stream,
+    });
+    const answer = (await res.body.json()) as { bytes: number; sha256: string };
     return { status: res.statusCode, answer, digest: body.digest() };
   }
 
@@ -119,7 +140,11 @@ describe('streams through the proxy (daemon process)', () => {
    * generation, and the first fast stream regrows it by tens of MB within ~150 ms, which
    * would be measured as growth though no body is held. The cold figure is printed too.
    */
-  async function measured<T>(what: string, warmUp: () => Promise<unknown>, transfer: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  async function measured<T>(
+    what: string,
+    warmUp: () => Promise<unknown>,
+    transfer: () => Promise<T>,
+  ): Promise<{ result: T; growth: number }> {
     const cold = daemon.rss();
     await within(warmUp(), 10_000, `warming up for ${what}`);
     const baseline = daemon.rss();
@@ -128,8 +153,10 @@ describe('streams through the proxy (daemon process)', () => {
     let peak = baseline;
     const result = await within(transfer(), 30_000, what).finally(() => (peak = sampler.stop()));
     const growth = peak - baseline;
-    console.log(`${what}: daemon pid ${daemon.pid} RSS idle ${mb(cold)} MB, baseline ${mb(baseline)} MB, peak ${mb(peak)} MB, `
-      + `growth ${mb(growth)} MB (${Date.now() - started} ms)`);
+    console.log(
+      `${what}: daemon pid ${daemon.pid} RSS idle ${mb(cold)} MB, baseline ${mb(baseline)} MB, peak ${mb(peak)} MB, ` +
+        `growth ${mb(growth)} MB (${Date.now() - started} ms)`,
+    );
     return { result, growth };
   }
 
@@ -148,14 +175,22 @@ describe('streams through the proxy (daemon process)', () => {
   });
 
   it('uploads 200 MB with flat memory', async () => {
-    const { result, growth } = await measured('upload 200 MB', () => upload(32 * MB), () => upload(BIG, '?stall=1'));
+    const { result, growth } = await measured(
+      'upload 200 MB',
+      () => upload(32 * MB),
+      () => upload(BIG, '?stall=1'),
+    );
     expect(result.status).toBe(200);
     expect(result.answer).toEqual({ bytes: BIG, sha256: result.digest });
     expect(growth).toBeLessThan(RSS_BOUND);
   });
 
   it('downloads 200 MB with flat memory', async () => {
-    const { result, growth } = await measured('download 200 MB', () => download(32 * MB, false), () => download(BIG, true));
+    const { result, growth } = await measured(
+      'download 200 MB',
+      () => download(32 * MB, false),
+      () => download(BIG, true),
+    );
     expect(result).toEqual({ status: 200, bytes: BIG, digest: sentDigests.at(-1) });
     expect(growth).toBeLessThan(RSS_BOUND);
   });
@@ -168,7 +203,9 @@ describe('streams through the proxy (daemon process)', () => {
     const reading = (async () => {
       for await (const chunk of res.body) received += (chunk as Buffer).length;
     })();
-    await expect(within(reading, 5_000, 'the truncated body to fail')).rejects.toThrow(/closed|terminated|aborted|reset/i);
+    await expect(within(reading, 5_000, 'the truncated body to fail')).rejects.toThrow(
+      /closed|terminated|aborted|reset/i,
+    );
     expect(received).toBeLessThan(10 * MB);
     await expectServing();
   });
@@ -176,10 +213,20 @@ describe('streams through the proxy (daemon process)', () => {
   it('an upstream dying mid-upload is a 502 for the client, then the next request is served', async () => {
     const body = generated(64 * MB);
     const headers = { ...GOOD, 'x-request-id': 'reset-upload-1' };
-    const res = await within(request(`${base()}/reset-upload`, { method: 'PUT', headers, body: body.stream }), 5_000, 'the failed upload');
+    const res = await within(
+      request(`${base()}/reset-upload`, { method: 'PUT', headers, body: body.stream }),
+      5_000,
+      'the failed upload',
+    );
     expect(res.statusCode).toBe(502);
-    expect(await within(res.body.json(), 5_000, 'the error body')).toEqual({ status: 502, message: 'upstream com.edge.Files failed: connection reset' });
-    expect(await daemon.waitForLog((line) => line.requestId === 'reset-upload-1')).toMatchObject({ flow: 'edge', status: 502 });
+    expect(await within(res.body.json(), 5_000, 'the error body')).toEqual({
+      status: 502,
+      message: 'upstream com.edge.Files failed: connection reset',
+    });
+    expect(await daemon.waitForLog((line) => line.requestId === 'reset-upload-1')).toMatchObject({
+      flow: 'edge',
+      status: 502,
+    });
     await expectServing();
   });
 });

@@ -8,7 +8,16 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { EDGE_CONFIG, GOOD, spawnDaemon, startAuth, startUpstream, within, type DaemonProcess, type Upstream } from '../fixtures/proxy/helpers.js';
+import {
+  EDGE_CONFIG,
+  GOOD,
+  spawnDaemon,
+  startAuth,
+  startUpstream,
+  within,
+  type DaemonProcess,
+  type Upstream,
+} from '../fixtures/proxy/helpers.js';
 
 interface Echo extends Upstream {
   /** TCP connections the echo server accepted. */
@@ -59,53 +68,69 @@ describe('websocket proxy (daemon process)', () => {
   });
 
   it('echoes 1,000 messages in order, text and binary, then closes on both sides', async () => {
-    const ws = new WebSocket(`ws://${daemon.address}/edge/echo`, { headers: { ...GOOD, 'x-request-id': 'ws-1000' }, perMessageDeflate: false });
+    const ws = new WebSocket(`ws://${daemon.address}/edge/echo`, {
+      headers: { ...GOOD, 'x-request-id': 'ws-1000' },
+      perMessageDeflate: false,
+    });
     onTestFinished(() => ws.terminate());
-    await within(new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    }), 5_000, 'the websocket to open');
+    await within(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      }),
+      5_000,
+      'the websocket to open',
+    );
     expect(echo.upgrades).toHaveLength(1);
     expect(echo.upgrades[0]).toMatchObject({ 'x-user': 'ann', 'x-request-id': 'ws-1000' });
 
     const sent = Array.from({ length: 1000 }, (_, i) => message(i));
     const received: Array<[Buffer, boolean]> = [];
-    const all = new Promise<void>((resolve) => ws.on('message', (data, isBinary) => {
-      received.push([data as Buffer, isBinary]);
-      if (received.length === sent.length) resolve();
-    }));
+    const all = new Promise<void>((resolve) =>
+      ws.on('message', (data, isBinary) => {
+        received.push([data as Buffer, isBinary]);
+        if (received.length === sent.length) resolve();
+      }),
+    );
     for (const data of sent) ws.send(data, { binary: typeof data !== 'string' });
     await within(all, 10_000, '1,000 echoes');
 
     expect(received.map(([, isBinary]) => isBinary)).toEqual(sent.map((data) => typeof data !== 'string'));
-    expect(received.map(([data, isBinary]) => (isBinary ? data.toString('hex') : data.toString('utf8'))))
-      .toEqual(sent.map((data) => (typeof data === 'string' ? data : data.toString('hex'))));
+    expect(received.map(([data, isBinary]) => (isBinary ? data.toString('hex') : data.toString('utf8')))).toEqual(
+      sent.map((data) => (typeof data === 'string' ? data : data.toString('hex'))),
+    );
     expect(sent.filter((data) => typeof data !== 'string')).toHaveLength(200);
 
-    const clientClosed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, String(reason)])));
+    const clientClosed = new Promise<[number, string]>((resolve) =>
+      ws.once('close', (code, reason) => resolve([code, String(reason)])),
+    );
     ws.close(1000, 'done');
     expect(await within(clientClosed, 5_000, 'the client to see the close')).toEqual([1000, 'done']);
     expect(await within(echo.closed[0]!, 5_000, 'the echo server to see the close')).toEqual([1000, 'done']);
   });
 
-  it('refuses the upgrade with the auth resource\'s 401; the echo server sees no connection', async () => {
+  it("refuses the upgrade with the auth resource's 401; the echo server sees no connection", async () => {
     const connections = echo.connections;
     const checks = auth.checks;
     const ws = new WebSocket(`ws://${daemon.address}/edge/echo`, { headers: { authorization: 'Bearer stolen' } });
     let opened = false;
     ws.on('open', () => (opened = true));
-    const refusal = await within(new Promise<{ status: number; body: string }>((resolve, reject) => {
-      ws.once('error', reject);
-      ws.once('unexpected-response', (req, res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          req.destroy();
-          resolve({ status: res.statusCode ?? 0, body });
+    const refusal = await within(
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        ws.once('error', reject);
+        ws.once('unexpected-response', (req, res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => {
+            req.destroy();
+            resolve({ status: res.statusCode ?? 0, body });
+          });
         });
-      });
-    }), 5_000, 'the refused upgrade');
+      }),
+      5_000,
+      'the refused upgrade',
+    );
     expect(refusal.status).toBe(401);
     expect(JSON.parse(refusal.body)).toMatchObject({ status: 401 });
     expect(opened).toBe(false);

@@ -15,7 +15,11 @@ async function upstream(handler: (req: IncomingMessage, res: ServerResponse, bod
   return startUpstream((req, res, seen) => handler(req, res, seen.body), {
     attach(server) {
       const wss = new WebSocketServer({ server });
-      wss.on('connection', (ws, req) => ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${req.url} ${req.headers['x-user']}: ${String(data)}`, { binary: isBinary })));
+      wss.on('connection', (ws, req) =>
+        ws.on('message', (data, isBinary) =>
+          ws.send(isBinary ? data : `${req.url} ${req.headers['x-user']}: ${String(data)}`, { binary: isBinary }),
+        ),
+      );
       return () => {
         for (const ws of wss.clients) ws.terminate();
       };
@@ -98,10 +102,13 @@ proxy "hub" {
 
 async function services(): Promise<{ auth: Upstream; hub: Upstream }> {
   const auth = await upstream((req, res) => {
-    if (req.headers.authorization === 'Bearer t') res.writeHead(200, { 'content-type': 'application/json' }).end('{"user":"ann"}');
+    if (req.headers.authorization === 'Bearer t')
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"user":"ann"}');
     else res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"bad token"}');
   });
-  const hub = await upstream((req, res, body) => res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'text/plain', 'x-hub': 'yes' }).end(body));
+  const hub = await upstream((req, res, body) =>
+    res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'text/plain', 'x-hub': 'yes' }).end(body),
+  );
   return { auth, hub };
 }
 
@@ -110,19 +117,34 @@ describe('proxy flows (daemon)', () => {
     const { auth, hub } = await services();
     const address = await daemon({ 'gateway.hcl': GATEWAY }, { UPSTREAM_AUTH: auth.url, UPSTREAM_HUB: hub.url });
     const res = await request(`http://${address}/v1/orders?x=1`, {
-      method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json', 'x-request-id': 'e2e-1' }, body: '{"sku":"L1","qty":2}',
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json', 'x-request-id': 'e2e-1' },
+      body: '{"sku":"L1","qty":2}',
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-hub']).toBe('yes');
     expect(await res.body.json()).toEqual({ sku: 'L1', qty: 2 });
-    expect(auth.seen).toMatchObject([{ method: 'GET', url: '/check', headers: { authorization: 'Bearer t', 'x-request-id': 'e2e-1' } }]);
-    expect(hub.seen).toMatchObject([{ method: 'POST', url: '/orders?x=1', headers: { 'x-user': 'ann', 'x-request-id': 'e2e-1', authorization: 'Bearer t' }, body: '{"sku":"L1","qty":2}' }]);
+    expect(auth.seen).toMatchObject([
+      { method: 'GET', url: '/check', headers: { authorization: 'Bearer t', 'x-request-id': 'e2e-1' } },
+    ]);
+    expect(hub.seen).toMatchObject([
+      {
+        method: 'POST',
+        url: '/orders?x=1',
+        headers: { 'x-user': 'ann', 'x-request-id': 'e2e-1', authorization: 'Bearer t' },
+        body: '{"sku":"L1","qty":2}',
+      },
+    ]);
   });
 
   it('stops at a failing resource: its error is the answer and nothing is forwarded', async () => {
     const { auth, hub } = await services();
     const address = await daemon({ 'gateway.hcl': GATEWAY }, { UPSTREAM_AUTH: auth.url, UPSTREAM_HUB: hub.url });
-    const res = await request(`http://${address}/v1/orders`, { method: 'POST', headers: { authorization: 'Bearer nope' }, body: '{}' });
+    const res = await request(`http://${address}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope' },
+      body: '{}',
+    });
     expect(res.statusCode).toBe(401);
     expect(await res.body.json()).toMatchObject({ status: 401 });
     expect(hub.seen).toHaveLength(0);
@@ -143,17 +165,28 @@ describe('proxy flows (daemon)', () => {
 
   it('chains instances: gateway → hub → store, one request id all the way', async () => {
     const { auth } = await services();
-    const store = await upstream((_req, res, body) => res.writeHead(201, { 'content-type': 'application/json' }).end(body));
+    const store = await upstream((_req, res, body) =>
+      res.writeHead(201, { 'content-type': 'application/json' }).end(body),
+    );
     const hubAddress = await daemon({ 'hub.hcl': HUB }, { UPSTREAM_STORE: store.url });
-    const gateway = await daemon({ 'gateway.hcl': GATEWAY }, { UPSTREAM_AUTH: auth.url, UPSTREAM_HUB: `http://${hubAddress}` });
+    const gateway = await daemon(
+      { 'gateway.hcl': GATEWAY },
+      { UPSTREAM_AUTH: auth.url, UPSTREAM_HUB: `http://${hubAddress}` },
+    );
     const res = await request(`http://${gateway}/v1/items/9`, {
-      method: 'PUT', headers: { authorization: 'Bearer t', 'content-type': 'application/json', 'x-request-id': 'chain-1' }, body: '{"n":1}',
+      method: 'PUT',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json', 'x-request-id': 'chain-1' },
+      body: '{"n":1}',
     });
     expect(res.statusCode).toBe(201);
     expect(await res.body.json()).toEqual({ n: 1 });
     expect(store.seen).toHaveLength(1);
     const [seen] = store.seen;
-    expect(seen).toMatchObject({ method: 'PUT', url: '/items/9', headers: { 'x-user': 'ann', 'x-request-id': 'chain-1' } });
+    expect(seen).toMatchObject({
+      method: 'PUT',
+      url: '/items/9',
+      headers: { 'x-user': 'ann', 'x-request-id': 'chain-1' },
+    });
     expect(String(seen!.headers['x-forwarded-for']).split(', ')).toHaveLength(2);
   });
 });

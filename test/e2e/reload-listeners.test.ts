@@ -94,7 +94,12 @@ describe('reload: listeners and upstream pools', () => {
     cleanup(() => hold.resolve());
     const [first, second] = [await freePort(), await freePort()];
     const dir = configDir({ 'main.hcl': config(`127.0.0.1:${first}`, 'v1') });
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     expect(daemon.addresses.http).toBe(`127.0.0.1:${first}`);
 
@@ -115,7 +120,12 @@ describe('reload: listeners and upstream pools', () => {
     const a = await namedUpstream('a');
     const b = await namedUpstream('b');
     const dir = configDir({ 'main.hcl': config('127.0.0.1:0', 'v1') });
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: a.url, OTHER: b.url }, cwd: dir, logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: { ...process.env, UP: a.url, OTHER: b.url },
+      cwd: dir,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     const base = `http://${daemon.addresses.http!}`;
     expect((await send(`${base}/fast`)).json()).toEqual({ version: 'v1', from: 'a' });
@@ -156,15 +166,29 @@ flow "${name}" {
 }
 `;
     const dir = configDir({ 'main.hcl': listeners + flow('one', 'v1') });
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: process.env, cwd: dir, logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: process.env,
+      cwd: dir,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     const { grpc, graphql } = daemon.addresses;
     const client = new Client(grpc!, credentials.createInsecure());
     cleanup(() => client.close());
-    const call = (method: string) => new Promise<number>((resolve) => {
-      client.makeUnaryRequest(`/test.S/${method}`, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new Metadata(), (error: ServiceError | null) => resolve(error?.code ?? Code.OK));
-    });
-    const query = async (field: string) => (await postJson(`http://${graphql!}/graphql`, { query: `{ ${field} }` })).json();
+    const call = (method: string) =>
+      new Promise<number>((resolve) => {
+        client.makeUnaryRequest(
+          `/test.S/${method}`,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.alloc(0),
+          new Metadata(),
+          (error: ServiceError | null) => resolve(error?.code ?? Code.OK),
+        );
+      });
+    const query = async (field: string) =>
+      (await postJson(`http://${graphql!}/graphql`, { query: `{ ${field} }` })).json();
 
     expect(await call('one')).toBe(Code.OK);
     expect(await call('two')).toBe(Code.UNIMPLEMENTED);
@@ -181,7 +205,9 @@ flow "${name}" {
     expect(await daemon.reload('test')).toMatchObject({ result: 'success' });
     expect(await call('one')).toBe(Code.UNIMPLEMENTED);
     expect(await call('two')).toBe(Code.OK);
-    expect((await query('one')).errors).toEqual([expect.objectContaining({ message: expect.stringContaining('Cannot query field "one"') })]);
+    expect((await query('one')).errors).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('Cannot query field "one"') }),
+    ]);
   });
 
   it('a rollback pending at the reload runs on the old plan, and close() waits for it', async () => {
@@ -233,7 +259,13 @@ flow "order" {
 }
 `;
     const dir = configDir({ 'main.hcl': saga('/undo-v1') });
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     const base = `http://${daemon.addresses.http!}`;
 
@@ -259,11 +291,19 @@ flow "order" {
     const up = await namedUpstream('a');
     const port = await freePort();
     const dir = configDir({ 'main.hcl': config(`127.0.0.1:${port}`, 'v1') });
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup(() => daemon.close());
     expect((await send(`http://127.0.0.1:${port}/fast`)).json()).toEqual({ version: 'v1', from: 'a' });
 
-    writeFileSync(join(dir, 'main.hcl'), 'grpc {\n  address = "127.0.0.1:0"\n}\n\nendpoint "only" "grpc" {\n  package = "test"\n  service = "S"\n  method  = "Only"\n}\n\nflow "only" {\n}\n');
+    writeFileSync(
+      join(dir, 'main.hcl'),
+      'grpc {\n  address = "127.0.0.1:0"\n}\n\nendpoint "only" "grpc" {\n  package = "test"\n  service = "S"\n  method  = "Only"\n}\n\nflow "only" {\n}\n',
+    );
     expect(await daemon.reload('test')).toMatchObject({ result: 'success' });
     await waitFor(() => refused(`http://127.0.0.1:${port}/fast`), 'the HTTP listener to close');
     expect(Object.keys(daemon.addresses)).toEqual(['grpc']);

@@ -119,8 +119,13 @@ describe('reload with a journal and circuit breakers', () => {
     const journalPath = join(journalDir, 'journal.db');
     const dir = configDir({ 'main.hcl': config('v1') });
     const daemon = await startDaemon({
-      config: [join(dir, 'main.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, http: '127.0.0.1:0', admin: '127.0.0.1:0',
-      journal: `sqlite:${journalPath}`, logger: pino({ level: 'silent' }),
+      config: [join(dir, 'main.hcl')],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      journal: `sqlite:${journalPath}`,
+      logger: pino({ level: 'silent' }),
     });
     cleanup(() => daemon.close());
     const base = `http://${daemon.addresses.http!}`;
@@ -149,7 +154,10 @@ describe('reload with a journal and circuit breakers', () => {
     const metricsText = async (): Promise<string> => (await send(`http://${daemon.addresses.admin!}/metrics`)).text;
     expect(await metricsText()).toContain('maestro_journal_pending{journal="sqlite"} 1');
     undoHeld.resolve();
-    await waitFor(async () => (await metricsText()).includes('maestro_journal_pending{journal="sqlite"} 0'), 'the journal record to be closed');
+    await waitFor(
+      async () => (await metricsText()).includes('maestro_journal_pending{journal="sqlite"} 0'),
+      'the journal record to be closed',
+    );
 
     const metrics = await metricsText();
     expect(metrics).toMatch(/maestro_breaker_state\{service="test\.Flaky"\} 1/);

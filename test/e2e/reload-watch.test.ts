@@ -31,19 +31,30 @@ describe('--watch', () => {
     const dir = configDir({ 'main.hcl': MAIN, 'fns.mjs': fns('first') });
     mkdirSync(join(dir, 'flows'));
     writeFileSync(join(dir, 'flows', 'a.hcl'), flow('a', 'word()'));
-    const daemon = await startDaemon({ config: [join(dir, 'main.hcl')], env: process.env, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }), watch: true });
+    const daemon = await startDaemon({
+      config: [join(dir, 'main.hcl')],
+      env: process.env,
+      cwd: dir,
+      http: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+      watch: true,
+    });
     cleanup(() => daemon.close());
     const get = async (path: string) => {
       const answer = await send(`http://${daemon.addresses.http!}${path}`);
       return answer.status === 200 ? answer.json<{ text: string }>().text : answer.status;
     };
     expect(await get('/a')).toBe('first');
-    expect(daemon.files.map((f) => f.path).sort()).toEqual([join(dir, 'flows', 'a.hcl'), join(dir, 'fns.mjs'), join(dir, 'main.hcl')]);
+    expect(daemon.files.map((f) => f.path).sort()).toEqual([
+      join(dir, 'flows', 'a.hcl'),
+      join(dir, 'fns.mjs'),
+      join(dir, 'main.hcl'),
+    ]);
 
     writeFileSync(join(dir, 'fns.mjs'), fns('second'));
     await waitFor(async () => (await get('/a')) === 'second', 'the changed function module to be served', 10_000);
 
-    writeFileSync(join(dir, 'flows', 'a.hcl'), flow('a', "upper(word())"));
+    writeFileSync(join(dir, 'flows', 'a.hcl'), flow('a', 'upper(word())'));
     await waitFor(async () => (await get('/a')) === 'SECOND', 'the changed include to be served', 10_000);
 
     // A new file beside the watched ones (matching the include glob) is picked up by
@@ -52,6 +63,8 @@ describe('--watch', () => {
     await waitFor(async () => (await get('/b')) === 'bee', 'the new included file to be served', 10_000);
     writeFileSync(join(dir, 'flows', 'b.hcl'), flow('b', "'wasp'"));
     await waitFor(async () => (await get('/b')) === 'wasp', 'the change of the new file to be served', 10_000);
-    expect(daemon.history.every((r) => r.result === 'success' && (r.reason === 'start' || r.reason === 'watch'))).toBe(true);
+    expect(daemon.history.every((r) => r.result === 'success' && (r.reason === 'start' || r.reason === 'watch'))).toBe(
+      true,
+    );
   });
 });

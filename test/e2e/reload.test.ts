@@ -93,7 +93,11 @@ async function start(extraArgs: string[] = []): Promise<Started> {
  * Sends requests to /answer, 16 at a time, until at least LOAD have been answered and
  * answers of `until` have been seen (bounded); `change` runs once 300 are answered.
  */
-async function loadThroughReload(daemon: DaemonProcess, change: () => void, until: string): Promise<{ total: number; failures: string[]; versions: Map<string, number> }> {
+async function loadThroughReload(
+  daemon: DaemonProcess,
+  change: () => void,
+  until: string,
+): Promise<{ total: number; failures: string[]; versions: Map<string, number> }> {
   const pool = new Pool(`http://${daemon.address}`, { connections: 16 });
   cleanup(() => pool.close());
   const versions = new Map<string, number>();
@@ -135,9 +139,13 @@ describe('reload (daemon process)', () => {
     const line = broken.split('\n').findIndex((text) => text.includes('nowhere')) + 1;
     writeFileSync(file, broken);
     daemon.signal('SIGHUP');
-    const failed = await daemon.waitForLog((l) => l.msg === 'configuration reload failed; the previous configuration keeps serving');
+    const failed = await daemon.waitForLog(
+      (l) => l.msg === 'configuration reload failed; the previous configuration keeps serving',
+    );
     expect(failed).toMatchObject({ reason: 'SIGHUP', errors: 1 });
-    const positioned = daemon.logs.find((l) => l.level === 50 && typeof l.msg === 'string' && l.msg.startsWith(`${file}:${line}:`));
+    const positioned = daemon.logs.find(
+      (l) => l.level === 50 && typeof l.msg === 'string' && l.msg.startsWith(`${file}:${line}:`),
+    );
     expect(positioned?.msg).toContain('nowhere');
 
     expect((await send(`http://${daemon.address}/answer`)).json()).toEqual({ version: 'v1', value: 42 });
@@ -149,10 +157,14 @@ describe('reload (daemon process)', () => {
     const held = send(`http://${daemon.address}/slow`);
     await waitFor(() => up.seen.some((s) => s.url === '/slow'), 'the slow call to reach the upstream');
 
-    const result = await loadThroughReload(daemon, () => {
-      writeFileSync(file, flows('v2'));
-      daemon.signal('SIGHUP');
-    }, 'v2');
+    const result = await loadThroughReload(
+      daemon,
+      () => {
+        writeFileSync(file, flows('v2'));
+        daemon.signal('SIGHUP');
+      },
+      'v2',
+    );
     expect(result.failures).toEqual([]);
     expect(result.total).toBeGreaterThanOrEqual(LOAD);
     expect(result.versions.get('v1')).toBeGreaterThan(0);

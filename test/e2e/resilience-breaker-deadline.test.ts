@@ -46,7 +46,9 @@ describe('circuit breaker', () => {
 
     const open = await send(`${s.base}/fragile`);
     expect(open.status).toBe(503);
-    expect(open.json<{ message: string }>().message).toContain('service res.Fragile is unavailable: its circuit breaker is open');
+    expect(open.json<{ message: string }>().message).toContain(
+      'service res.Fragile is unavailable: its circuit breaker is open',
+    );
     expect(s.calls('/fragile')).toHaveLength(3); // not called
     expect(await s.metrics()).toContain('maestro_breaker_state{service="res.Fragile"} 1');
 
@@ -85,7 +87,7 @@ describe('flow deadlines', () => {
     '/undo': (res: ServerResponse) => sendJson(res, 200, {}),
   };
 
-  it('answers 504 at the flow\'s timeout and rolls back what succeeded', async () => {
+  it("answers 504 at the flow's timeout and rolls back what succeeded", async () => {
     const s = await start(routes);
     const answer = await postJson(`${s.base}/slow`, {});
     expect(answer.status).toBe(504);

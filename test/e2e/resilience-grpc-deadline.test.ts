@@ -17,7 +17,7 @@ const GRPC = fileURLToPath(new URL('../fixtures/resilience/grpc.hcl', import.met
 const PROTO = fileURLToPath(new URL('../fixtures/resilience/orders.proto', import.meta.url));
 
 describe('flow deadlines over gRPC', () => {
-  it('ends the flow at the client\'s deadline and rolls back', async () => {
+  it("ends the flow at the client's deadline and rolls back", async () => {
     const store = await upstream((_req, res, seen) => {
       if (seen.url === '/read') return sendJson(res, 200, { value: 'r-1' });
       if (seen.url === '/undo') return sendJson(res, 200, {});
@@ -26,27 +26,45 @@ describe('flow deadlines over gRPC', () => {
     const logs: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString('utf8').split('\n'))
+          if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     });
     const daemon = await startDaemon({
-      config: [POLICIES, GRPC], env: { ...process.env, UPSTREAM: store.url, FLOW_TIMEOUT: '' },
-      grpc: '127.0.0.1:0', http: '127.0.0.1:0', journal: 'memory', logger: pino({ level: 'info' }, sink),
+      config: [POLICIES, GRPC],
+      env: { ...process.env, UPSTREAM: store.url, FLOW_TIMEOUT: '' },
+      grpc: '127.0.0.1:0',
+      http: '127.0.0.1:0',
+      journal: 'memory',
+      logger: pino({ level: 'info' }, sink),
     });
     cleanup(() => daemon.close());
     const Orders = serviceConstructor(loadProto(PROTO), 'res.orders.Orders');
     const client = new Orders(daemon.addresses.grpc!, grpc.credentials.createInsecure());
     cleanup(() => client.close());
     // Connected first, so the deadline is not spent setting up the channel.
-    await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5_000, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      client.waitForReady(Date.now() + 5_000, (error) => (error ? reject(error) : resolve())),
+    );
 
-    const answer = await callUnary(client, 'Place', { order: 'o-7' }, { 'x-request-id': 'grpc-deadline' }, { deadline: Date.now() + 400 });
+    const answer = await callUnary(
+      client,
+      'Place',
+      { order: 'o-7' },
+      { 'x-request-id': 'grpc-deadline' },
+      { deadline: Date.now() + 400 },
+    );
     expect(answer.error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     await waitFor(() => store.seen.some((s) => s.url === '/undo'), 'the rollback of the first call');
     expect(JSON.parse(store.seen.find((s) => s.url === '/undo')!.body)).toEqual({ value: 'o-7' });
     // The flow's own deadline ended it (a 504), not the client going away (a 499).
-    await waitFor(() => logs.some((l) => l.requestId === 'grpc-deadline' && l.status === 504), `the flow to fail with 504: ${JSON.stringify(logs.filter((l) => l.requestId === 'grpc-deadline'))}`);
-    expect(String(logs.find((l) => l.requestId === 'grpc-deadline' && l.status === 504)!.msg)).toMatch(/did not finish within its deadline/);
+    await waitFor(
+      () => logs.some((l) => l.requestId === 'grpc-deadline' && l.status === 504),
+      `the flow to fail with 504: ${JSON.stringify(logs.filter((l) => l.requestId === 'grpc-deadline'))}`,
+    );
+    expect(String(logs.find((l) => l.requestId === 'grpc-deadline' && l.status === 504)!.msg)).toMatch(
+      /did not finish within its deadline/,
+    );
   });
 });

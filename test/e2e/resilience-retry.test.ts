@@ -40,7 +40,9 @@ const at = (s: ReturnType<typeof setup>, route: string) => s.arrivals.filter((a)
 describe('retries', () => {
   it('retries a GET on 503 with growing backoff, then succeeds', async () => {
     const s = reset();
-    s.routes.set('/read', (res, _seen, nth) => (nth < 3 ? sendJson(res, 503, { message: 'busy' }) : sendJson(res, 200, { value: 'v' })));
+    s.routes.set('/read', (res, _seen, nth) =>
+      nth < 3 ? sendJson(res, 503, { message: 'busy' }) : sendJson(res, 200, { value: 'v' }),
+    );
     const answer = await send(`${s.base}/read`);
     expect(answer.status).toBe(200);
     expect(answer.json()).toEqual({ value: 'v' });
@@ -61,7 +63,9 @@ describe('retries', () => {
 
   it('retries a reset connection', async () => {
     const s = reset();
-    s.routes.set('/read', (res, _seen, nth, req) => (nth === 1 ? req.socket.destroy() : sendJson(res, 200, { value: 'after reset' })));
+    s.routes.set('/read', (res, _seen, nth, req) =>
+      nth === 1 ? req.socket.destroy() : sendJson(res, 200, { value: 'after reset' }),
+    );
     const answer = await send(`${s.base}/read`);
     expect(answer.status).toBe(200);
     expect(at(s, '/read')).toHaveLength(2);
@@ -84,7 +88,9 @@ describe('retries', () => {
 
   it('retries a POST declared idempotent, with one Idempotency-Key per run', async () => {
     const s = reset();
-    s.routes.set('/write', (res, _seen, nth) => (nth % 3 === 0 ? sendJson(res, 200, {}) : sendJson(res, 502, { message: 'bad gateway' })));
+    s.routes.set('/write', (res, _seen, nth) =>
+      nth % 3 === 0 ? sendJson(res, 200, {}) : sendJson(res, 502, { message: 'bad gateway' }),
+    );
     expect((await postJson(`${s.base}/write-again`, { item: 'a' })).status).toBe(200);
     expect((await postJson(`${s.base}/write-again`, { item: 'b' })).status).toBe(200);
     const keys = at(s, '/write').map((a) => a.seen.headers['idempotency-key']);
@@ -93,14 +99,19 @@ describe('retries', () => {
     expect(new Set(keys.slice(3)).size).toBe(1);
     expect(keys[0]).not.toBe(keys[3]);
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}:write$/);
-    expect(at(s, '/write').map((a) => JSON.parse(a.seen.body))).toEqual([...Array(3).fill({ item: 'a' }), ...Array(3).fill({ item: 'b' })]);
+    expect(at(s, '/write').map((a) => JSON.parse(a.seen.body))).toEqual([
+      ...Array(3).fill({ item: 'a' }),
+      ...Array(3).fill({ item: 'b' }),
+    ]);
   });
 
   it('retries a rollback by default', async () => {
     const s = reset();
     s.routes.set('/read', (res) => sendJson(res, 200, { value: 'r-1' }));
     s.routes.set('/hang', (res) => sendJson(res, 409, { message: 'conflict' }));
-    s.routes.set('/undo', (res, _seen, nth) => (nth < 3 ? sendJson(res, 503, { message: 'busy' }) : sendJson(res, 200, {})));
+    s.routes.set('/undo', (res, _seen, nth) =>
+      nth < 3 ? sendJson(res, 503, { message: 'busy' }) : sendJson(res, 200, {}),
+    );
     expect((await postJson(`${s.base}/undo`, {})).status).toBe(409);
     await waitFor(() => at(s, '/undo').length === 3, 'the rollback to succeed on its third attempt');
     expect(at(s, '/undo').map((a) => JSON.parse(a.seen.body))).toEqual(Array(3).fill({ value: 'r-1' }));

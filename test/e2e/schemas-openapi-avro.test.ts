@@ -19,8 +19,10 @@ describe('schemas from OpenAPI 3 and Avro, end to end', () => {
 
   shared(async () => {
     up = await upstream((req, res, seen) => {
-      if (req.method === 'GET' && seen.url === '/pets/7') return sendJson(res, 200, { id: 7, name: 'Rex', owner: { name: 'Ann' }, extra: 'dropped' });
-      if (req.method === 'POST' && seen.url === '/pets') return sendJson(res, 201, { id: 8, ...(JSON.parse(seen.body) as object) });
+      if (req.method === 'GET' && seen.url === '/pets/7')
+        return sendJson(res, 200, { id: 7, name: 'Rex', owner: { name: 'Ann' }, extra: 'dropped' });
+      if (req.method === 'POST' && seen.url === '/pets')
+        return sendJson(res, 201, { id: 8, ...(JSON.parse(seen.body) as object) });
       if (req.method === 'POST' && seen.url === '/orders') return sendJson(res, 200, seen.body);
       return sendJson(res, 404, { message: 'unexpected call' });
     });
@@ -35,7 +37,7 @@ describe('schemas from OpenAPI 3 and Avro, end to end', () => {
     expect(up.seen.at(-1)).toMatchObject({ method: 'GET', url: '/pets/7' });
   });
 
-  it('OpenAPI: an inline request body is a typed input, checked and sent in the operation\'s method', async () => {
+  it("OpenAPI: an inline request body is a typed input, checked and sent in the operation's method", async () => {
     const res = await postJson(`${base}/pets`, { name: 'Bo', age: 3, unknown: true });
     expect(res.status).toBe(200);
     // vaccinated is absent upstream: written with its default, as for any typed message.
@@ -55,7 +57,13 @@ describe('schemas from OpenAPI 3 and Avro, end to end', () => {
     const res = await postJson(`${base}/orders`, order);
     expect(res.status).toBe(200);
     expect(res.text).toContain('"total":9007199254740993');
-    expect(JSON.parse(res.text.replace('9007199254740993', '0'))).toEqual({ id: 'o1', total: 0, status: 'SHIPPED', note: '', lines: [{ sku: 'lamp', quantity: 2 }] });
+    expect(JSON.parse(res.text.replace('9007199254740993', '0'))).toEqual({
+      id: 'o1',
+      total: 0,
+      status: 'SHIPPED',
+      note: '',
+      lines: [{ sku: 'lamp', quantity: 2 }],
+    });
     expect(up.seen.at(-1)!.body).toContain('"total":9007199254740993');
 
     const bad = await postJson(`${base}/orders`, { id: 'o2', total: 1, status: 'LOST' });
@@ -72,32 +80,41 @@ describe('broken OpenAPI and Avro files give file:line', () => {
   }
 
   it('an OpenAPI document the validator refuses', async () => {
-    const yaml = 'openapi: 3.0.3\ninfo:\n  title: x\n  version: "1"\npaths:\n  /a:\n    get:\n      responses:\n        "200":\n          descripton: typo\n';
+    const yaml =
+      'openapi: 3.0.3\ninfo:\n  title: x\n  version: "1"\npaths:\n  /a:\n    get:\n      responses:\n        "200":\n          descripton: typo\n';
     const { dir, errors } = await errorsOf({ 'main.hcl': 'openapi3 = ["./api.yaml"]\n', 'api.yaml': yaml });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(new RegExp(`^${join(dir, 'api.yaml')}:9: invalid OpenAPI document: .*description`));
   });
 
   it('an OpenAPI document that is not YAML', async () => {
-    const { dir, errors } = await errorsOf({ 'main.hcl': 'openapi3 = ["./api.yaml"]\n', 'api.yaml': 'openapi: 3.0.3\ninfo: [unclosed\n' });
+    const { dir, errors } = await errorsOf({
+      'main.hcl': 'openapi3 = ["./api.yaml"]\n',
+      'api.yaml': 'openapi: 3.0.3\ninfo: [unclosed\n',
+    });
     expect(errors[0]).toMatch(new RegExp(`^${join(dir, 'api.yaml')}:\\d+: invalid OpenAPI document`));
   });
 
   it('an OpenAPI schema Maestro cannot type', async () => {
-    const yaml = 'openapi: 3.0.3\ninfo:\n  title: x\n  version: "1"\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        grid:\n          type: array\n          items:\n            type: array\n            items:\n              type: string\n';
+    const yaml =
+      'openapi: 3.0.3\ninfo:\n  title: x\n  version: "1"\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        grid:\n          type: array\n          items:\n            type: array\n            items:\n              type: string\n';
     const { dir, errors } = await errorsOf({ 'main.hcl': 'openapi3 = ["./api.yaml"]\n', 'api.yaml': yaml });
     expect(errors).toEqual([`${join(dir, 'api.yaml')}:11: arrays of arrays are not supported (OpenAPI schema)`]);
   });
 
   it('an Avro schema avsc refuses, and a union with no proto form', async () => {
-    const refused = '{\n  "type": "record",\n  "name": "A",\n  "fields": [\n    { "name": "x", "type": "strin" }\n  ]\n}\n';
+    const refused =
+      '{\n  "type": "record",\n  "name": "A",\n  "fields": [\n    { "name": "x", "type": "strin" }\n  ]\n}\n';
     const first = await errorsOf({ 'main.hcl': 'avro = ["./a.avsc"]\n', 'a.avsc': refused });
     expect(first.errors).toHaveLength(1);
     expect(first.errors[0]).toMatch(new RegExp(`^${join(first.dir, 'a.avsc')}:5: invalid Avro schema: .*strin`));
 
-    const union = '{\n  "type": "record",\n  "name": "A",\n  "fields": [\n    { "name": "x", "type": ["int", "string"] }\n  ]\n}\n';
+    const union =
+      '{\n  "type": "record",\n  "name": "A",\n  "fields": [\n    { "name": "x", "type": ["int", "string"] }\n  ]\n}\n';
     const second = await errorsOf({ 'main.hcl': 'avro = ["./a.avsc"]\n', 'a.avsc': union });
-    expect(second.errors).toEqual([`${join(second.dir, 'a.avsc')}:5: unions other than ["null", T] have no proto form`]);
+    expect(second.errors).toEqual([
+      `${join(second.dir, 'a.avsc')}:5: unions other than ["null", T] have no proto form`,
+    ]);
   });
 
   it('a file that does not exist, at the line that names it', async () => {

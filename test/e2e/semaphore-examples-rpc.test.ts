@@ -25,7 +25,10 @@ describe.skipIf(!PRESENT)('Semaphore examples, unchanged, on local stand-ins (RP
       });
     });
     cleanup(() => server.close());
-    const { http, grpc: grpcAddress } = await runExample(['grpc/gateway/config.hcl'], `services {\n  select "semaphore.greeter.*" {\n    host = "${server.address}"\n  }\n}\n`);
+    const { http, grpc: grpcAddress } = await runExample(
+      ['grpc/gateway/config.hcl'],
+      `services {\n  select "semaphore.greeter.*" {\n    host = "${server.address}"\n  }\n}\n`,
+    );
 
     const empty = await postJson(`${http}/`, { name: '' });
     expect(empty.status).toBe(200);
@@ -34,7 +37,10 @@ describe.skipIf(!PRESENT)('Semaphore examples, unchanged, on local stand-ins (RP
     expect(named.json()).toEqual({ msg: 'Hello Ann', meta: { session: 42 } });
     expect(seen).toEqual([{ name: '' }, { name: 'Ann' }]);
 
-    const client = new (serviceConstructor(greeter, 'semaphore.greeter.Say'))(grpcAddress!, grpc.credentials.createInsecure());
+    const client = new (serviceConstructor(greeter, 'semaphore.greeter.Say'))(
+      grpcAddress!,
+      grpc.credentials.createInsecure(),
+    );
     const answer = await callUnary(client, 'Hello', { name: 'Bo' });
     client.close();
     expect(answer.error).toBeNull();
@@ -47,25 +53,40 @@ describe.skipIf(!PRESENT)('Semaphore examples, unchanged, on local stand-ins (RP
       const id = Number(seen.url.split('/').pop());
       return sendJson(res, 200, { userId: 1, id, title: `todo ${id}`, completed: id === 2 });
     });
-    const { graphql } = await runExample(['graphql/config.hcl'], `services {\n  select "com.semaphore.*" {\n    host = "${up.url}/"\n  }\n}\n`);
+    const { graphql } = await runExample(
+      ['graphql/config.hcl'],
+      `services {\n  select "com.semaphore.*" {\n    host = "${up.url}/"\n  }\n}\n`,
+    );
     // The original's README posts with curl -d: no JSON content type.
-    const latest = await send(`${graphql!}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: JSON.stringify({ query: '{ todo { latest { id title completed } } }' }) });
+    const latest = await send(`${graphql!}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: JSON.stringify({ query: '{ todo { latest { id title completed } } }' }),
+    });
     expect(latest.status).toBe(200);
     expect(latest.json()).toEqual({ data: { todo: { latest: { id: 1, title: 'todo 1', completed: false } } } });
-    const query = await postJson(`${graphql!}/graphql`, { query: '{ todo { query(id: "2") { id userId title completed } } }' });
+    const query = await postJson(`${graphql!}/graphql`, {
+      query: '{ todo { query(id: "2") { id userId title completed } } }',
+    });
     expect(query.json()).toEqual({ data: { todo: { query: { id: 2, userId: 1, title: 'todo 2', completed: true } } } });
     expect(up.seen.map((s) => s.url)).toEqual(['/todos/1', '/todos/2']);
   });
 
-  it('multiple-gateways: gateway proxy → hub flow, each daemon on the example\'s own files', async () => {
+  it("multiple-gateways: gateway proxy → hub flow, each daemon on the example's own files", async () => {
     let n = 0;
     const users = await upstream((_req, res) => {
       n++;
       sendJson(res, 200, { id: n, name: `user ${n}`, username: `u${n}`, email: 'not@in.the.output' });
     });
     const select = (name: string, host: string) => `  select "${name}" {\n    host = "${host}"\n  }\n`;
-    const hub = await runExample(['multiple-gateways/hub/config.hcl'], `services {\n${select('com.semaphore.Users', `${users.url}/`)}}\n`);
-    const gateway = await runExample(['multiple-gateways/gateway/config.hcl'], `services {\n${select('com.semaphore.Users', `${users.url}/`)}${select('com.semaphore.Hub', hub.http)}}\n`);
+    const hub = await runExample(
+      ['multiple-gateways/hub/config.hcl'],
+      `services {\n${select('com.semaphore.Users', `${users.url}/`)}}\n`,
+    );
+    const gateway = await runExample(
+      ['multiple-gateways/gateway/config.hcl'],
+      `services {\n${select('com.semaphore.Users', `${users.url}/`)}${select('com.semaphore.Hub', hub.http)}}\n`,
+    );
     const res = await send(`${gateway.http}/v1/user`);
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ id: 2, name: 'user 2', username: 'u2' });

@@ -46,7 +46,8 @@ async function startTicker(): Promise<Ticker> {
         for (let seq = 1; seq <= call.request.count && !gone; seq++) {
           state.written++;
           // Waits while the daemon does not read: this is where backpressure shows.
-          if (!call.write({ seq, topic: call.request.topic, pad })) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+          if (!call.write({ seq, topic: call.request.topic, pad }))
+            await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
         }
         if (!gone) {
           state.finished++;
@@ -62,13 +63,27 @@ async function startTicker(): Promise<Ticker> {
 
 async function startAll() {
   const ticker = await startTicker();
-  const meta = await upstream((_req, res, seen) => (seen.url === '/labels/broken' ? sendJson(res, 503, { message: 'no labels' }) : sendJson(res, 200, { label: 'L' })));
-  const { base, daemon: running } = await daemon([CONFIG], { TICKER: ticker.address, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' });
+  const meta = await upstream((_req, res, seen) =>
+    seen.url === '/labels/broken' ? sendJson(res, 503, { message: 'no labels' }) : sendJson(res, 200, { label: 'L' }),
+  );
+  const { base, daemon: running } = await daemon([CONFIG], {
+    TICKER: ticker.address,
+    META: meta.url,
+    GRPC_ADDRESS: '127.0.0.1:0',
+  });
   return { ticker, meta, base, grpcAddress: running.addresses.grpc! };
 }
 
 /** Reads SSE events until `stopAfter` data events (then drops the connection) or the end. */
-async function readSse(url: string, stopAfter = Infinity): Promise<{ status: number; headers: Record<string, unknown>; data: Array<Record<string, unknown>>; end: string | undefined }> {
+async function readSse(
+  url: string,
+  stopAfter = Infinity,
+): Promise<{
+  status: number;
+  headers: Record<string, unknown>;
+  data: Array<Record<string, unknown>>;
+  end: string | undefined;
+}> {
   const controller = new AbortController();
   const res = await request(url, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
   const data: Array<Record<string, unknown>> = [];
@@ -95,7 +110,8 @@ async function readSse(url: string, stopAfter = Infinity): Promise<{ status: num
   return { status: res.statusCode, headers: res.headers, data, end };
 }
 
-const inOrder = (data: Array<Record<string, unknown>>, n: number) => data.length === n && data.every((d, i) => d.seq === i + 1);
+const inOrder = (data: Array<Record<string, unknown>>, n: number) =>
+  data.length === n && data.every((d, i) => d.seq === i + 1);
 
 describe('streams: gRPC server-streaming to SSE and websockets', () => {
   it(`${N} messages reach an SSE client in order, mapped by the output`, async () => {
@@ -201,18 +217,35 @@ ${extra}
       const { diagnostics } = await loadPlan({ config: [join(dir, 'f.hcl')], env: {} });
       return diagnostics.errors.map((d) => formatDiagnostic(d).replace(`${dir}/`, ''));
     };
-    expect(await errors(base('  resource "after" {\n    request "ticks.Ticker" "Watch" {\n      topic = "{{ ticks:topic }}"\n    }\n  }')))
-      .toEqual([expect.stringMatching(/^f\.hcl:\d+: .*two resources that call server-streaming methods/)]);
-    expect(await errors(base('', 'endpoint "watch" "grpc" {\n  package = "x"\n  service = "Y"\n  method  = "Z"\n}')))
-      .toEqual([expect.stringMatching(/^f\.hcl:7: flow "watch" answers a stream; its gRPC endpoint x\.Y\/Z must be declared server-streaming/)]);
-    expect(await errors(base('', 'endpoint "watch" "graphql" {\n  path = "watch"\n}')))
-      .toEqual([expect.stringMatching(/^f\.hcl:7: flow "watch" answers a stream, which is served over HTTP .* or gRPC, not over graphql/)]);
+    expect(
+      await errors(
+        base(
+          '  resource "after" {\n    request "ticks.Ticker" "Watch" {\n      topic = "{{ ticks:topic }}"\n    }\n  }',
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^f\.hcl:\d+: .*two resources that call server-streaming methods/)]);
+    expect(
+      await errors(base('', 'endpoint "watch" "grpc" {\n  package = "x"\n  service = "Y"\n  method  = "Z"\n}')),
+    ).toEqual([
+      expect.stringMatching(
+        /^f\.hcl:7: flow "watch" answers a stream; its gRPC endpoint x\.Y\/Z must be declared server-streaming/,
+      ),
+    ]);
+    expect(await errors(base('', 'endpoint "watch" "graphql" {\n  path = "watch"\n}'))).toEqual([
+      expect.stringMatching(
+        /^f\.hcl:7: flow "watch" answers a stream, which is served over HTTP .* or gRPC, not over graphql/,
+      ),
+    ]);
   });
 
   it('heavy streams to an SSE and a websocket client that stall keep the daemon process flat in memory', async () => {
     const ticker = await startTicker();
     const meta = await upstream((_req, res) => sendJson(res, 200, { label: 'L' }));
-    const daemonProcess = await spawnDaemon(CONFIG, { TICKER: ticker.address, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' });
+    const daemonProcess = await spawnDaemon(CONFIG, {
+      TICKER: ticker.address,
+      META: meta.url,
+      GRPC_ADDRESS: '127.0.0.1:0',
+    });
     cleanup(() => daemonProcess.stop());
     const size = 16 * 1024; // 10,000 × 16 KB = 160 MB through the daemon
     const warm = await readSse(`http://${daemonProcess.address}/watch/warm?count=200&size=${size}`);
@@ -263,7 +296,8 @@ ${extra}
         ws.pause();
         void (async () => {
           const until = Date.now() + 3_000;
-          while (ticker.written - writtenBefore < N && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+          while (ticker.written - writtenBefore < N && Date.now() < until)
+            await new Promise((resolve) => setTimeout(resolve, 20));
           stalledShort = ticker.written - writtenBefore < N;
           ws.resume();
         })();
@@ -276,7 +310,9 @@ ${extra}
     expect(stalledShort).toBe(true);
 
     const growth = peak.stop() - before;
-    console.log(`streams of ${N} × ${size / 1024} KB (SSE, then websocket): daemon RSS growth ${(growth / MB).toFixed(1)} MB`);
+    console.log(
+      `streams of ${N} × ${size / 1024} KB (SSE, then websocket): daemon RSS growth ${(growth / MB).toFixed(1)} MB`,
+    );
     expect(growth).toBeLessThan(50 * MB);
   }, 120_000);
 });

@@ -116,20 +116,34 @@ flow "hello" {
 
 async function start(name: string, hcl: string, env: Record<string, string>, exporter: InMemorySpanExporter) {
   const dir = configDir({ [`${name}.hcl`]: hcl });
-  const daemon = await startDaemon({ config: [join(dir, `${name}.hcl`)], env: { ...process.env, ...env }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }), tracing: { exporter, serviceName: name } });
+  const daemon = await startDaemon({
+    config: [join(dir, `${name}.hcl`)],
+    env: { ...process.env, ...env },
+    cwd: dir,
+    http: '127.0.0.1:0',
+    logger: pino({ level: 'silent' }),
+    tracing: { exporter, serviceName: name },
+  });
   cleanup(() => daemon.close());
   return `http://${daemon.addresses.http!}`;
 }
 
-const traceOf = (header: string | string[] | undefined): string | undefined => (typeof header === 'string' ? header.split('-')[1] : undefined);
+const traceOf = (header: string | string[] | undefined): string | undefined =>
+  typeof header === 'string' ? header.split('-')[1] : undefined;
 
 describe('tracing', () => {
   it('a failed three-call flow: one server span, a client span per call, a rollback span, one trace', async () => {
-    const up = await upstream((req, res) => (req.url === '/c' ? sendJson(res, 500, { message: 'no' }) : sendJson(res, 200, { ok: true })));
+    const up = await upstream((req, res) =>
+      req.url === '/c' ? sendJson(res, 500, { message: 'no' }) : sendJson(res, 200, { ok: true }),
+    );
     const exporter = new InMemorySpanExporter();
     const base = await start('saga', SAGA, { UP: up.url }, exporter);
 
-    const answer = await send(`${base}/saga`, { method: 'POST', headers: { traceparent: TRACEPARENT, 'content-type': 'application/json' }, body: '{}' });
+    const answer = await send(`${base}/saga`, {
+      method: 'POST',
+      headers: { traceparent: TRACEPARENT, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(answer.status).toBe(500);
     await waitFor(() => exporter.getFinishedSpans().length >= 5, 'five spans');
 
@@ -175,17 +189,26 @@ describe('tracing', () => {
     expect(traceOf(up.seen[0]!.headers.traceparent)).toBe(TRACE);
   });
 
-  it('exports over OTLP to the telemetry block\'s collector, and writes the trace id in the log lines (daemon process)', async () => {
+  it("exports over OTLP to the telemetry block's collector, and writes the trace id in the log lines (daemon process)", async () => {
     const up = await upstream((_req, res) => sendJson(res, 200, { greeting: 'hi' }));
     const collector = await upstream((_req, res) => sendJson(res, 200, {}));
     const dir = configDir({ 'hub.hcl': `telemetry {\n  otlp = "$COLLECTOR"\n}\n${HUB}` });
-    const daemon = await spawnDaemon(join(dir, 'hub.hcl'), { UP: up.url, COLLECTOR: collector.url }, ['--log-level', 'debug']);
+    const daemon = await spawnDaemon(join(dir, 'hub.hcl'), { UP: up.url, COLLECTOR: collector.url }, [
+      '--log-level',
+      'debug',
+    ]);
     cleanup(() => daemon.stop());
 
-    const answer = await send(`http://${daemon.address}/hello`, { headers: { traceparent: TRACEPARENT, 'x-request-id': 'traced-1' } });
+    const answer = await send(`http://${daemon.address}/hello`, {
+      headers: { traceparent: TRACEPARENT, 'x-request-id': 'traced-1' },
+    });
     expect(answer.json()).toEqual({ greeting: 'hi' });
-    expect(await daemon.waitForLog((l) => l.msg === 'request completed' && l.requestId === 'traced-1')).toMatchObject({ traceId: TRACE });
-    expect(await daemon.waitForLog((l) => l.msg === 'upstream call' && l.requestId === 'traced-1')).toMatchObject({ traceId: TRACE });
+    expect(await daemon.waitForLog((l) => l.msg === 'request completed' && l.requestId === 'traced-1')).toMatchObject({
+      traceId: TRACE,
+    });
+    expect(await daemon.waitForLog((l) => l.msg === 'upstream call' && l.requestId === 'traced-1')).toMatchObject({
+      traceId: TRACE,
+    });
 
     // Spans are batched: the last ones are exported when the daemon stops.
     expect(await daemon.stop()).toBe(0);
@@ -199,16 +222,31 @@ describe('tracing', () => {
   it('continues a trace from gRPC metadata', async () => {
     const up = await upstream((_req, res) => sendJson(res, 200, { greeting: 'hi' }));
     const exporter = new InMemorySpanExporter();
-    const grpcEndpoint = 'grpc {\n  address = "127.0.0.1:0"\n}\n\nendpoint "hello" "grpc" {\n  package = "test"\n  service = "Greeter"\n  method  = "Hello"\n}\n';
+    const grpcEndpoint =
+      'grpc {\n  address = "127.0.0.1:0"\n}\n\nendpoint "hello" "grpc" {\n  package = "test"\n  service = "Greeter"\n  method  = "Hello"\n}\n';
     const dir = configDir({ 'hub.hcl': grpcEndpoint + HUB });
-    const daemon = await startDaemon({ config: [join(dir, 'hub.hcl')], env: { ...process.env, UP: up.url }, cwd: dir, http: '127.0.0.1:0', logger: pino({ level: 'silent' }), tracing: { exporter } });
+    const daemon = await startDaemon({
+      config: [join(dir, 'hub.hcl')],
+      env: { ...process.env, UP: up.url },
+      cwd: dir,
+      http: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+      tracing: { exporter },
+    });
     cleanup(() => daemon.close());
     const client = new Client(daemon.addresses.grpc!, credentials.createInsecure());
     cleanup(() => client.close());
     const metadata = new Metadata();
     metadata.set('traceparent', TRACEPARENT);
     const error = await new Promise<ServiceError | null>((resolve) => {
-      client.makeUnaryRequest('/test.Greeter/Hello', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), metadata, (e: ServiceError | null) => resolve(e));
+      client.makeUnaryRequest(
+        '/test.Greeter/Hello',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        metadata,
+        (e: ServiceError | null) => resolve(e),
+      );
     });
     expect(error).toBeNull();
     await waitFor(() => exporter.getFinishedSpans().length >= 2, 'two spans');

@@ -14,7 +14,12 @@ import { configDir, daemon, deferred, send, sendJson, upstream, waitFor, type Se
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -70,12 +75,20 @@ const CACHE_30S = `cache {
       ttl = "30s"
     }`;
 
-async function start(hcl: string, handler: (seen: Seen, count: number) => { status: number; headers?: Record<string, string> }) {
+async function start(
+  hcl: string,
+  handler: (seen: Seen, count: number) => { status: number; headers?: Record<string, string> },
+) {
   let count = 0;
   const shop = await upstream((_req, res, seen) => {
     count++;
     const { status, headers } = handler(seen, count);
-    sendJson(res, status, status < 300 ? { name: `item ${seen.url.split('/').pop()}` } : { message: 'broken' }, headers);
+    sendJson(
+      res,
+      status,
+      status < 300 ? { name: `item ${seen.url.split('/').pop()}` } : { message: 'broken' },
+      headers,
+    );
   });
   const dir = configDir({ 'config.hcl': hcl });
   const { base } = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
@@ -109,7 +122,12 @@ describe('response cache', () => {
     const { base } = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
     const answers = Array.from({ length: 50 }, () => send(`${base}/items/1`));
     // The upstream holds its answer until the other 49 have joined the call in flight.
-    await waitFor(async () => (await send(`${base}/metrics`)).text.includes('maestro_cache_coalesced_total{flow="item",resource="item"} 49'), '49 coalesced calls', 20_000);
+    await waitFor(
+      async () =>
+        (await send(`${base}/metrics`)).text.includes('maestro_cache_coalesced_total{flow="item",resource="item"} 49'),
+      '49 coalesced calls',
+      20_000,
+    );
     release.resolve();
     const done = await Promise.all(answers);
     expect(done.map((a) => a.status)).toEqual(new Array(50).fill(200));
@@ -120,7 +138,10 @@ describe('response cache', () => {
 
   it('does not keep an answer marked Cache-Control: no-store, or max-age=0', async () => {
     for (const control of ['no-store', 'max-age=0', 'private, max-age=60']) {
-      const { shop, base } = await start(config(CACHE_30S), () => ({ status: 200, headers: { 'cache-control': control } }));
+      const { shop, base } = await start(config(CACHE_30S), () => ({
+        status: 200,
+        headers: { 'cache-control': control },
+      }));
       await send(`${base}/items/1`);
       await send(`${base}/items/1`);
       expect(shop.seen, control).toHaveLength(2);
@@ -128,7 +149,10 @@ describe('response cache', () => {
   });
 
   it('keeps an answer with max-age within the ttl', async () => {
-    const { shop, base } = await start(config(CACHE_30S), () => ({ status: 200, headers: { 'cache-control': 'public, max-age=60' } }));
+    const { shop, base } = await start(config(CACHE_30S), () => ({
+      status: 200,
+      headers: { 'cache-control': 'public, max-age=60' },
+    }));
     await send(`${base}/items/1`);
     await send(`${base}/items/1`);
     expect(shop.seen).toHaveLength(1);
@@ -144,58 +168,67 @@ describe('response cache', () => {
   });
 
   it('names entries by a key template, and inherits the cache of a service method', async () => {
-    const keyed = await start(config(`cache {
+    const keyed = await start(
+      config(`cache {
       ttl = "30s"
       key = "{{ input:id }}"
-    }`), () => ({ status: 200 }));
+    }`),
+      () => ({ status: 200 }),
+    );
     await send(`${keyed.base}/items/1?page=1`);
     await send(`${keyed.base}/items/1?page=2`);
     expect(keyed.shop.seen).toHaveLength(1);
 
-    const hcl = config('').replace(`      method   = "GET"
+    const hcl = config('').replace(
+      `      method   = "GET"
     }
-  }`, `      method   = "GET"
+  }`,
+      `      method   = "GET"
     }
 
     cache {
       ttl = "30s"
     }
-  }`);
+  }`,
+    );
     const inherited = await start(hcl, () => ({ status: 200 }));
     await send(`${inherited.base}/items/3`);
     await send(`${inherited.base}/items/3`);
     expect(inherited.shop.seen).toHaveLength(1);
   });
 
-  it.skipIf(!hasRedis)('keeps answers in Redis when a rate_limit_store is set: a second daemon finds them', async () => {
-    const prefix = `maestro-test-${randomUUID()}:`;
-    const store = `rate_limit_store {
+  it.skipIf(!hasRedis)(
+    'keeps answers in Redis when a rate_limit_store is set: a second daemon finds them',
+    async () => {
+      const prefix = `maestro-test-${randomUUID()}:`;
+      const store = `rate_limit_store {
   redis  = "${REDIS_URL}"
   prefix = "${prefix}"
 }
 `;
-    let count = 0;
-    const shop = await upstream((_req, res) => {
-      count++;
-      sendJson(res, 200, { name: 'from redis' });
-    });
-    const dir = configDir({ 'config.hcl': config(CACHE_30S, store) });
-    const one = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
-    const two = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
-    const redis = new Redis(REDIS_URL);
-    try {
-      expect((await send(`${one.base}/items/5`)).json()).toEqual({ name: 'from redis' });
-      expect((await send(`${two.base}/items/5`)).json()).toEqual({ name: 'from redis' });
-      expect(count).toBe(1);
-      const keys = await redis.keys(`${prefix}cache:*`);
-      expect(keys).toHaveLength(1);
-      const ttl = await redis.pttl(keys[0]!);
-      expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(30_000);
-    } finally {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-    }
-  });
+      let count = 0;
+      const shop = await upstream((_req, res) => {
+        count++;
+        sendJson(res, 200, { name: 'from redis' });
+      });
+      const dir = configDir({ 'config.hcl': config(CACHE_30S, store) });
+      const one = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
+      const two = await daemon([join(dir, 'config.hcl')], { UPSTREAM: shop.url }, dir);
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect((await send(`${one.base}/items/5`)).json()).toEqual({ name: 'from redis' });
+        expect((await send(`${two.base}/items/5`)).json()).toEqual({ name: 'from redis' });
+        expect(count).toBe(1);
+        const keys = await redis.keys(`${prefix}cache:*`);
+        expect(keys).toHaveLength(1);
+        const ttl = await redis.pttl(keys[0]!);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(30_000);
+      } finally {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+    },
+  );
 });

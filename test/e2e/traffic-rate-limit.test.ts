@@ -115,7 +115,9 @@ endpoint "items" "http" {
     expect(shop.seen).toHaveLength(4);
 
     const metrics = (await send(`${base}/metrics`)).text;
-    expect(metrics).toContain('maestro_rate_limited_total{protocol="http",endpoint="GET /items",key="{{ input.header:X-Api-Key }}"} 1');
+    expect(metrics).toContain(
+      'maestro_rate_limited_total{protocol="http",endpoint="GET /items",key="{{ input.header:X-Api-Key }}"} 1',
+    );
   });
 
   it('keys by a function result: {{ lower(input.header:X-Tenant) }} puts ACME and acme in one bucket', async () => {
@@ -208,8 +210,12 @@ endpoint "item" "graphql" {
 `,
     });
     const started = await startDaemon({
-      config: [join(dir, 'config.hcl')], env: { ...process.env, UPSTREAM: shop.url }, cwd: dir,
-      grpc: '127.0.0.1:0', graphql: '127.0.0.1:0', logger: pino({ level: 'silent' }),
+      config: [join(dir, 'config.hcl')],
+      env: { ...process.env, UPSTREAM: shop.url },
+      cwd: dir,
+      grpc: '127.0.0.1:0',
+      graphql: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
     });
     cleanup(() => started.close());
 
@@ -223,11 +229,12 @@ endpoint "item" "graphql" {
     expect(second.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(second.error?.metadata.get('retry-after')[0]).toMatch(/^\d+$/);
 
-    const query = () => send(`http://${started.addresses.graphql!}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ query: '{ item(id: "1") { name } }' }),
-    });
+    const query = () =>
+      send(`http://${started.addresses.graphql!}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: '{ item(id: "1") { name } }' }),
+      });
     const ok = (await query()).json<{ data: unknown }>();
     expect(ok.data).toEqual({ item: { name: 'lamp' } });
     const refused = (await query()).json<{ errors: Array<{ message: string; extensions: Record<string, unknown> }> }>();

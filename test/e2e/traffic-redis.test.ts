@@ -17,7 +17,12 @@ import { cleanup, configDir, send, sendJson, upstream, waitFor, type Answer } fr
 const SHARED_REDIS = 'redis://127.0.0.1:6379';
 
 async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -30,13 +35,15 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 const hasRedis = await reachable(SHARED_REDIS);
-if (!hasRedis) console.warn(`SKIPPED: the shared rate-limit tests need Redis at ${SHARED_REDIS}, which is not reachable`);
+if (!hasRedis)
+  console.warn(`SKIPPED: the shared rate-limit tests need Redis at ${SHARED_REDIS}, which is not reachable`);
 const hasRedisServer = await new Promise<boolean>((resolve) => {
   const probe = spawn('redis-server', ['--version'], { stdio: 'ignore' });
   probe.once('error', () => resolve(false));
   probe.once('exit', (code) => resolve(code === 0));
 });
-if (!hasRedisServer) console.warn('SKIPPED: the Redis outage test needs the redis-server binary to start a private Redis');
+if (!hasRedisServer)
+  console.warn('SKIPPED: the Redis outage test needs the redis-server binary to start a private Redis');
 
 const CONFIG = `
 rate_limit_store {
@@ -79,12 +86,17 @@ flow "items" {
 }
 `;
 
-async function twoDaemons(redisUrl: string): Promise<{ daemons: [DaemonProcess, DaemonProcess]; seen: () => number; prefix: string }> {
+async function twoDaemons(
+  redisUrl: string,
+): Promise<{ daemons: [DaemonProcess, DaemonProcess]; seen: () => number; prefix: string }> {
   const shop = await upstream((_req, res) => sendJson(res, 200, { name: 'lamp' }));
   const dir = configDir({ 'config.hcl': CONFIG });
   const prefix = `maestro-test-${randomUUID()}:`;
   const env = { UPSTREAM: shop.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix };
-  const [a, b] = await Promise.all([spawnDaemon(join(dir, 'config.hcl'), env), spawnDaemon(join(dir, 'config.hcl'), env)]);
+  const [a, b] = await Promise.all([
+    spawnDaemon(join(dir, 'config.hcl'), env),
+    spawnDaemon(join(dir, 'config.hcl'), env),
+  ]);
   cleanup(() => Promise.all([a.stop(), b.stop()]));
   cleanup(async () => {
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -108,7 +120,8 @@ async function eight(daemons: [DaemonProcess, DaemonProcess]): Promise<Answer[]>
   return answers;
 }
 
-const fallbackLogged = (line: Record<string, unknown>) => String(line.msg).includes('rate_limit_store: Redis is unreachable');
+const fallbackLogged = (line: Record<string, unknown>) =>
+  String(line.msg).includes('rate_limit_store: Redis is unreachable');
 
 describe('rate limits shared through Redis', () => {
   it.skipIf(!hasRedis)('two daemons on the shared Redis answer exactly 5 of 8 requests in total', async () => {
@@ -131,7 +144,11 @@ describe('rate limits shared through Redis', () => {
 
   it.skipIf(!hasRedisServer)('with their Redis killed mid-test, both keep answering and log the fallback', async () => {
     const port = await freePort();
-    const server: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const server: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     cleanup(() => {
       if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
     });
@@ -156,11 +173,16 @@ describe('rate limits shared through Redis', () => {
     expect(metrics).toMatch(/maestro_rate_limit_local_decisions_total [1-9]/);
 
     // Redis back on the same port (empty): both reconnect, say so, and share the count again.
-    const again: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const again: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     cleanup(() => {
       if (again.exitCode === null && again.signalCode === null) again.kill('SIGKILL');
     });
-    const back = (line: Record<string, unknown>) => String(line.msg).includes('rate_limit_store: Redis is reachable again');
+    const back = (line: Record<string, unknown>) =>
+      String(line.msg).includes('rate_limit_store: Redis is reachable again');
     for (const d of daemons) await d.waitForLog(back, 15_000);
     const shared = await eight(daemons);
     expect(shared.filter((a) => a.status === 200)).toHaveLength(5);

@@ -108,7 +108,9 @@ describe('service limits', () => {
       if (seen.url === '/release') return sendJson(res, 200, {});
       return sendJson(res, 200, { price: 3 });
     });
-    const slow = configDir({ 'config.hcl': config('max_wait = "50ms"\n\n  rate_limit {\n    requests = 1\n    every    = "1h"\n  }') });
+    const slow = configDir({
+      'config.hcl': config('max_wait = "50ms"\n\n  rate_limit {\n    requests = 1\n    every    = "1h"\n  }'),
+    });
     const strict = await daemon([join(slow, 'config.hcl')], { UPSTREAM: shop.url }, slow);
     expect((await postJson(`${strict.base}/orders`, { order: 'a' })).status).toBe(200);
     const refused = await postJson(`${strict.base}/orders`, { order: 'b' });
@@ -118,9 +120,16 @@ describe('service limits', () => {
     expect(shop.seen.filter((s) => s.url === '/quote')).toHaveLength(1);
 
     // 20 per second with no burst: the second call's token comes ~50 ms later, within max_wait.
-    const fast = configDir({ 'config.hcl': config('max_wait = "5s"\n\n  rate_limit {\n    requests = 20\n    every    = "1s"\n    burst    = 1\n  }') });
+    const fast = configDir({
+      'config.hcl': config(
+        'max_wait = "5s"\n\n  rate_limit {\n    requests = 20\n    every    = "1s"\n    burst    = 1\n  }',
+      ),
+    });
     const patient = await daemon([join(fast, 'config.hcl')], { UPSTREAM: shop.url }, fast);
-    const both = await Promise.all([postJson(`${patient.base}/orders`, { order: 'c' }), postJson(`${patient.base}/orders`, { order: 'd' })]);
+    const both = await Promise.all([
+      postJson(`${patient.base}/orders`, { order: 'c' }),
+      postJson(`${patient.base}/orders`, { order: 'd' }),
+    ]);
     expect(both.map((a) => a.status)).toEqual([200, 200]);
     expect(shop.seen.filter((s) => s.url === '/quote')).toHaveLength(3);
   });

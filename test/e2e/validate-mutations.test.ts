@@ -34,8 +34,41 @@ function random(seed: number): () => number {
   };
 }
 
-const TRICKY = ['{', '}', ':', '/', '*', '?', '[', ']', '%', ' ', '"', '\\', '$', '@', '#', 'x', '0', '9', '-', '.', '{{', '}}', '://', '\n'];
-const NAMES = ['methd', 'bogus', 'timeout = "soon"', 'host = "ftp://nope"', 'address = ":80}80"', 'endpoint = "/a/*b/c"', 'status = 9999'];
+const TRICKY = [
+  '{',
+  '}',
+  ':',
+  '/',
+  '*',
+  '?',
+  '[',
+  ']',
+  '%',
+  ' ',
+  '"',
+  '\\',
+  '$',
+  '@',
+  '#',
+  'x',
+  '0',
+  '9',
+  '-',
+  '.',
+  '{{',
+  '}}',
+  '://',
+  '\n',
+];
+const NAMES = [
+  'methd',
+  'bogus',
+  'timeout = "soon"',
+  'host = "ftp://nope"',
+  'address = ":80}80"',
+  'endpoint = "/a/*b/c"',
+  'status = 9999',
+];
 
 function mutate(text: string, next: () => number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
@@ -89,7 +122,13 @@ describe('validate vs daemon on mutated configurations', () => {
       }
       // validate accepted it: the daemon must start on it.
       const daemon = await startDaemon({
-        config, env, cwd: dir, http: '127.0.0.1:0', grpc: '127.0.0.1:0', graphql: '127.0.0.1:0', logger: pino({ level: 'silent' }),
+        config,
+        env,
+        cwd: dir,
+        http: '127.0.0.1:0',
+        grpc: '127.0.0.1:0',
+        graphql: '127.0.0.1:0',
+        logger: pino({ level: 'silent' }),
       }).catch((error: unknown) => {
         throw new Error(`${what} passed validate but the daemon refused it: ${(error as Error).message}`);
       });

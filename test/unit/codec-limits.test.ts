@@ -23,22 +23,38 @@ function limitOf(fn: () => unknown): { limit: string; status: number } | undefin
 describe('decoder limits', () => {
   it('form: counts pairs, bounds indexes and nesting, compacts sparse lists', () => {
     const form = new FormCodec();
-    expect(limitOf(() => form.decode(utf8('a=1&b=2&c=3&d=4'), undefined, tight))).toEqual({ limit: 'maxFields', status: 413 });
+    expect(limitOf(() => form.decode(utf8('a=1&b=2&c=3&d=4'), undefined, tight))).toEqual({
+      limit: 'maxFields',
+      status: 413,
+    });
     expect(limitOf(() => form.decode(utf8('a=1&&b=2&&c=3'), undefined, tight))).toBeUndefined();
-    expect(limitOf(() => form.decode(utf8('a[6]=1'), undefined, tight))).toEqual({ limit: 'maxArrayIndex', status: 400 });
+    expect(limitOf(() => form.decode(utf8('a[6]=1'), undefined, tight))).toEqual({
+      limit: 'maxArrayIndex',
+      status: 400,
+    });
     expect(limitOf(() => form.decode(utf8('a.b.c.d=1'), undefined, tight))).toEqual({ limit: 'maxDepth', status: 400 });
     expect(form.decode(utf8('a[5]=z&a[1]=y&b[3].c=x'), undefined, tight)).toEqual({ a: ['y', 'z'], b: [{ c: 'x' }] });
     // Defaults: 1,000 pairs and index 1,000.
-    expect(limitOf(() => form.decode(utf8(Array.from({ length: 1_001 }, (_, i) => `k${i}=1`).join('&'))))).toEqual({ limit: 'maxFields', status: 413 });
+    expect(limitOf(() => form.decode(utf8(Array.from({ length: 1_001 }, (_, i) => `k${i}=1`).join('&'))))).toEqual({
+      limit: 'maxFields',
+      status: 413,
+    });
     expect(form.decode(utf8('k[1000]=1'))).toEqual({ k: ['1'] });
   });
 
   it('JSON and XML: nesting', () => {
-    expect(limitOf(() => new JsonCodec().decode(utf8('{"a":{"b":{"c":{"d":1}}}}'), undefined, tight))).toEqual({ limit: 'maxDepth', status: 400 });
+    expect(limitOf(() => new JsonCodec().decode(utf8('{"a":{"b":{"c":{"d":1}}}}'), undefined, tight))).toEqual({
+      limit: 'maxDepth',
+      status: 400,
+    });
     expect(limitOf(() => new JsonCodec().decode(utf8('{"a":{"b":1}}'), undefined, tight))).toBeUndefined();
     // The root element is not part of the decoded value, so it does not count.
-    expect(limitOf(() => new XmlCodec().decode(utf8('<r><a><b><c><d>1</d></c></b></a></r>'), undefined, tight))).toEqual({ limit: 'maxDepth', status: 400 });
-    expect(limitOf(() => new XmlCodec().decode(utf8('<r><a><b><c>1</c></b></a></r>'), undefined, tight))).toBeUndefined();
+    expect(
+      limitOf(() => new XmlCodec().decode(utf8('<r><a><b><c><d>1</d></c></b></a></r>'), undefined, tight)),
+    ).toEqual({ limit: 'maxDepth', status: 400 });
+    expect(
+      limitOf(() => new XmlCodec().decode(utf8('<r><a><b><c>1</c></b></a></r>'), undefined, tight)),
+    ).toBeUndefined();
   });
 
   it('protobuf: nesting of a recursive message', async () => {

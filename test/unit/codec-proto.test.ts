@@ -15,12 +15,24 @@ describe('ProtobufCodec', () => {
   it('writes what protobufjs reads, enums by number and int64 exact', () => {
     const bytes = proto.encode(person, Person);
     const read = Person.proto.toObject(Person.proto.decode(bytes), { enums: String, longs: String });
-    expect(read).toMatchObject({ big: '9007199254740993', ubig: '18446744073709551615', status: 'ACTIVE', history: ['UNKNOWN', 'BANNED'] });
+    expect(read).toMatchObject({
+      big: '9007199254740993',
+      ubig: '18446744073709551615',
+      status: 'ACTIVE',
+      history: ['UNKNOWN', 'BANNED'],
+    });
     expect(read.flags).toEqual({ true: 'yes', false: 'no' });
   });
 
   it('reads what protobufjs writes', () => {
-    const message = Person.proto.fromObject({ name: 'a', status: 2, big: '-9007199254740993', labels: { '42': 'x' }, avatar: [1, 2], history: [1] });
+    const message = Person.proto.fromObject({
+      name: 'a',
+      status: 2,
+      big: '-9007199254740993',
+      labels: { '42': 'x' },
+      avatar: [1, 2],
+      history: [1],
+    });
     expect(proto.decode(Person.proto.encode(message).finish(), Person)).toEqual({
       name: 'a',
       status: 'BANNED',
@@ -44,7 +56,9 @@ describe('ProtobufCodec', () => {
   });
 
   it('reports a malformed body', () => {
-    expect(() => proto.decode(new Uint8Array([0x0a, 0xff, 0xff]), Person)).toThrow(/^malformed protobuf body for codec.Person: /);
+    expect(() => proto.decode(new Uint8Array([0x0a, 0xff, 0xff]), Person)).toThrow(
+      /^malformed protobuf body for codec.Person: /,
+    );
   });
 
   it('encodes an empty message to no bytes', async () => {

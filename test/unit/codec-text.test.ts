@@ -16,7 +16,8 @@ beforeAll(async () => {
 
 describe('FormCodec', () => {
   it('coerces strings to the field types', () => {
-    const body = 'name=Ann+Lee&age=42&active=true&status=BANNED&tags=a&tags=b%26c&address.street=Main%201' +
+    const body =
+      'name=Ann+Lee&age=42&active=true&status=BANNED&tags=a&tags=b%26c&address.street=Main%201' +
       '&items[0].sku=A&items[0].quantity=2&items[1].sku=B&big=9007199254740993&counts.x=3&score=1.5&history[]=1&unknown=1';
     expect(form.decode(utf8(body), Person)).toEqual({
       name: 'Ann Lee',
@@ -37,7 +38,9 @@ describe('FormCodec', () => {
     const error = catchError(() => form.decode(utf8('age=old'), Person));
     expect(error).toBeInstanceOf(CodecError);
     expect(error).toMatchObject({ field: 'age', message: 'field "age": expected int32, got string "old"' });
-    expect(catchError(() => form.decode(utf8('address.city=x&items[0].quantity=-1'), Person))).toMatchObject({ field: 'items[0].quantity' });
+    expect(catchError(() => form.decode(utf8('address.city=x&items[0].quantity=-1'), Person))).toMatchObject({
+      field: 'items[0].quantity',
+    });
   });
 
   it('treats an empty value as absent for non-strings', () => {
@@ -62,9 +65,19 @@ describe('FormCodec', () => {
   });
 
   it('encodes flat and dotted keys', () => {
-    expect(form.encode({ name: 'A B', address: { city: 'x' }, items: [{ sku: 'a' }], tags: ['t', 'u'], status: 1, big: 9007199254740993n }, Person)).toBe(
-      'name=A%20B&big=9007199254740993&status=ACTIVE&address.city=x&items%5B0%5D.sku=a&tags=t&tags=u',
-    );
+    expect(
+      form.encode(
+        {
+          name: 'A B',
+          address: { city: 'x' },
+          items: [{ sku: 'a' }],
+          tags: ['t', 'u'],
+          status: 1,
+          big: 9007199254740993n,
+        },
+        Person,
+      ),
+    ).toBe('name=A%20B&big=9007199254740993&status=ACTIVE&address.city=x&items%5B0%5D.sku=a&tags=t&tags=u');
   });
 });
 
@@ -103,12 +116,22 @@ describe('XmlCodec', () => {
   });
 
   it('names an ill-typed field', () => {
-    const error = catchError(() => xml.decode(utf8('<Person><items><sku>a</sku></items><items><quantity>many</quantity></items></Person>'), Person));
-    expect(error).toMatchObject({ field: 'items[1].quantity', message: 'field "items[1].quantity": expected uint32, got string "many"' });
+    const error = catchError(() =>
+      xml.decode(utf8('<Person><items><sku>a</sku></items><items><quantity>many</quantity></items></Person>'), Person),
+    );
+    expect(error).toMatchObject({
+      field: 'items[1].quantity',
+      message: 'field "items[1].quantity": expected uint32, got string "many"',
+    });
   });
 
   it('reads maps written as elements or as entries', () => {
-    expect(xml.decode(utf8('<Person><counts><a>1</a><b>2</b></counts><labels><key>-5</key><value>x</value></labels></Person>'), Person)).toEqual({
+    expect(
+      xml.decode(
+        utf8('<Person><counts><a>1</a><b>2</b></counts><labels><key>-5</key><value>x</value></labels></Person>'),
+        Person,
+      ),
+    ).toEqual({
       counts: { a: 1, b: 2 },
       labels: { '-5': 'x' },
     });

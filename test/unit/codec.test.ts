@@ -3,7 +3,12 @@ import { codecForContentType, codecs, FormCodec, JsonCodec, ProtobufCodec, XmlCo
 import { runCodecSuite } from '../fixtures/schema/codec-suite.js';
 
 runCodecSuite({ name: 'json', create: () => new JsonCodec(), malformed: '{"name": "x",}' });
-runCodecSuite({ name: 'proto', create: () => new ProtobufCodec(), malformed: new Uint8Array([0x0a, 0xff, 0xff]), typedOnly: true });
+runCodecSuite({
+  name: 'proto',
+  create: () => new ProtobufCodec(),
+  malformed: new Uint8Array([0x0a, 0xff, 0xff]),
+  typedOnly: true,
+});
 runCodecSuite({ name: 'form', create: () => new FormCodec(), malformed: 'name=%E0%A4%A' });
 runCodecSuite({ name: 'xml', create: () => new XmlCodec(), malformed: '<Person><name>x</Person>' });
 

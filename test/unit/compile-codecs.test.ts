@@ -36,7 +36,9 @@ message Query {
 describe('codec names', () => {
   it('reads request_codec and response_codec from proto options, service blocks, selects and endpoints', async () => {
     writeFileSync(join(dir, 'legacy.proto'), PROTO);
-    writeFileSync(join(dir, 'main.hcl'), `protobuffers = ["./legacy.proto"]
+    writeFileSync(
+      join(dir, 'main.hcl'),
+      `protobuffers = ["./legacy.proto"]
 
 service "legacy" "Other" {
   host           = "http://other.internal"
@@ -62,7 +64,8 @@ flow "f" {
     a = "b"
   }
 }
-`);
+`,
+    );
     const { plan, diagnostics } = await loadPlan({ config: [join(dir, 'main.hcl')], env: {} });
     expect(diagnostics.errors.map(formatDiagnostic)).toEqual([]);
     const orders = plan!.services.get('legacy.Orders')!;
@@ -70,11 +73,18 @@ flow "f" {
     const other = plan!.services.get('legacy.Other')!;
     expect([other.codec.name, other.requestCodec?.name, other.responseCodec?.name]).toEqual(['json', 'form', 'xml']);
     const endpoint = plan!.endpoints[0] as HttpEndpointPlan;
-    expect([endpoint.codec.name, endpoint.requestCodec?.name, endpoint.responseCodec?.name]).toEqual(['form', 'json', 'xml']);
+    expect([endpoint.codec.name, endpoint.requestCodec?.name, endpoint.responseCodec?.name]).toEqual([
+      'form',
+      'json',
+      'xml',
+    ]);
   });
 
   it('names the line of an unknown codec', async () => {
-    writeFileSync(join(dir, 'bad.hcl'), 'endpoint "f" "http" {\n  endpoint      = "/f"\n  request_codec = "jsno"\n}\n\nflow "f" {}\n');
+    writeFileSync(
+      join(dir, 'bad.hcl'),
+      'endpoint "f" "http" {\n  endpoint      = "/f"\n  request_codec = "jsno"\n}\n\nflow "f" {}\n',
+    );
     const { diagnostics } = await loadPlan({ config: [join(dir, 'bad.hcl')], env: {} });
     expect(diagnostics.errors.map(formatDiagnostic)).toEqual([
       `${join(dir, 'bad.hcl')}:3: unknown request_codec "jsno" for endpoint "f" — did you mean "json"?`,

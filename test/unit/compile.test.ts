@@ -284,7 +284,8 @@ endpoint "f" "graphql" {
   });
 
   it('a service without a host, and an invalid condition', async () => {
-    const { lines, at } = await check(`
+    const { lines, at } = await check(
+      `
 flow "f" {
   input {}
   resource "a" {
@@ -295,9 +296,11 @@ flow "f" {
       request "x.Svc" "Call" {}
     }
   }
-}`, `service "y" "NoHost" {
+}`,
+      `service "y" "NoHost" {
   method "Call" {}
-}`);
+}`,
+    );
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain(at(5));
     expect(lines[0]).toContain('has no host');

@@ -17,7 +17,10 @@ const present = existsSync(SHARED);
 
 const parserTests = present ? expandGlob('semaphore-examples/parser-tests/*.hcl', SHARED) : [];
 const examples = present
-  ? [...expandGlob('semaphore-examples/examples/**/config.hcl', SHARED), ...expandGlob('semaphore-examples/examples/custom-functions/flow.hcl', SHARED)]
+  ? [
+      ...expandGlob('semaphore-examples/examples/**/config.hcl', SHARED),
+      ...expandGlob('semaphore-examples/examples/custom-functions/flow.hcl', SHARED),
+    ]
   : [];
 const cases = present ? expandGlob('conformance/cases/*/case.json', SHARED).map(dirname) : [];
 
@@ -29,16 +32,22 @@ if (!present) {
 }
 
 describe.runIf(present)('corpus: Semaphore parser fixtures', () => {
-  it.each(parserTests.filter((f) => f.endsWith('.pass.hcl')).map((f) => [basename(f), f]))('%s loads without errors', async (_, file) => {
-    const { errors } = await load([file], SHARED);
-    expect(errors).toEqual([]);
-  });
+  it.each(parserTests.filter((f) => f.endsWith('.pass.hcl')).map((f) => [basename(f), f]))(
+    '%s loads without errors',
+    async (_, file) => {
+      const { errors } = await load([file], SHARED);
+      expect(errors).toEqual([]);
+    },
+  );
 
-  it.each(parserTests.filter((f) => f.endsWith('.fail.hcl')).map((f) => [basename(f), f]))('%s fails at file:line', async (_, file) => {
-    const { errors } = await load([file], SHARED);
-    expect(errors.length).toBeGreaterThan(0);
-    for (const error of errors) expect(error).toMatch(new RegExp(`^${file.replace(/[.*]/g, '\\$&')}:[1-9]\\d*: `));
-  });
+  it.each(parserTests.filter((f) => f.endsWith('.fail.hcl')).map((f) => [basename(f), f]))(
+    '%s fails at file:line',
+    async (_, file) => {
+      const { errors } = await load([file], SHARED);
+      expect(errors.length).toBeGreaterThan(0);
+      for (const error of errors) expect(error).toMatch(new RegExp(`^${file.replace(/[.*]/g, '\\$&')}:[1-9]\\d*: `));
+    },
+  );
 });
 
 describe.runIf(present)('corpus: examples', () => {
@@ -62,7 +71,11 @@ describe.runIf(present)('corpus: conformance cases', () => {
   it.each(cases.map((d) => [basename(d), d]))('%s loads with the env it is given', async (_, dir) => {
     const json: unknown = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
     const spec = json as { config?: string; env?: Record<string, string>; upstreams?: Record<string, unknown> };
-    const env: Record<string, string> = { HTTP_ADDRESS: '127.0.0.1:1', GRAPHQL_ADDRESS: '127.0.0.1:2', GRPC_ADDRESS: '127.0.0.1:3' };
+    const env: Record<string, string> = {
+      HTTP_ADDRESS: '127.0.0.1:1',
+      GRAPHQL_ADDRESS: '127.0.0.1:2',
+      GRPC_ADDRESS: '127.0.0.1:3',
+    };
     for (const name of Object.keys(spec.upstreams ?? {})) env[`UPSTREAM_${name.toUpperCase()}`] = 'http://127.0.0.1:4';
     const { errors, warnings } = await load([spec.config ?? '*.hcl'], dir, { ...env, ...spec.env });
     expect(errors).toEqual([]);
@@ -81,25 +94,29 @@ function shadowedBlocks(body: HclBody): number {
 }
 
 describe.runIf(present)('oracle: @cdktf/hcl2json', () => {
-  it('decodes every corpus file like hcl2json, allowing only the documented divergences', { timeout: 120_000 }, async () => {
-    const { parse } = await import('@cdktf/hcl2json');
-    const files = [
-      ...expandGlob('semaphore-examples/**/*.hcl', SHARED),
-      ...expandGlob('conformance/**/*.hcl', SHARED),
-      ...expandGlob('**/*.hcl', FIXTURES),
-      ...expandGlob('examples/**/*.hcl', ROOT),
-    ];
-    expect(files.length).toBeGreaterThan(40);
-    let shadowed = 0;
-    for (const file of files) {
-      const text = readFileSync(file, 'utf8');
-      const ours = await decodeHcl(text, file);
-      expect(ours.diagnostics.errors.map(formatDiagnostic), file).toEqual([]);
-      const theirs: unknown = await parse(file, text);
-      expect(toHcl2JsonShape(ours.body), file).toEqual(theirs);
-      shadowed += shadowedBlocks(ours.body);
-    }
-    // `message = "…"` beside `message "meta" {}`: hcl2json keeps only the attribute.
-    expect(shadowed).toBeGreaterThanOrEqual(5);
-  });
+  it(
+    'decodes every corpus file like hcl2json, allowing only the documented divergences',
+    { timeout: 120_000 },
+    async () => {
+      const { parse } = await import('@cdktf/hcl2json');
+      const files = [
+        ...expandGlob('semaphore-examples/**/*.hcl', SHARED),
+        ...expandGlob('conformance/**/*.hcl', SHARED),
+        ...expandGlob('**/*.hcl', FIXTURES),
+        ...expandGlob('examples/**/*.hcl', ROOT),
+      ];
+      expect(files.length).toBeGreaterThan(40);
+      let shadowed = 0;
+      for (const file of files) {
+        const text = readFileSync(file, 'utf8');
+        const ours = await decodeHcl(text, file);
+        expect(ours.diagnostics.errors.map(formatDiagnostic), file).toEqual([]);
+        const theirs: unknown = await parse(file, text);
+        expect(toHcl2JsonShape(ours.body), file).toEqual(theirs);
+        shadowed += shadowedBlocks(ours.body);
+      }
+      // `message = "…"` beside `message "meta" {}`: hcl2json keeps only the attribute.
+      expect(shadowed).toBeGreaterThanOrEqual(5);
+    },
+  );
 });

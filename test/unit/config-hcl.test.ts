@@ -14,7 +14,9 @@ async function decode(text: string) {
 async function values(text: string): Promise<Record<string, unknown>> {
   const { body, errors } = await decode(text);
   expect(errors).toEqual([]);
-  return Object.fromEntries(body.filter((m): m is HclAttribute => m.kind === 'attribute').map((a) => [a.name, a.value]));
+  return Object.fromEntries(
+    body.filter((m): m is HclAttribute => m.kind === 'attribute').map((a) => [a.name, a.value]),
+  );
 }
 
 const blocks = (body: HclBody): HclBlock[] => body.filter((m): m is HclBlock => m.kind === 'block');
@@ -50,7 +52,9 @@ describe('decodeHcl: values', () => {
   });
 
   it('decodes booleans, null, tuples and objects with identifier or string keys, in order', async () => {
-    const v = await values('t = true\nf = false\nn = null\nl = [1, "two", [3],]\no = { z = 1, "a": 2\n  m = { "k" = [] } }');
+    const v = await values(
+      't = true\nf = false\nn = null\nl = [1, "two", [3],]\no = { z = 1, "a": 2\n  m = { "k" = [] } }',
+    );
     expect(v).toEqual({ t: true, f: false, n: null, l: [1, 'two', [3]], o: { z: 1, a: 2, m: { k: [] } } });
     expect(Object.keys(v.o as object)).toEqual(['z', 'a', 'm']);
   });
@@ -70,12 +74,20 @@ describe('decodeHcl: values', () => {
 
 describe('decodeHcl: structure', () => {
   it('keeps blocks with labels, nested bodies and positions', async () => {
-    const { body, errors } = await decode('flow "a" {\n  resource "b" {\n    x = 1\n  }\n}\nrewrite "/(.*)" "/$1" {}\n');
+    const { body, errors } = await decode(
+      'flow "a" {\n  resource "b" {\n    x = 1\n  }\n}\nrewrite "/(.*)" "/$1" {}\n',
+    );
     expect(errors).toEqual([]);
     const [flow, rewrite] = blocks(body);
     expect(flow).toMatchObject({ type: 'flow', labels: ['a'], pos: { file: FILE, line: 1, column: 1 } });
     expect(blocks(flow!.body)[0]).toMatchObject({ type: 'resource', labels: ['b'], pos: { line: 2, column: 3 } });
-    expect(rewrite).toMatchObject({ labels: ['/(.*)', '/$1'], labelPos: [{ line: 6, column: 9 }, { line: 6, column: 17 }] });
+    expect(rewrite).toMatchObject({
+      labels: ['/(.*)', '/$1'],
+      labelPos: [
+        { line: 6, column: 9 },
+        { line: 6, column: 17 },
+      ],
+    });
   });
 
   it('keeps an attribute and a block that share a name (hcl2json loses one)', async () => {
@@ -117,7 +129,9 @@ describe('decodeHcl: errors, positioned', () => {
   });
 
   it('names an attribute left without a value, at its own line', async () => {
-    const named = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a = \n    }\n  }\n}\nendpoint "b" "http" { endpoint = "/b" }\n');
+    const named = await decode(
+      'flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a = \n    }\n  }\n}\nendpoint "b" "http" { endpoint = "/b" }\n',
+    );
     expect(named.errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error: attribute "a" has no valid value`));
     const bare = await decode('flow "a" {\n  resource "x" {\n    request "s" "m" {\n      a =\n    }\n  }\n}\n');
     expect(bare.errors[0]).toMatch(new RegExp(`^${FILE}:4: syntax error near "a ="`));
@@ -151,7 +165,9 @@ describe('decodeHcl: errors, positioned', () => {
 
   it('reports a string left open once, not the errors that follow from it', async () => {
     const { errors } = await decode('flow "a" {\n  resources {\n    x = "open\n  }\n}\n');
-    expect(errors).toEqual([`${FILE}:3: unterminated string: a quoted string must end on its line (use "\\n" or a heredoc for several lines)`]);
+    expect(errors).toEqual([
+      `${FILE}:3: unterminated string: a quoted string must end on its line (use "\\n" or a heredoc for several lines)`,
+    ]);
   });
 
   it('reports every error at once', async () => {

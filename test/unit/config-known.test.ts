@@ -21,11 +21,15 @@ describe('unknown names', () => {
   it('warns about an endpoint attribute no protocol knows, with the closest name', async () => {
     const { errors, warnings } = await diagnosticsOf('endpoint "f" "http" {\n  endpoint = "/x"\n  methd = "POST"\n}\n');
     expect(errors).toEqual([]);
-    expect(warnings).toEqual(['main.hcl:3: warning: unknown attribute "methd" in endpoint "f" "http" is ignored — did you mean "method"?']);
+    expect(warnings).toEqual([
+      'main.hcl:3: warning: unknown attribute "methd" in endpoint "f" "http" is ignored — did you mean "method"?',
+    ]);
   });
 
   it('warns about an endpoint block nobody reads, and about an attribute only another protocol reads', async () => {
-    const { errors, warnings } = await diagnosticsOf('endpoint "f" "graphql" {\n  path = "f"\n  method = "GET"\n  bogus {\n  }\n}\n');
+    const { errors, warnings } = await diagnosticsOf(
+      'endpoint "f" "graphql" {\n  path = "f"\n  method = "GET"\n  bogus {\n  }\n}\n',
+    );
     expect(errors).toEqual([]);
     expect(warnings).toEqual([
       'main.hcl:3: warning: attribute "method" in endpoint "f" "graphql" is ignored: only http and grpc endpoints read it',
@@ -35,8 +39,23 @@ describe('unknown names', () => {
 
   it('warns about method and call options nothing reads', async () => {
     const text = [
-      'service "s" "S" {', '  host = "http://127.0.0.1:1"', '  method "M" {', '    options {', '      timeut = "2s"', '    }', '  }', '}',
-      'flow "f" {', '  resource "r" {', '    request "s.S" "M" {', '      options {', '        retries = 3', '      }', '    }', '  }', '}',
+      'service "s" "S" {',
+      '  host = "http://127.0.0.1:1"',
+      '  method "M" {',
+      '    options {',
+      '      timeut = "2s"',
+      '    }',
+      '  }',
+      '}',
+      'flow "f" {',
+      '  resource "r" {',
+      '    request "s.S" "M" {',
+      '      options {',
+      '        retries = 3',
+      '      }',
+      '    }',
+      '  }',
+      '}',
     ].join('\n');
     const { errors, warnings } = await diagnosticsOf(text);
     expect(errors).toEqual([]);
@@ -48,13 +67,28 @@ describe('unknown names', () => {
 
   it('is an error, with the closest name, where Semaphore refused the name too', async () => {
     const { errors } = await diagnosticsOf('flow "f" {\n  resource "r" {\n    depend_on = ["x"]\n  }\n}\n');
-    expect(errors).toEqual(['main.hcl:3: unknown attribute "depend_on" in resource "r" of flow "f" — did you mean "depends_on"?']);
+    expect(errors).toEqual([
+      'main.hcl:3: unknown attribute "depend_on" in resource "r" of flow "f" — did you mean "depends_on"?',
+    ]);
   });
 
   it('does not warn about the names DESIGN §9 adds', async () => {
     const text = [
-      'endpoint "f" "http" {', '  endpoint = "/x"', '  rate_limit {', '    requests = 1', '  }', '}',
-      'service "s" "S" {', '  host = "http://127.0.0.1:1"', '  method "M" {', '    options {', '      timeout = "2s"', '      max_response_size = "1MB"', '    }', '  }', '}',
+      'endpoint "f" "http" {',
+      '  endpoint = "/x"',
+      '  rate_limit {',
+      '    requests = 1',
+      '  }',
+      '}',
+      'service "s" "S" {',
+      '  host = "http://127.0.0.1:1"',
+      '  method "M" {',
+      '    options {',
+      '      timeout = "2s"',
+      '      max_response_size = "1MB"',
+      '    }',
+      '  }',
+      '}',
     ].join('\n');
     const { warnings } = await diagnosticsOf(text);
     expect(warnings.filter((w) => w.includes('unknown'))).toEqual([]);

@@ -19,7 +19,10 @@ describe('loadConfig: files, globs and includes', () => {
   it('expands a quoted glob given as --config', async () => {
     const { spec, errors } = await load(['./shop/flows/*.hcl'], FIXTURES);
     expect(errors).toEqual([]);
-    expect(spec.files.map((f) => f.slice(FIXTURES.length))).toEqual(['shop/flows/checkout.hcl', 'shop/flows/gateway.hcl']);
+    expect(spec.files.map((f) => f.slice(FIXTURES.length))).toEqual([
+      'shop/flows/checkout.hcl',
+      'shop/flows/gateway.hcl',
+    ]);
   });
 
   it('reports a pattern that matches nothing', async () => {
@@ -48,7 +51,10 @@ describe('loadConfig: files, globs and includes', () => {
   it('merges files: lists append, a second http block names both places', async () => {
     const { spec, errors } = await load(['merge/*.hcl'], FIXTURES);
     expect(spec.flows.map((f) => f.name)).toEqual(['one', 'two']);
-    expect(spec.protobuffers.map((p) => p.value)).toEqual([join(FIXTURES, 'merge/one.proto'), join(FIXTURES, 'merge/two.proto')]);
+    expect(spec.protobuffers.map((p) => p.value)).toEqual([
+      join(FIXTURES, 'merge/one.proto'),
+      join(FIXTURES, 'merge/two.proto'),
+    ]);
     expect(spec.http?.address.value).toBe(':8080');
     expect(errors).toEqual([
       `${join(FIXTURES, 'merge/two.hcl')}:5: duplicate http block at the top level; the first is at ${join(FIXTURES, 'merge/one.hcl')}:3`,
@@ -72,21 +78,30 @@ describe('loadConfig: files, globs and includes', () => {
 describe('loadConfig: $VAR expansion', () => {
   it('substitutes $NAME and ${NAME}; $$ is a literal $; $${ stays a literal ${', async () => {
     const dir = tree({
-      'main.hcl': 'http {\n  address = "$HOST:${PORT}"\n}\nflow "f" {\n  output {\n    a = "$$HOST"\n    b = "$${HOST}"\n    c = "cost: 5$"\n  }\n}\n',
+      'main.hcl':
+        'http {\n  address = "$HOST:${PORT}"\n}\nflow "f" {\n  output {\n    a = "$$HOST"\n    b = "$${HOST}"\n    c = "cost: 5$"\n  }\n}\n',
     });
     const { spec, errors, warnings } = await load(['main.hcl'], dir, { HOST: 'example', PORT: '80' });
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
     expect(spec.http?.address.value).toBe('example:80');
-    expect(spec.flows[0]?.output?.fields.map((f) => (f.kind === 'value' ? f.value : undefined))).toEqual(['$HOST', '${HOST}', 'cost: 5$']);
+    expect(spec.flows[0]?.output?.fields.map((f) => (f.kind === 'value' ? f.value : undefined))).toEqual([
+      '$HOST',
+      '${HOST}',
+      'cost: 5$',
+    ]);
   });
 
   it('makes an unset variable empty and names it (not its value) in a positioned warning', async () => {
-    const dir = tree({ 'main.hcl': '# $IN_COMMENT is left alone\nlog_level = "$LEVEL"\nhttp {\n  address = "${ADDR}"\n}\n' });
+    const dir = tree({
+      'main.hcl': '# $IN_COMMENT is left alone\nlog_level = "$LEVEL"\nhttp {\n  address = "${ADDR}"\n}\n',
+    });
     const { spec, warnings } = await load(['main.hcl'], dir, { LEVEL: 'debug' });
     expect(spec.logLevel?.value).toBe('debug');
     expect(spec.http?.address.value).toBe('');
-    expect(warnings).toEqual([`${join(dir, 'main.hcl')}:4: warning: environment variable ADDR is not set; using an empty string`]);
+    expect(warnings).toEqual([
+      `${join(dir, 'main.hcl')}:4: warning: environment variable ADDR is not set; using an empty string`,
+    ]);
   });
 
   it('escapes values so they can neither end a string, open a template, nor move lines', async () => {
@@ -103,7 +118,10 @@ describe('loadConfig: $VAR expansion', () => {
     const dir = tree({ 'main.hcl': 'include = ["$SECRET_DIR/*.hcl"]\nlog_level = 5\n' });
     const { diagnostics } = await load(['main.hcl'], dir, { SECRET_DIR: 'hunter2' });
     const messages = diagnostics.items.map((d) => d.message);
-    expect(messages).toEqual(['"log_level" at the top level must be a string', 'include built from environment variables matches no file']);
+    expect(messages).toEqual([
+      '"log_level" at the top level must be a string',
+      'include built from environment variables matches no file',
+    ]);
     expect(messages.join('\n')).not.toContain('hunter2');
   });
 

@@ -9,7 +9,11 @@ afterAll(removeTrees);
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shape);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'pos').map(([k, v]) => [k, shape(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== 'pos')
+        .map(([k, v]) => [k, shape(v)]),
+    );
   }
   return value;
 }
@@ -65,7 +69,9 @@ describe('Spec: top level', () => {
       },
     ]);
     expect(shape(spec.selects)).toEqual([{ pattern: 'com.shop.*', host: { value: 'http://override:8080' } }]);
-    expect(shape(spec.discovery)).toEqual([{ name: 'consul', provider: 'consul', address: { value: 'http://localhost:8500' } }]);
+    expect(shape(spec.discovery)).toEqual([
+      { name: 'consul', provider: 'consul', address: { value: 'http://localhost:8500' } },
+    ]);
     expect(shape(spec.jwtKeys)).toEqual([{ name: '', attributes: { secret: { value: 's3cret' } } }]);
     expect(spec.error?.schema).toBe('com.shop.Error');
     expect(shape(spec.onError)).toEqual({ status: { value: 500 }, message: { value: 'failed' }, params: [] });
@@ -76,7 +82,12 @@ describe('Spec: top level', () => {
         options: { endpoint: { value: '/checkout' }, method: { value: 'POST' }, status: { value: 201 } },
         fields: [],
       },
-      { flow: 'gateway', protocol: 'http', options: { endpoint: { value: '/v1/*path' }, method: { value: '*' } }, fields: [] },
+      {
+        flow: 'gateway',
+        protocol: 'http',
+        options: { endpoint: { value: '/v1/*path' }, method: { value: '*' } },
+        fields: [],
+      },
     ]);
   });
 });
@@ -110,7 +121,11 @@ describe('Spec: flow', () => {
     // `message = "…"` and `message "address" {}` are both kept, in file order.
     expect(names(request.fields)).toEqual(['value:product', 'value:message', 'message:address', 'repeated:items']);
     expect(request.fields[3]).toMatchObject({ kind: 'repeated', source: 'input:items', fields: [{ name: 'sku' }] });
-    expect(shape(product.rollback)).toMatchObject({ service: 'com.shop.Warehouse', method: 'Release', fields: [{ name: 'id' }] });
+    expect(shape(product.rollback)).toMatchObject({
+      service: 'com.shop.Warehouse',
+      method: 'Release',
+      fields: [{ name: 'id' }],
+    });
     expect(product.error?.schema).toBe('com.shop.Error');
     expect(shape(product.onError)).toEqual({
       status: { value: 409 },
@@ -123,7 +138,11 @@ describe('Spec: flow', () => {
   it('accepts both rollback forms and a single expect_status', () => {
     const payment = checkout.resources[4]!;
     expect(payment.expectStatus?.value).toEqual([202]);
-    expect(shape(payment.rollback)).toMatchObject({ service: 'com.shop.Payments', method: 'Refund', fields: [{ name: 'id' }] });
+    expect(shape(payment.rollback)).toMatchObject({
+      service: 'com.shop.Payments',
+      method: 'Refund',
+      fields: [{ name: 'id' }],
+    });
   });
 
   it('reads input, output (header and fields) and the flow on_error', () => {
@@ -170,7 +189,8 @@ describe('Spec: validation errors name the place and hint', () => {
   });
 
   it('reports unknown names inside blocks, naming the block', async () => {
-    const text = 'http {\n  adress = ":1"\n}\nflow "f" {\n  resource "r" {\n    requst "s" "m" {}\n  }\n  forward "x" {}\n}';
+    const text =
+      'http {\n  adress = ":1"\n}\nflow "f" {\n  resource "r" {\n    requst "s" "m" {}\n  }\n  forward "x" {}\n}';
     expect(await errorsOf(text)).toEqual([
       'main.hcl:2: unknown attribute "adress" in http — did you mean "address"?',
       'main.hcl:6: unknown block "requst" in resource "r" of flow "f" — did you mean "request"?',
@@ -205,7 +225,8 @@ describe('Spec: validation errors name the place and hint', () => {
   });
 
   it('rejects a rollback without a service and method', async () => {
-    const text = 'flow "f" {\n  resource "r" {\n    rollback {}\n  }\n  resource "s" {\n    rollback "only-service" {}\n  }\n}';
+    const text =
+      'flow "f" {\n  resource "r" {\n    rollback {}\n  }\n  resource "s" {\n    rollback "only-service" {}\n  }\n}';
     expect(await errorsOf(text)).toEqual([
       'main.hcl:3: rollback in resource "r" of flow "f" needs a service and a method: ' +
         'rollback "<service>" "<method>" { … } or rollback { request "<service>" "<method>" { … } }',
@@ -215,7 +236,8 @@ describe('Spec: validation errors name the place and hint', () => {
 
   it('accepts any attributes and blocks in an endpoint, warning about each one no protocol reads, and reads openapi3 (now supported) as a path', async () => {
     const dir = tree({
-      'main.hcl': 'openapi3 = ["x.yaml"]\nendpoint "f" "http" {\n  random = "v"\n  message "m" {\n    v = 1\n  }\n  extra "e" {}\n}',
+      'main.hcl':
+        'openapi3 = ["x.yaml"]\nendpoint "f" "http" {\n  random = "v"\n  message "m" {\n    v = 1\n  }\n  extra "e" {}\n}',
     });
     const { spec, errors, warnings } = await load(['main.hcl'], dir);
     expect(errors).toEqual([]);

@@ -34,7 +34,10 @@ const claims = { sub: 'ann', exp: Math.floor(Date.now() / 1000) + 600 };
 
 function token(alg: 'RS256' | 'ES256', key: KeyObject, kid: string | undefined): string {
   const input = `${b64({ alg, typ: 'JWT', ...(kid ? { kid } : {}) })}.${b64(claims)}`;
-  const signature = alg === 'RS256' ? sign('sha256', Buffer.from(input), key) : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  const signature =
+    alg === 'RS256'
+      ? sign('sha256', Buffer.from(input), key)
+      : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -62,7 +65,10 @@ describe('jwt with a JWKS', () => {
     const file = join(dir, 'keys.json');
     writeFileSync(file, JSON.stringify({ keys: [jwk(rsa.publicKey, 'r1'), jwk(ec.publicKey, 'e1')] }));
     const diagnostics = new Diagnostics();
-    const sets = await loadJwtKeySets([{ name: '', attributes: { jwks_file: attr(file) }, pos }], { env: {}, diagnostics });
+    const sets = await loadJwtKeySets([{ name: '', attributes: { jwks_file: attr(file) }, pos }], {
+      env: {},
+      diagnostics,
+    });
     expect(diagnostics.items).toEqual([]);
     const verify = verifier(sets);
     expect(verify(token('RS256', rsa.privateKey, 'r1'))).toEqual(claims);
@@ -87,7 +93,10 @@ describe('jwt with a JWKS', () => {
 
     // Loaded (and checked) with the configuration: one fetch.
     const diagnostics = new Diagnostics();
-    const loaded = await loadJwtKeySets([{ name: 'idp', attributes: { jwks_url: attr(url.href) }, pos }], { env: {}, diagnostics });
+    const loaded = await loadJwtKeySets([{ name: 'idp', attributes: { jwks_url: attr(url.href) }, pos }], {
+      env: {},
+      diagnostics,
+    });
     expect(diagnostics.items).toEqual([]);
     expect(fetches).toBe(1);
     expect(verifier(loaded)(token('RS256', rsa.privateKey, 'old'), 'idp')).toEqual(claims);
@@ -106,20 +115,23 @@ describe('jwt with a JWKS', () => {
   it('reports unusable keys when the configuration is loaded, with file:line', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}');
-    writeFileSync(join(dir, 'flows.hcl'), [
-      'jwt "pem" {',
-      '  public_key = "-----BEGIN PUBLIC KEY-----\\nnot a key\\n-----END PUBLIC KEY-----"',
-      '}',
-      'jwt "file" {',
-      `  jwks_file = "${bad}"`,
-      '}',
-      'jwt "url" {',
-      '  jwks_url = "http://127.0.0.1:1/jwks.json"',
-      '}',
-      'jwt "none" {',
-      '  algorithms = ["HS256"]',
-      '}',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'flows.hcl'),
+      [
+        'jwt "pem" {',
+        '  public_key = "-----BEGIN PUBLIC KEY-----\\nnot a key\\n-----END PUBLIC KEY-----"',
+        '}',
+        'jwt "file" {',
+        `  jwks_file = "${bad}"`,
+        '}',
+        'jwt "url" {',
+        '  jwks_url = "http://127.0.0.1:1/jwks.json"',
+        '}',
+        'jwt "none" {',
+        '  algorithms = ["HS256"]',
+        '}',
+      ].join('\n'),
+    );
     const { diagnostics } = await loadPlan({ config: [join(dir, 'flows.hcl')], env: {}, cwd: dir });
     const errors = diagnostics.errors.map((d) => formatDiagnostic(d).slice(dir.length + 1));
     expect(errors).toEqual([

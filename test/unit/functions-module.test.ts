@@ -45,7 +45,9 @@ describe('loadFunctionModule', () => {
     expect(shape.code).toBe('MAESTRO_ERR_FUNCTION_MODULE');
     expect(shape.message).toContain('invalid-shape.mjs');
     expect(shape.message).toContain('expected a default export');
-    expect((await loadError('invalid-entry.mjs')).message).toMatch(/invalid-entry\.mjs: "broken" has no invoke\(\) function/);
+    expect((await loadError('invalid-entry.mjs')).message).toMatch(
+      /invalid-entry\.mjs: "broken" has no invoke\(\) function/,
+    );
     expect((await loadError('invalid-arity.mjs')).message).toMatch(/"narrow"\.maxArgs must be/);
     expect((await loadError('missing.mjs')).message).toMatch(/missing\.mjs: cannot be loaded/);
   });

@@ -12,7 +12,11 @@ const call = (name: string, ...args: unknown[]): unknown => get(name).invoke(arg
 
 /** Through the template builder, so `specialize` paths are exercised as compile uses them. */
 const render = (text: string, input: Record<string, unknown> = {}): unknown =>
-  buildTemplate(parseTemplate(text), (ref) => () => input[ref.path[0] ?? ''], (c) => get(c.name))({});
+  buildTemplate(
+    parseTemplate(text),
+    (ref) => () => input[ref.path[0] ?? ''],
+    (c) => get(c.name),
+  )({});
 
 function errorOf(fn: () => unknown): FunctionError {
   try {
@@ -30,9 +34,21 @@ afterEach(() => {
 
 describe('createFunctions', () => {
   it('has every built-in with its arity', () => {
-    expect([...functions.keys()].sort()).toEqual(
-      ['base64_decode', 'base64_encode', 'default', 'json_decode', 'json_encode', 'jwt', 'len', 'lower', 'now', 'sprintf', 'strconcat', 'upper', 'uuid'],
-    );
+    expect([...functions.keys()].sort()).toEqual([
+      'base64_decode',
+      'base64_encode',
+      'default',
+      'json_decode',
+      'json_encode',
+      'jwt',
+      'len',
+      'lower',
+      'now',
+      'sprintf',
+      'strconcat',
+      'upper',
+      'uuid',
+    ]);
     expect(get('sprintf')).toMatchObject({ minArgs: 1, maxArgs: Infinity, returns: 'string' });
     expect(get('jwt')).toMatchObject({ minArgs: 1, maxArgs: 2, returns: 'object' });
   });
@@ -41,11 +57,15 @@ describe('createFunctions', () => {
 describe('sprintf', () => {
   it('formats the Semaphore examples', () => {
     const input = { name: 'Ann', subject: 'cat', age: 31, info: { city: 'Oslo', n: 2 } };
-    expect(render("{{ sprintf('Hey %s! What is that %s?', input:name, input:subject) }}", input)).toBe('Hey Ann! What is that cat?');
-    expect(render("{{ sprintf('Hey %s! I know you are %d years old!', input:name, input:age) }}", input)).toBe('Hey Ann! I know you are 31 years old!');
-    expect(render("{{ sprintf('Hey %s! We have got your personal info in JSON: %json!', input:name, input:info) }}", input)).toBe(
-      'Hey Ann! We have got your personal info in JSON: {"city":"Oslo","n":2}!',
+    expect(render("{{ sprintf('Hey %s! What is that %s?', input:name, input:subject) }}", input)).toBe(
+      'Hey Ann! What is that cat?',
     );
+    expect(render("{{ sprintf('Hey %s! I know you are %d years old!', input:name, input:age) }}", input)).toBe(
+      'Hey Ann! I know you are 31 years old!',
+    );
+    expect(
+      render("{{ sprintf('Hey %s! We have got your personal info in JSON: %json!', input:name, input:info) }}", input),
+    ).toBe('Hey Ann! We have got your personal info in JSON: {"city":"Oslo","n":2}!');
   });
 
   it.each([
@@ -136,7 +156,9 @@ describe('encodings', () => {
   });
 
   it('json', () => {
-    expect(call('json_encode', { a: [1, 'x', null], big: 12345678901234567890n })).toBe('{"a":[1,"x",null],"big":12345678901234567890}');
+    expect(call('json_encode', { a: [1, 'x', null], big: 12345678901234567890n })).toBe(
+      '{"a":[1,"x",null],"big":12345678901234567890}',
+    );
     expect(call('json_encode', 'text')).toBe('"text"');
     expect(call('json_encode', undefined)).toBe('null');
     expect(call('json_decode', '{"a":[1,true]}')).toEqual({ a: [1, true] });

@@ -42,7 +42,8 @@ function checkGraphql(plan: Plan): void {
   if (endpoints.length === 0) return;
   const schema = buildSchema(generate('graphql', plan).text);
   for (const e of endpoints) {
-    let type: GraphQLObjectType | undefined | null = e.base === 'query' ? schema.getQueryType() : schema.getMutationType();
+    let type: GraphQLObjectType | undefined | null =
+      e.base === 'query' ? schema.getQueryType() : schema.getMutationType();
     let field: GraphQLField<unknown, unknown> | undefined;
     for (const part of e.path) {
       field = type?.getFields()[part];
@@ -60,7 +61,11 @@ function checkProtobuf(plan: Plan): void {
     writeFileSync(join(dir, 'flows.proto'), generate('protobuf', plan).text);
     const root = protobuf.loadSync(join(dir, 'flows.proto'));
     root.resolveAll();
-    for (const e of endpoints) expect(root.lookupService(`${e.package}.${e.service}`).methods[e.method], `${e.service}/${e.method}`).toBeDefined();
+    for (const e of endpoints)
+      expect(
+        root.lookupService(`${e.package}.${e.service}`).methods[e.method],
+        `${e.service}/${e.method}`,
+      ).toBeDefined();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,13 @@ export const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export async function loadFixtureSchemas(): Promise<SchemaRegistry> {
   const diagnostics = new Diagnostics();
   const pos = { file: path.join(fixtures, 'config.hcl'), line: 1, column: 1 };
-  const registry = await loadSchemas([{ value: path.join(fixtures, 'users.proto'), pos }, { value: path.join(fixtures, 'admin/admin.proto'), pos }], diagnostics);
+  const registry = await loadSchemas(
+    [
+      { value: path.join(fixtures, 'users.proto'), pos },
+      { value: path.join(fixtures, 'admin/admin.proto'), pos },
+    ],
+    diagnostics,
+  );
   if (diagnostics.errors.length > 0) throw new Error(diagnostics.items.map(formatDiagnostic).join('\n'));
   return registry;
 }
@@ -51,8 +57,20 @@ export function flowPlan(name: string, input: MessageType | undefined, output: M
   };
 }
 
-export function endpoint(flow: FlowPlan, path: string, base: 'query' | 'mutation' = 'query', name?: string): GraphqlEndpointPlan {
-  return { protocol: 'graphql', flow, path: path.split('.'), base, name, pos: { file: 'flows.hcl', line: flow.pos.line + 100, column: 1 } };
+export function endpoint(
+  flow: FlowPlan,
+  path: string,
+  base: 'query' | 'mutation' = 'query',
+  name?: string,
+): GraphqlEndpointPlan {
+  return {
+    protocol: 'graphql',
+    flow,
+    path: path.split('.'),
+    base,
+    name,
+    pos: { file: 'flows.hcl', line: flow.pos.line + 100, column: 1 },
+  };
 }
 
 type Answer = (flow: FlowPlan, request: FlowRequest) => FlowResult | Promise<FlowResult>;

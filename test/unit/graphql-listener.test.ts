@@ -57,7 +57,10 @@ describe('GraphQL listener over HTTP', () => {
       // Held until the client goes away (or a second passes): the signal must fire.
       aborted = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), 1000);
-        request.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(true); });
+        request.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
       });
     }
     return { ok: true, header: {}, body: { id: request.input.id === 'big' ? 2n ** 53n + 1n : 7, name: 'Ann' } };
@@ -68,17 +71,31 @@ describe('GraphQL listener over HTTP', () => {
   beforeAll(async () => {
     const registry = await loadFixtureSchemas();
     const flow = flowPlan('get_user', message(registry, 'users.UserQuery'), message(registry, 'users.User'));
-    listener = createGraphqlListener({ address: address('127.0.0.1:0'), endpoints: [endpoint(flow, 'user.get')], executor: runner, logger: pino({ level: 'silent' }) });
+    listener = createGraphqlListener({
+      address: address('127.0.0.1:0'),
+      endpoints: [endpoint(flow, 'user.get')],
+      executor: runner,
+      logger: pino({ level: 'silent' }),
+    });
     base = `http://${await listener.listen()}`;
   });
   afterAll(() => listener?.close());
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-    fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+    fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal,
+    });
 
   it('answers POST on /graphql and /, passing headers and the request id to the flow', async () => {
     for (const path of ['/graphql', '/']) {
-      const res = await post(path, { query: '{ user { get(id: "big") { id name } } }' }, { 'x-request-id': 'req-42', authorization: 'Bearer t' });
+      const res = await post(
+        path,
+        { query: '{ user { get(id: "big") { id name } } }' },
+        { 'x-request-id': 'req-42', authorization: 'Bearer t' },
+      );
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(await res.text()).toBe('{"data":{"user":{"get":{"id":9007199254740993,"name":"Ann"}}}}');
@@ -91,7 +108,9 @@ describe('GraphQL listener over HTTP', () => {
 
   it('answers GET queries and honours application/graphql-response+json', async () => {
     const query = encodeURIComponent('{ user { get(id: "1") { name } } }');
-    const res = await fetch(`${base}/graphql?query=${query}`, { headers: { accept: 'application/graphql-response+json' } });
+    const res = await fetch(`${base}/graphql?query=${query}`, {
+      headers: { accept: 'application/graphql-response+json' },
+    });
     expect(res.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
     expect(await res.json()).toEqual({ data: { user: { get: { name: 'Ann' } } } });
   });
@@ -100,7 +119,9 @@ describe('GraphQL listener over HTTP', () => {
     const before = runner.requests.length;
     const res = await post('/graphql', { query: '{ user { get(id: 1, nope: 2) { name } } }' });
     const body = (await res.json()) as { errors: Array<{ message: string }> };
-    expect(body.errors.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/Unknown argument "nope"/)]));
+    expect(body.errors.map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Unknown argument "nope"/)]),
+    );
     expect(runner.requests.length).toBe(before);
   });
 
@@ -121,7 +142,13 @@ describe('GraphQL listener over HTTP', () => {
       expect(html).toContain('graphiql/assets/graphiql.min.js');
       expect(html).not.toMatch(/https?:\/\//);
     }
-    for (const file of ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', 'graphiql.min.css', 'init.js']) {
+    for (const file of [
+      'react.production.min.js',
+      'react-dom.production.min.js',
+      'graphiql.min.js',
+      'graphiql.min.css',
+      'init.js',
+    ]) {
       const res = await fetch(`${base}/graphiql/assets/${file}`);
       expect(res.status, file).toBe(200);
       expect((await res.arrayBuffer()).byteLength, file).toBeGreaterThan(100);

@@ -13,18 +13,40 @@ import { grpcCodeName, grpcToHttp, httpToGrpc } from '../../src/transport/grpc/s
 
 describe('grpc status tables', () => {
   it.each([
-    [Code.NOT_FOUND, 404], [Code.INVALID_ARGUMENT, 400], [Code.UNAUTHENTICATED, 401], [Code.PERMISSION_DENIED, 403],
-    [Code.ALREADY_EXISTS, 409], [Code.RESOURCE_EXHAUSTED, 429], [Code.UNAVAILABLE, 503], [Code.DEADLINE_EXCEEDED, 504],
-    [Code.UNIMPLEMENTED, 501], [Code.FAILED_PRECONDITION, 400], [Code.ABORTED, 409], [Code.CANCELLED, 499],
-    [Code.INTERNAL, 500], [Code.DATA_LOSS, 500], [Code.UNKNOWN, 500], [99, 500],
+    [Code.NOT_FOUND, 404],
+    [Code.INVALID_ARGUMENT, 400],
+    [Code.UNAUTHENTICATED, 401],
+    [Code.PERMISSION_DENIED, 403],
+    [Code.ALREADY_EXISTS, 409],
+    [Code.RESOURCE_EXHAUSTED, 429],
+    [Code.UNAVAILABLE, 503],
+    [Code.DEADLINE_EXCEEDED, 504],
+    [Code.UNIMPLEMENTED, 501],
+    [Code.FAILED_PRECONDITION, 400],
+    [Code.ABORTED, 409],
+    [Code.CANCELLED, 499],
+    [Code.INTERNAL, 500],
+    [Code.DATA_LOSS, 500],
+    [Code.UNKNOWN, 500],
+    [99, 500],
   ])('upstream code %i is HTTP %i', (code, status) => {
     expect(grpcToHttp(code)).toBe(status);
   });
 
   it.each([
-    [404, Code.NOT_FOUND], [400, Code.INVALID_ARGUMENT], [401, Code.UNAUTHENTICATED], [403, Code.PERMISSION_DENIED],
-    [409, Code.ALREADY_EXISTS], [429, Code.RESOURCE_EXHAUSTED], [502, Code.UNAVAILABLE], [503, Code.UNAVAILABLE],
-    [504, Code.DEADLINE_EXCEEDED], [501, Code.UNIMPLEMENTED], [418, Code.UNKNOWN], [500, Code.INTERNAL], [599, Code.INTERNAL],
+    [404, Code.NOT_FOUND],
+    [400, Code.INVALID_ARGUMENT],
+    [401, Code.UNAUTHENTICATED],
+    [403, Code.PERMISSION_DENIED],
+    [409, Code.ALREADY_EXISTS],
+    [429, Code.RESOURCE_EXHAUSTED],
+    [502, Code.UNAVAILABLE],
+    [503, Code.UNAVAILABLE],
+    [504, Code.DEADLINE_EXCEEDED],
+    [501, Code.UNIMPLEMENTED],
+    [418, Code.UNKNOWN],
+    [500, Code.INTERNAL],
+    [599, Code.INTERNAL],
   ])('flow status %i is code %i', (status, code) => {
     expect(httpToGrpc(status)).toBe(code);
   });
@@ -51,7 +73,12 @@ describe('grpc targets', () => {
 describe('grpc metadata', () => {
   it('copies flow headers, lower-cased, skipping what grpc-js or HTTP/2 own', () => {
     const md = setMetadata(new Metadata(), {
-      'X-Tenant': 'acme', 'Content-Type': 'text/plain', 'grpc-timeout': '1S', 'bad key': 'x', 'trace-bin': Buffer.from([1, 2]).toString('base64'), 'x-ctl': 'a\nb',
+      'X-Tenant': 'acme',
+      'Content-Type': 'text/plain',
+      'grpc-timeout': '1S',
+      'bad key': 'x',
+      'trace-bin': Buffer.from([1, 2]).toString('base64'),
+      'x-ctl': 'a\nb',
     });
     expect(md.get('x-tenant')).toEqual(['acme']);
     expect(md.get('trace-bin')).toEqual([Buffer.from([1, 2])]);
@@ -63,24 +90,50 @@ describe('grpc metadata', () => {
     md.add('x-a', '1');
     md.add('x-a', '2');
     md.set('x-b-bin', Buffer.from('hi'));
-    expect(metadataToHeaders(md, { 'x-a': 'initial' })).toEqual({ 'x-a': 'initial', 'x-b-bin': Buffer.from('hi').toString('base64') });
-    expect(metadataToRequestHeaders(md)).toEqual({ 'x-a': ['1', '2'], 'x-b-bin': Buffer.from('hi').toString('base64') });
+    expect(metadataToHeaders(md, { 'x-a': 'initial' })).toEqual({
+      'x-a': 'initial',
+      'x-b-bin': Buffer.from('hi').toString('base64'),
+    });
+    expect(metadataToRequestHeaders(md)).toEqual({
+      'x-a': ['1', '2'],
+      'x-b-bin': Buffer.from('hi').toString('base64'),
+    });
   });
 });
 
 describe('reflection descriptors', () => {
   const root = new protobuf.Root();
-  protobuf.parse(`syntax = "proto3"; package shop.common; message Money { int64 cents = 1; } enum Kind { K0 = 0; }`, root, { keepCase: true });
-  protobuf.parse(`syntax = "proto3"; package shop.catalog;
+  protobuf.parse(
+    `syntax = "proto3"; package shop.common; message Money { int64 cents = 1; } enum Kind { K0 = 0; }`,
+    root,
+    { keepCase: true },
+  );
+  protobuf.parse(
+    `syntax = "proto3"; package shop.catalog;
     message Product { shop.common.Money price = 1; Inner inner = 2; common.Kind kind = 3; map<string, shop.common.Money> prices = 4;
       message Inner { Product back = 1; } }
     message Query { string id = 1; }
-    service Catalog { rpc Get(Query) returns (Product); }`, root, { keepCase: true });
+    service Catalog { rpc Get(Query) returns (Product); }`,
+    root,
+    { keepCase: true },
+  );
   root.resolveAll();
 
   const files = describeServedFiles(root, [
-    { package: 'shop.catalog', service: 'shop.catalog.Catalog', method: 'Get', requestType: 'shop.catalog.Query', responseType: 'shop.catalog.Product' },
-    { package: 'shop.catalog', service: 'shop.catalog.Catalog', method: 'Extra', requestType: '', responseType: 'shop.common.Money' },
+    {
+      package: 'shop.catalog',
+      service: 'shop.catalog.Catalog',
+      method: 'Get',
+      requestType: 'shop.catalog.Query',
+      responseType: 'shop.catalog.Product',
+    },
+    {
+      package: 'shop.catalog',
+      service: 'shop.catalog.Catalog',
+      method: 'Extra',
+      requestType: '',
+      responseType: 'shop.common.Money',
+    },
     { package: 'ops', service: 'ops.Health', method: 'Check', requestType: '', responseType: '' },
   ]);
   const byPackage = (pkg: string) => files.filter((f) => f.package === pkg);
@@ -128,8 +181,14 @@ describe('reflection descriptors', () => {
 describe('reflection file names', () => {
   it('are relative to the common directory of the loaded files', () => {
     const root = new protobuf.Root();
-    const money = protobuf.parse(`syntax = "proto3"; package a.common; message Money { int64 cents = 1; }`, root, { keepCase: true });
-    const shop = protobuf.parse(`syntax = "proto3"; package a.shop; message Price { a.common.Money money = 1; }`, root, { keepCase: true });
+    const money = protobuf.parse(`syntax = "proto3"; package a.common; message Money { int64 cents = 1; }`, root, {
+      keepCase: true,
+    });
+    const shop = protobuf.parse(
+      `syntax = "proto3"; package a.shop; message Price { a.common.Money money = 1; }`,
+      root,
+      { keepCase: true },
+    );
     void money;
     void shop;
     root.lookup('a.common')!.filename = '/srv/protos/common/money.proto';

@@ -22,7 +22,17 @@ function file(): string {
 
 describe('journal values', () => {
   it('round-trip int64 beyond 2^53 and bytes exactly', () => {
-    const values = { body: { big: 9007199254740993n, raw: new Uint8Array([0, 255, 7]), buf: Buffer.from('hi'), list: [1n, 'x'], $bigint: 'kept' }, params: { id: '7' }, headers: { 'x-a': 'b' } };
+    const values = {
+      body: {
+        big: 9007199254740993n,
+        raw: new Uint8Array([0, 255, 7]),
+        buf: Buffer.from('hi'),
+        list: [1n, 'x'],
+        $bigint: 'kept',
+      },
+      params: { id: '7' },
+      headers: { 'x-a': 'b' },
+    };
     const back = decodeValues(encodeValues(values));
     expect(back.body!.big).toBe(9007199254740993n);
     expect(back.body!.raw).toEqual(new Uint8Array([0, 255, 7]));

@@ -29,12 +29,20 @@ describe('lint rules', { timeout: 120_000 }, () => {
 
   it('reports a layer importing a later layer', async () => {
     const messages = await ruleIds('config-imports-transport.ts', 'src/config/config-imports-transport.ts');
-    expect(messages).toEqual([expect.stringMatching(/^import-x\/no-restricted-paths: .*src\/config may not import src\/transport, a later layer$/)]);
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^import-x\/no-restricted-paths: .*src\/config may not import src\/transport, a later layer$/,
+      ),
+    ]);
   });
 
   it('reports a shared module importing a layer', async () => {
     const messages = await ruleIds('shared-imports-compile.ts', 'src/shared/shared-imports-compile.ts');
-    expect(messages).toEqual([expect.stringMatching(/^import-x\/no-restricted-paths: .*src\/shared is shared by every layer and may import none of them$/)]);
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^import-x\/no-restricted-paths: .*src\/shared is shared by every layer and may import none of them$/,
+      ),
+    ]);
   });
 
   it('the same import is fine from a later layer', async () => {
@@ -44,7 +52,9 @@ describe('lint rules', { timeout: 120_000 }, () => {
 
   it('passes on the source tree', async () => {
     const results = await eslint.lintFiles(['src', 'cmd']);
-    const problems = results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(ROOT.length)}:${m.line} ${m.ruleId}: ${m.message}`));
+    const problems = results.flatMap((r) =>
+      r.messages.map((m) => `${r.filePath.slice(ROOT.length)}:${m.line} ${m.ruleId}: ${m.message}`),
+    );
     expect(problems).toEqual([]);
   });
 });

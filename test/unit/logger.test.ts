@@ -10,14 +10,26 @@ import { redactPaths } from '../../src/daemon/logger.js';
 
 function capture(extra: string[]): { log: pino.Logger; lines: string[] } {
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
   return { log: pino({ redact: { paths: redactPaths(extra), censor: '[redacted]' } }, sink), lines };
 }
 
 describe('log redaction', () => {
   it('censors credentials in every header map shape', () => {
     const { log, lines } = capture(['X-Api-Key']);
-    const headers = { authorization: 'a-secret', cookie: 'c-secret', 'set-cookie': 'sc-secret', 'proxy-authorization': 'p-secret', 'x-api-key': 'k-secret', accept: 'text/plain' };
+    const headers = {
+      authorization: 'a-secret',
+      cookie: 'c-secret',
+      'set-cookie': 'sc-secret',
+      'proxy-authorization': 'p-secret',
+      'x-api-key': 'k-secret',
+      accept: 'text/plain',
+    };
     log.info({ headers }, 'top');
     log.info({ req: { headers } }, 'nested');
     log.info({ header: headers }, 'flow header');

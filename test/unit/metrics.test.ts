@@ -5,16 +5,27 @@ describe('metrics text format', () => {
   it('escapes backslashes, double quotes and line feeds in label values', () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
     expect(escapeLabelValue('plain – ünïcode')).toBe('plain – ünïcode');
-    expect(formatLabels([['flow', 'say "hi"'], ['protocol', 'http']])).toBe('flow="say \\"hi\\"",protocol="http"');
+    expect(
+      formatLabels([
+        ['flow', 'say "hi"'],
+        ['protocol', 'http'],
+      ]),
+    ).toBe('flow="say \\"hi\\"",protocol="http"');
   });
 
   it('renders counters per status and cumulative histograms', () => {
     const metrics = new Metrics();
-    const requests = metrics.requests.statusCounters([['flow', 'o\\k\n'], ['protocol', 'http']]);
+    const requests = metrics.requests.statusCounters([
+      ['flow', 'o\\k\n'],
+      ['protocol', 'http'],
+    ]);
     requests.inc(200);
     requests.inc(200);
     requests.inc(502);
-    const duration = metrics.requestDuration.create([['flow', 'ok'], ['protocol', 'http']]);
+    const duration = metrics.requestDuration.create([
+      ['flow', 'ok'],
+      ['protocol', 'http'],
+    ]);
     duration.observe(0.004);
     duration.observe(0.3);
     duration.observe(11);

@@ -23,7 +23,8 @@ describe('package.json', () => {
 
   it('the package imports itself by name and exposes the pipeline', async () => {
     const maestro = (await import('maestro')) as Record<string, unknown>;
-    for (const name of ['startDaemon', 'loadPlan', 'compile', 'bind', 'Executor', 'ConfigError']) expect(typeof maestro[name], name).toBe('function');
+    for (const name of ['startDaemon', 'loadPlan', 'compile', 'bind', 'Executor', 'ConfigError'])
+      expect(typeof maestro[name], name).toBe('function');
   });
 
   it('@cdktf/hcl2json (the test oracle) is a dev dependency only', () => {

@@ -106,7 +106,13 @@ function unfrozen(plan: Plan): string[] {
   return found;
 }
 
-const request = (input: Record<string, unknown>) => ({ input, header: {}, params: {}, requestId: 'r-1', signal: new AbortController().signal });
+const request = (input: Record<string, unknown>) => ({
+  input,
+  header: {},
+  params: {},
+  requestId: 'r-1',
+  signal: new AbortController().signal,
+});
 
 describe('plan and bind', () => {
   it('compile freezes the whole plan: no plain object or array of it can be changed', async () => {
@@ -157,7 +163,10 @@ describe('plan and bind', () => {
     const plan = await compiled('http://127.0.0.1:1');
     const runnable = bind(plan, new Map());
     expect(runnable.unsupported).toEqual(['shop.Users (http)']);
-    const result = await new Executor({ logger: pino({ level: 'silent' }), plan: runnable }).run(plan.flows[0]!, request({ id: '1' }));
+    const result = await new Executor({ logger: pino({ level: 'silent' }), plan: runnable }).run(
+      plan.flows[0]!,
+      request({ id: '1' }),
+    );
     expect(result).toMatchObject({ ok: false, status: 501 });
   });
 });

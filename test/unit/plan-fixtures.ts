@@ -5,7 +5,14 @@
 import { parseListenAddress } from '../../src/compile/address.js';
 import type { Plan } from '../../src/compile/plan.js';
 import { parseRoute, type Route } from '../../src/compile/route.js';
-import { parseGrpcHost, parseHttpHost, upstreamTarget, type GrpcHost, type HttpHost, type UpstreamTarget } from '../../src/compile/upstream.js';
+import {
+  parseGrpcHost,
+  parseHttpHost,
+  upstreamTarget,
+  type GrpcHost,
+  type HttpHost,
+  type UpstreamTarget,
+} from '../../src/compile/upstream.js';
 import type { RunnablePlan } from '../../src/flow/bind.js';
 
 function ok<T>(value: T | string): T {

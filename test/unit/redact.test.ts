@@ -15,7 +15,10 @@ describe('redactText', () => {
     ['Cookie: sid=abc; theme=dark\nnext', 'Cookie: [REDACTED]\nnext'],
     ['set-cookie: sid=abc', 'set-cookie: [REDACTED]'],
     ['api_key=k-123&user=ann', 'api_key=[REDACTED]&user=ann'],
-    ['<Login><password>pw</password><user>a</user></Login>', '<Login><password>[REDACTED]</password><user>a</user></Login>'],
+    [
+      '<Login><password>pw</password><user>a</user></Login>',
+      '<Login><password>[REDACTED]</password><user>a</user></Login>',
+    ],
     [`token ${JWT} here`, 'token [REDACTED] here'],
     ['X-Api-Key: secret-value', 'X-Api-Key: [REDACTED]'],
   ])('masks %s', (text, masked) => {
@@ -23,7 +26,11 @@ describe('redactText', () => {
   });
 
   it('leaves ordinary text alone', () => {
-    for (const text of ['upstream h.Shop.Hang timed out after 1000ms', '/etc/maestro/token.hcl:12: unknown attribute', '{"name":"ann","author":"x"}']) {
+    for (const text of [
+      'upstream h.Shop.Hang timed out after 1000ms',
+      '/etc/maestro/token.hcl:12: unknown attribute',
+      '{"name":"ann","author":"x"}',
+    ]) {
       expect(redactText(text)).toBe(text);
     }
   });

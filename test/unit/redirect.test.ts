@@ -26,7 +26,11 @@ describe('nextHop', () => {
 
   it('keeps method and body on 307 and 308', () => {
     for (const status of [307, 308]) {
-      expect(nextHop(post, status, 'other?y=2', 0, 'S.M')).toMatchObject({ path: '/other?y=2', method: 'POST', body: '{"a":1}' });
+      expect(nextHop(post, status, 'other?y=2', 0, 'S.M')).toMatchObject({
+        path: '/other?y=2',
+        method: 'POST',
+        body: '{"a":1}',
+      });
     }
   });
 

@@ -40,7 +40,11 @@ async function check(text: string) {
   const dir = tree({ 'main.hcl': text });
   const { plan, diagnostics } = await loadPlan({ config: ['main.hcl'], cwd: dir, env: {} });
   const strip = (s: string) => s.slice(dir.length + 1);
-  return { plan, errors: diagnostics.errors.map((d) => strip(formatDiagnostic(d))), warnings: diagnostics.warnings.map((d) => strip(formatDiagnostic(d))) };
+  return {
+    plan,
+    errors: diagnostics.errors.map((d) => strip(formatDiagnostic(d))),
+    warnings: diagnostics.warnings.map((d) => strip(formatDiagnostic(d))),
+  };
 }
 
 describe('resilience blocks in validate', () => {
@@ -132,7 +136,9 @@ flow "b" {
 }
 `);
     expect(errors).toEqual([]);
-    expect(warnings).toEqual([expect.stringMatching(/^main\.hcl:18: warning: POST s\.Api\.Post is not retried: add idempotent = true/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^main\.hcl:18: warning: POST s\.Api\.Post is not retried: add idempotent = true/),
+    ]);
     const [a, b] = plan!.flows;
     expect(a!.timeoutMs).toBe(2000);
     expect(a!.nodes[0]!.call!.retry).toBeUndefined();

@@ -107,11 +107,29 @@ describe('OpenAPI documents as schemas', () => {
     expect(put.responseType!.fullName).toBe('InventoryService.putItemResponse');
     const add = service.methods.get('addItem')!;
     expect([add.httpMethod, add.requestType?.fullName, add.responseType?.fullName]).toEqual(['POST', 'Item', 'Item']);
-    expect(service.methods.get('getHealth')).toMatchObject({ httpMethod: 'GET', httpPath: '/health', requestType: undefined, responseType: undefined });
+    expect(service.methods.get('getHealth')).toMatchObject({
+      httpMethod: 'GET',
+      httpPath: '/health',
+      requestType: undefined,
+      responseType: undefined,
+    });
 
     const item = plan!.schemas.messages.get('Item')!;
-    const kinds = Object.fromEntries(item.fieldList.map((f) => [f.name, f.kind === 'scalar' ? f.scalar : f.kind === 'message' ? f.message!.fullName : f.kind]));
-    expect(kinds).toEqual({ sku: 'string', count: 'int32', price: 'double', blob: 'bytes', labels: 'map', where: 'Item.Where', state: 'string' });
+    const kinds = Object.fromEntries(
+      item.fieldList.map((f) => [
+        f.name,
+        f.kind === 'scalar' ? f.scalar : f.kind === 'message' ? f.message!.fullName : f.kind,
+      ]),
+    );
+    expect(kinds).toEqual({
+      sku: 'string',
+      count: 'int32',
+      price: 'double',
+      blob: 'bytes',
+      labels: 'map',
+      where: 'Item.Where',
+      state: 'string',
+    });
   });
 });
 

@@ -14,7 +14,10 @@ if (!hasExamples) console.warn(`skipping Semaphore example schemas: ${examples} 
 
 async function load(...patterns: string[]) {
   const diagnostics = new Diagnostics();
-  const globs = patterns.map((value) => ({ value, pos: { file: path.join(fixtures, 'config.hcl'), line: 3, column: 1 } }));
+  const globs = patterns.map((value) => ({
+    value,
+    pos: { file: path.join(fixtures, 'config.hcl'), line: 3, column: 1 },
+  }));
   const registry = await loadSchemas(globs, diagnostics);
   return { registry, diagnostics, messages: diagnostics.items.map(formatDiagnostic) };
 }
@@ -22,7 +25,9 @@ async function load(...patterns: string[]) {
 describe('loadSchemas: Semaphore examples', () => {
   const sets = hasExamples
     ? readdirSync(examples).flatMap((name) =>
-        ['proto', 'schemas'].filter((dir) => existsSync(path.join(examples, name, dir))).map((dir) => path.join(examples, name, dir)),
+        ['proto', 'schemas']
+          .filter((dir) => existsSync(path.join(examples, name, dir)))
+          .map((dir) => path.join(examples, name, dir)),
       )
     : [];
 
@@ -56,9 +61,18 @@ describe('loadSchemas: fixtures', () => {
   it('resolves relative, built-in and well-known imports and reads options', async () => {
     const { registry, messages } = await load(path.join(fixtures, 'shop/*.proto'));
     expect(messages).toEqual([]);
-    expect(registry.files).toEqual([path.join(fixtures, 'shop/shop.proto'), path.join(fixtures, 'shop/common/money.proto')]);
+    expect(registry.files).toEqual([
+      path.join(fixtures, 'shop/shop.proto'),
+      path.join(fixtures, 'shop/common/money.proto'),
+    ]);
     const shop = registry.services.get('shop.Shop')!;
-    expect(shop.options).toEqual({ host: 'http://shop:8080', transport: 'http', codec: 'json', requestCodec: 'form', responseCodec: undefined });
+    expect(shop.options).toEqual({
+      host: 'http://shop:8080',
+      transport: 'http',
+      codec: 'json',
+      requestCodec: 'form',
+      responseCodec: undefined,
+    });
     expect(shop.pos).toMatchObject({ file: path.join(fixtures, 'shop/shop.proto'), line: 9 });
     const get = shop.methods.get('GetUser')!;
     expect(get.http).toEqual({ endpoint: '/users/:id', method: 'GET' });
@@ -72,7 +86,10 @@ describe('loadSchemas: fixtures', () => {
     expect(user.pos).toMatchObject({ line: 31 });
     const describe = (name: string) => describeType(user.fields.get(name) as FieldType);
     expect([describe('age'), describe('tags'), describe('scores'), describe('balance')]).toEqual([
-      'int32', 'repeated string', 'map<string, int32>', 'shop.common.Money',
+      'int32',
+      'repeated string',
+      'map<string, int32>',
+      'shop.common.Money',
     ]);
     expect(createMessageType(user.proto)).toBe(user);
   });
@@ -80,7 +97,11 @@ describe('loadSchemas: fixtures', () => {
   it('resolves an import under the glob base when it is not next to the importing file', async () => {
     const { registry, messages } = await load(path.join(fixtures, 'bases/a/*.proto'));
     expect(messages).toEqual([]);
-    expect(registry.files.map((f) => path.relative(fixtures, f))).toEqual(['bases/a/x.proto', 'bases/a/sub/z.proto', 'bases/a/lib/y.proto']);
+    expect(registry.files.map((f) => path.relative(fixtures, f))).toEqual([
+      'bases/a/x.proto',
+      'bases/a/sub/z.proto',
+      'bases/a/lib/y.proto',
+    ]);
     expect(registry.messages.get('bases.Z')!.fields.get('y')!.message).toBe(registry.messages.get('bases.Y'));
   });
 
@@ -103,8 +124,13 @@ describe('loadSchemas: fixtures', () => {
 
   it('merges both option forms protobufjs may produce', () => {
     const option = '(semaphore.api.service)';
-    expect(readOption({ options: { [`${option}.host`]: 'a', [`${option}.codec`]: 'json' } }, option)).toEqual({ host: 'a', codec: 'json' });
-    expect(readOption({ parsedOptions: [{ [option]: { host: 'a' } }, { [option]: { codec: 'xml' } }] }, option)).toEqual({ host: 'a', codec: 'xml' });
+    expect(readOption({ options: { [`${option}.host`]: 'a', [`${option}.codec`]: 'json' } }, option)).toEqual({
+      host: 'a',
+      codec: 'json',
+    });
+    expect(
+      readOption({ parsedOptions: [{ [option]: { host: 'a' } }, { [option]: { codec: 'xml' } }] }, option),
+    ).toEqual({ host: 'a', codec: 'xml' });
     expect(readOption({ parsedOptions: { [option]: { transport: 'grpc' } } }, option)).toEqual({ transport: 'grpc' });
   });
 
@@ -126,19 +152,26 @@ describe('loadSchemas: fixtures', () => {
   it('positions a syntax error', async () => {
     const { diagnostics } = await load(path.join(fixtures, 'syntax/*.proto'));
     expect(diagnostics.errors).toHaveLength(1);
-    expect(diagnostics.errors[0]).toMatchObject({ code: 'MAESTRO_ERR_SCHEMA_SYNTAX', pos: { file: path.join(fixtures, 'syntax/bad.proto'), line: 6 } });
+    expect(diagnostics.errors[0]).toMatchObject({
+      code: 'MAESTRO_ERR_SCHEMA_SYNTAX',
+      pos: { file: path.join(fixtures, 'syntax/bad.proto'), line: 6 },
+    });
   });
 
   it('positions an unknown type', async () => {
     const { messages, registry } = await load(path.join(fixtures, 'unknown/*.proto'));
-    expect(messages).toEqual([`${fixtures}/unknown/unknown.proto:7: unknown type "Missing" for field "missing" of message "unknown.Holder"`]);
+    expect(messages).toEqual([
+      `${fixtures}/unknown/unknown.proto:7: unknown type "Missing" for field "missing" of message "unknown.Holder"`,
+    ]);
     expect([...registry.messages.get('unknown.Holder')!.fields.keys()]).toEqual(['id']);
   });
 
   it('positions a missing import', async () => {
     const { messages } = await load(path.join(fixtures, 'missing/*.proto'));
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(new RegExp(`^${fixtures}/missing/missing.proto:5: import "nowhere/gone.proto" not found`));
+    expect(messages[0]).toMatch(
+      new RegExp(`^${fixtures}/missing/missing.proto:5: import "nowhere/gone.proto" not found`),
+    );
   });
 
   it('warns about a glob that matches nothing', async () => {

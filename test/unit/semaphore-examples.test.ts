@@ -38,7 +38,9 @@ describe.skipIf(!present)('Semaphore examples validate', () => {
     const { plan, diagnostics } = await loadPlan({ config: [join(examples, 'consul/config.hcl')], env: {} });
     expect(diagnostics.warnings.map((w) => w.message).join('\n')).not.toMatch(/discovery/);
     expect(plan!.services.get('com.semaphore.awesome-dogs')!.discovery).toEqual({
-      provider: 'consul', name: 'consul', address: 'http://localhost:8500',
+      provider: 'consul',
+      name: 'consul',
+      address: 'http://localhost:8500',
       lookup: { name: 'awesome-dogs', defaultPort: 80, scheme: 'http' },
     });
   });

@@ -4,18 +4,28 @@ import type { CallExpression, ReferenceExpression } from '../../src/template/ind
 import { FunctionError, type TemplateFunction } from '../../src/functions/function.js';
 
 type Ctx = Record<string, unknown>;
-const leaf = (ref: ReferenceExpression) => (ctx: Ctx): unknown => {
-  let value: unknown = ctx[ref.resource];
-  for (const key of ref.path) value = value === null || typeof value !== 'object' ? undefined : (value as Ctx)[key];
-  return value;
-};
+const leaf =
+  (ref: ReferenceExpression) =>
+  (ctx: Ctx): unknown => {
+    let value: unknown = ctx[ref.resource];
+    for (const key of ref.path) value = value === null || typeof value !== 'object' ? undefined : (value as Ctx)[key];
+    return value;
+  };
 const concat: TemplateFunction = {
-  name: 'concat', minArgs: 0, maxArgs: Infinity, returns: 'string',
+  name: 'concat',
+  minArgs: 0,
+  maxArgs: Infinity,
+  returns: 'string',
   invoke: (args) => args.map(String).join('+'),
 };
 const fail: TemplateFunction = {
-  name: 'fail', minArgs: 0, maxArgs: 0, returns: 'string',
-  invoke: () => { throw new FunctionError('nope', 401); },
+  name: 'fail',
+  minArgs: 0,
+  maxArgs: 0,
+  returns: 'string',
+  invoke: () => {
+    throw new FunctionError('nope', 401);
+  },
 };
 const fn = (call: CallExpression): TemplateFunction => (call.name === 'fail' ? fail : concat);
 const run = (text: string, ctx: Ctx = {}): unknown => buildTemplate(parseTemplate(text), leaf, fn)(ctx);
@@ -30,8 +40,12 @@ describe('buildTemplate', () => {
   });
 
   it('renders values into text', () => {
-    const ctx = { a: { s: 'x', n: 1.5, big: 9007199254740993n, t: true, nil: null, o: { k: [1, 'two'] }, list: [1, 2] } };
-    expect(run('s={{ a:s }} n={{ a:n }} big={{ a:big }} t={{ a:t }}', ctx)).toBe('s=x n=1.5 big=9007199254740993 t=true');
+    const ctx = {
+      a: { s: 'x', n: 1.5, big: 9007199254740993n, t: true, nil: null, o: { k: [1, 'two'] }, list: [1, 2] },
+    };
+    expect(run('s={{ a:s }} n={{ a:n }} big={{ a:big }} t={{ a:t }}', ctx)).toBe(
+      's=x n=1.5 big=9007199254740993 t=true',
+    );
     expect(run('[{{ a:nil }}][{{ a:absent }}]', ctx)).toBe('[][]');
     expect(run('o={{ a:o }} l=<< a:list >>', ctx)).toBe('o={"k":[1,"two"]} l=[1,2]');
     expect(run('Name: {{ a:s }} ({{ a:n }})', ctx)).toBe('Name: x (1.5)');

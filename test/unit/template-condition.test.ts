@@ -6,11 +6,13 @@ import type { TemplateFunction } from '../../src/functions/function.js';
 type Ctx = Record<string, unknown>;
 
 /** Reads `resource:path` from a plain object keyed by resource. */
-const leaf = (ref: ReferenceExpression) => (ctx: Ctx): unknown => {
-  let value: unknown = ctx[ref.resource];
-  for (const key of ref.path) value = value === null || typeof value !== 'object' ? undefined : (value as Ctx)[key];
-  return value;
-};
+const leaf =
+  (ref: ReferenceExpression) =>
+  (ctx: Ctx): unknown => {
+    let value: unknown = ctx[ref.resource];
+    for (const key of ref.path) value = value === null || typeof value !== 'object' ? undefined : (value as Ctx)[key];
+    return value;
+  };
 const fns = new Map<string, TemplateFunction>([
   ['len', { name: 'len', minArgs: 1, maxArgs: 1, returns: 'number', invoke: (args) => String(args[0]).length }],
 ]);
@@ -33,10 +35,14 @@ describe('parseCondition', () => {
   });
 
   it('reads templates, literals, unary operators and parentheses', () => {
-    expect(parseCondition('!{{ input:a }}')).toMatchObject({ kind: 'unary', op: '!', operand: { kind: 'value', expression: { kind: 'reference' } } });
+    expect(parseCondition('!{{ input:a }}')).toMatchObject({
+      kind: 'unary',
+      op: '!',
+      operand: { kind: 'value', expression: { kind: 'reference' } },
+    });
     expect(parseCondition('-5')).toEqual({ kind: 'value', expression: { kind: 'literal', value: -5 } });
     expect(parseCondition('-<< a:b >>')).toMatchObject({ kind: 'unary', op: '-' });
-    expect(parseCondition("'x' != \"y\"")).toMatchObject({ op: '!=' });
+    expect(parseCondition('\'x\' != "y"')).toMatchObject({ op: '!=' });
     expect(parseCondition('(1 + 2) * 3')).toMatchObject({ op: '*', left: { op: '+' } });
     expect(parseCondition('{{ a:b }}<{{ c:d }}')).toMatchObject({ op: '<' });
     expect(parseCondition('null == {{ a:b }}')).toMatchObject({ op: '==', left: { expression: { value: null } } });
@@ -76,7 +82,9 @@ describe('buildCondition', () => {
     expect(check(standard, { input: { express: false, total: 100 } })).toBe(true);
     expect(check(standard, { input: { express: false, total: 99 } })).toBe(false);
     expect(check(standard, { input: { total: 250 } })).toBe(true);
-    expect(check('{{ product:stock }} > 0 && {{ input:express }}', { product: { stock: 3 }, input: { express: true } })).toBe(true);
+    expect(
+      check('{{ product:stock }} > 0 && {{ input:express }}', { product: { stock: 3 }, input: { express: true } }),
+    ).toBe(true);
   });
 
   it('applies precedence and parentheses', () => {

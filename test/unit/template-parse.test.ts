@@ -67,7 +67,11 @@ describe('references', () => {
   it('parseReference accepts bare and templated sources', () => {
     expect(parseReference('input:items')).toMatchObject({ resource: 'input', path: ['items'] });
     expect(parseReference('{{ input:items }}')).toMatchObject({ resource: 'input', path: ['items'] });
-    expect(parseReference(' << product.response:list >> ')).toMatchObject({ resource: 'product', part: 'response', path: ['list'] });
+    expect(parseReference(' << product.response:list >> ')).toMatchObject({
+      resource: 'product',
+      part: 'response',
+      path: ['list'],
+    });
     expect(errorOf(() => parseReference("'text'")).reason).toMatch(/expected a reference/);
     expect(errorOf(() => parseReference('input:a b')).offset).toBe(8);
   });

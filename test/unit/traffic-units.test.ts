@@ -11,8 +11,16 @@ import { LocalBuckets } from '../../src/traffic/token-bucket.js';
 import { peerAddress } from '../../src/transport/grpc/handler.js';
 
 const pos = { file: 'x.hcl', line: 1, column: 1 };
-const limit = (requests: number, everyMs: number, burst = requests): RateLimitPlan =>
-  ({ requests, everyMs, burst, key: undefined, keyHeaders: [], keyClass: 'global', id: `t-${requests}-${everyMs}-${burst}`, pos });
+const limit = (requests: number, everyMs: number, burst = requests): RateLimitPlan => ({
+  requests,
+  everyMs,
+  burst,
+  key: undefined,
+  keyHeaders: [],
+  keyClass: 'global',
+  id: `t-${requests}-${everyMs}-${burst}`,
+  pos,
+});
 
 describe('token bucket', () => {
   it('allows a burst, refuses the next with the wait for one token, and refills over time', () => {

@@ -50,13 +50,15 @@ flow "b" {
   }
 }
 `);
-    expect(errors).toEqual(expect.arrayContaining([
-      `${at('cache { # a')}cache in resource "item" of flow "a" needs ttl = "<duration>", e.g. "30s"`,
-      expect.stringContaining(`${at('key = "{{ nothing:id }}"')}unknown resource "nothing"`),
-      `${at('cache { # put')}cache in resource "item" of flow "b": PUT is a write, and only reads are cached`,
-      `${at('cache { # rollback')}cache in resource "other" of flow "b": a call with a rollback is a write, and only reads are cached`,
-      expect.stringContaining(`${at('ttl = "-"')}cache ttl in resource "third" of flow "b" must be a duration`),
-    ]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        `${at('cache { # a')}cache in resource "item" of flow "a" needs ttl = "<duration>", e.g. "30s"`,
+        expect.stringContaining(`${at('key = "{{ nothing:id }}"')}unknown resource "nothing"`),
+        `${at('cache { # put')}cache in resource "item" of flow "b": PUT is a write, and only reads are cached`,
+        `${at('cache { # rollback')}cache in resource "other" of flow "b": a call with a rollback is a write, and only reads are cached`,
+        expect.stringContaining(`${at('ttl = "-"')}cache ttl in resource "third" of flow "b" must be a duration`),
+      ]),
+    );
     expect(errors).toHaveLength(5);
   });
 
@@ -113,7 +115,9 @@ cache {
       `${at('max_bytes   = "lots"')}cache max_bytes must be a size such as "64MB", got "lots"`,
     ]);
     const missing = await check('rate_limit_store {\n}\n');
-    expect(missing.errors).toEqual([`${missing.at('rate_limit_store {')}rate_limit_store needs redis = "redis://host:6379"`]);
+    expect(missing.errors).toEqual([
+      `${missing.at('rate_limit_store {')}rate_limit_store needs redis = "redis://host:6379"`,
+    ]);
   });
 
   it('rate_limit_store: unknown attributes and a second block', async () => {
@@ -132,5 +136,4 @@ rate_limit_store { # second
       `${at('rate_limit_store { # second')}duplicate rate_limit_store block at the top level; the first is at line 2`,
     ]);
   });
-
 });

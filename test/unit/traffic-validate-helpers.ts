@@ -77,6 +77,11 @@ export async function check(text: string) {
     if (index < 0) throw new Error(`no line contains ${marker}`);
     return `${file}:${index + 1}: `;
   };
-  return { plan, errors: diagnostics.errors.map(formatDiagnostic), warnings: diagnostics.warnings.map(formatDiagnostic), at, file };
+  return {
+    plan,
+    errors: diagnostics.errors.map(formatDiagnostic),
+    warnings: diagnostics.warnings.map(formatDiagnostic),
+    at,
+    file,
+  };
 }
-

@@ -57,9 +57,18 @@ ${flow(`cache {
     expect(errors).toEqual([]);
     const endpoint = plan!.endpoints[0]!;
     expect(endpoint.rateLimit).toMatchObject({ requests: 10, everyMs: 60_000, burst: 20, keyHeaders: ['x-api-key'] });
-    expect(plan!.services.get('shop.Items')!.limits).toMatchObject({ maxInFlight: 8, maxWaitMs: 250, rateLimit: { requests: 100, everyMs: 1000, burst: 100 } });
+    expect(plan!.services.get('shop.Items')!.limits).toMatchObject({
+      maxInFlight: 8,
+      maxWaitMs: 250,
+      rateLimit: { requests: 100, everyMs: 1000, burst: 100 },
+    });
     expect(plan!.flows[0]!.nodes[0]!.cache).toMatchObject({ ttlMs: 30_000 });
-    expect(plan!.traffic).toEqual({ redis: 'redis://127.0.0.1:6379', prefix: 'shop:', cacheMaxEntries: 500, cacheMaxBytes: 8 * 1024 * 1024 });
+    expect(plan!.traffic).toEqual({
+      redis: 'redis://127.0.0.1:6379',
+      prefix: 'shop:',
+      cacheMaxEntries: 500,
+      cacheMaxBytes: 8 * 1024 * 1024,
+    });
   });
 
   it('endpoint rate_limit: missing or invalid values and bad keys', async () => {
@@ -95,14 +104,22 @@ endpoint "item" "graphql" {
   }
 }
 `);
-    expect(errors).toEqual(expect.arrayContaining([
-      expect.stringContaining(`${at('rate_limit { # http')}rate_limit of endpoint "item" "http" needs requests`),
-      expect.stringContaining(`${at('requests = 0')}rate_limit requests of endpoint "item" "grpc" must be a whole number above 0`),
-      expect.stringContaining(`${at('every    = "soon"')}rate_limit every of endpoint "item" "grpc" must be a duration`),
-      expect.stringContaining(`${at('burst    = "many"')}rate_limit burst of endpoint "item" "grpc" must be a whole number`),
-      expect.stringContaining(`${at('key      = "{{ item:name }}"')}unknown resource "item"`),
-      expect.stringContaining(`${at('{{ input.remote:port }}')}unknown field "port" of input.remote`),
-    ]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`${at('rate_limit { # http')}rate_limit of endpoint "item" "http" needs requests`),
+        expect.stringContaining(
+          `${at('requests = 0')}rate_limit requests of endpoint "item" "grpc" must be a whole number above 0`,
+        ),
+        expect.stringContaining(
+          `${at('every    = "soon"')}rate_limit every of endpoint "item" "grpc" must be a duration`,
+        ),
+        expect.stringContaining(
+          `${at('burst    = "many"')}rate_limit burst of endpoint "item" "grpc" must be a whole number`,
+        ),
+        expect.stringContaining(`${at('key      = "{{ item:name }}"')}unknown resource "item"`),
+        expect.stringContaining(`${at('{{ input.remote:port }}')}unknown field "port" of input.remote`),
+      ]),
+    );
     expect(errors).toHaveLength(6);
   });
 
@@ -146,12 +163,20 @@ service "shop" "Other" {
   max_wait = "1s"
 }
 `);
-    expect(errors).toEqual(expect.arrayContaining([
-      expect.stringContaining(`${at('max_in_flight = 0')}max_in_flight of service "shop.Items" must be a whole number above 0`),
-      expect.stringContaining(`${at('max_wait      = "later"')}max_wait of service "shop.Items" must be a duration`),
-      expect.stringContaining(`${at('key      = "{{ input.header:X }}"')}rate_limit of service "shop.Items" takes no key`),
-    ]));
-    expect(warnings).toEqual([expect.stringContaining(`${at('max_wait = "1s"')}warning: max_wait of service "shop.Other" has no effect`)]);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          `${at('max_in_flight = 0')}max_in_flight of service "shop.Items" must be a whole number above 0`,
+        ),
+        expect.stringContaining(`${at('max_wait      = "later"')}max_wait of service "shop.Items" must be a duration`),
+        expect.stringContaining(
+          `${at('key      = "{{ input.header:X }}"')}rate_limit of service "shop.Items" takes no key`,
+        ),
+      ]),
+    );
+    expect(warnings).toEqual([
+      expect.stringContaining(`${at('max_wait = "1s"')}warning: max_wait of service "shop.Other" has no effect`),
+    ]);
   });
 
   it('maestro validate exits 1 and prints the position', () => {
@@ -160,12 +185,20 @@ service "shop" "Other" {
     let stderr = '';
     let status = 0;
     try {
-      execFileSync(process.execPath, [CLI, 'validate', '--config', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(process.execPath, [CLI, 'validate', '--config', file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (error) {
       ({ stderr, status } = error as { stderr: string; status: number });
     }
     expect(status).toBe(1);
-    const line = `${SERVICE}${flow()}${ENDPOINT('rate_limit {\n    requests = "ten"\n  }')}`.split('\n').findIndex((l) => l.includes('requests = "ten"')) + 1;
-    expect(stderr).toContain(`${file}:${line}: rate_limit requests of endpoint "item" "http" must be a whole number above 0`);
+    const line =
+      `${SERVICE}${flow()}${ENDPOINT('rate_limit {\n    requests = "ten"\n  }')}`
+        .split('\n')
+        .findIndex((l) => l.includes('requests = "ten"')) + 1;
+    expect(stderr).toContain(
+      `${file}:${line}: rate_limit requests of endpoint "item" "http" must be a whole number above 0`,
+    );
   });
 });

@@ -19,7 +19,9 @@ interface Seen {
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 /** A real upstream on 127.0.0.1:0 that records what it received; closed after the test. */
-async function upstream(handler: Handler = (_req, res) => json(res, 200, { ok: true })): Promise<{ url: string; seen: Seen[]; sockets: Set<Socket> }> {
+async function upstream(
+  handler: Handler = (_req, res) => json(res, 200, { ok: true }),
+): Promise<{ url: string; seen: Seen[]; sockets: Set<Socket> }> {
   const seen: Seen[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
@@ -33,10 +35,13 @@ async function upstream(handler: Handler = (_req, res) => json(res, 200, { ok: t
   });
   server.on('connection', (socket) => sockets.add(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, seen, sockets };
 }
@@ -53,8 +58,26 @@ function caller(): Caller {
 
 function plan(host: string, method: Partial<MethodPlan>, extra: Partial<CallPlan> = {}): CallPlan {
   const methodPlan: MethodPlan = { name: 'Get', options: {}, ...method };
-  const service: ServicePlan = { fullName: 'shop.Users', transport: 'http', codec: new JsonCodec(), host, http: httpHost(host), grpc: undefined, methods: new Map([[methodPlan.name, methodPlan]]) };
-  return { service, method: methodPlan, body: undefined, header: [], params: [], timeoutMs: undefined, http: target(host, methodPlan.httpPath), pos: { file: 'flow.hcl', line: 1, column: 1 }, ...extra };
+  const service: ServicePlan = {
+    fullName: 'shop.Users',
+    transport: 'http',
+    codec: new JsonCodec(),
+    host,
+    http: httpHost(host),
+    grpc: undefined,
+    methods: new Map([[methodPlan.name, methodPlan]]),
+  };
+  return {
+    service,
+    method: methodPlan,
+    body: undefined,
+    header: [],
+    params: [],
+    timeoutMs: undefined,
+    http: target(host, methodPlan.httpPath),
+    pos: { file: 'flow.hcl', line: 1, column: 1 },
+    ...extra,
+  };
 }
 
 function call(partial: Partial<OutgoingCall> = {}): OutgoingCall {
@@ -64,7 +87,10 @@ function call(partial: Partial<OutgoingCall> = {}): OutgoingCall {
 const never = new AbortController().signal;
 
 async function callError(promise: Promise<unknown>): Promise<CallError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CallError);
   return error as CallError;
 }
@@ -76,7 +102,14 @@ describe('http caller', () => {
       json(res, 200, { id: 7, name: 'Ann' });
     });
     const invoke = caller().prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/users/:id/items' }));
-    const result = await invoke(call({ params: { id: 'a b/c', page: '2', q: 'x&y' }, headers: { Authorization: 'Bearer t' }, body: { ignored: true } }), never);
+    const result = await invoke(
+      call({
+        params: { id: 'a b/c', page: '2', q: 'x&y' },
+        headers: { Authorization: 'Bearer t' },
+        body: { ignored: true },
+      }),
+      never,
+    );
 
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ id: 7, name: 'Ann' });
@@ -116,7 +149,10 @@ describe('http caller', () => {
     const up = await upstream();
     const c = caller();
     await c.prepare(plan(`${up.url}/`, { httpMethod: 'GET', httpPath: '/todos/1' }))(call(), never);
-    await c.prepare(plan(`${up.url}/api/v2/`, { httpMethod: 'GET', httpPath: '/todos/:id' }))(call({ params: { id: '3' } }), never);
+    await c.prepare(plan(`${up.url}/api/v2/`, { httpMethod: 'GET', httpPath: '/todos/:id' }))(
+      call({ params: { id: '3' } }),
+      never,
+    );
     await c.prepare(plan(`${up.url}/api`, {}))(call(), never);
     expect(up.seen.map((s) => s.url)).toEqual(['/todos/1', '/api/v2/todos/3', '/api']);
   });
@@ -127,7 +163,11 @@ describe('http caller', () => {
     await c.prepare(plan(up.url, { httpPath: '/a' }, { body: () => ({}) }))(call({ body: { x: 1 } }), never);
     await c.prepare(plan(up.url, { httpPath: '/b' }))(call(), never);
     await c.prepare(plan(up.url, { httpPath: '/c', httpMethod: 'DELETE' }))(call({ body: { x: 1 } }), never);
-    expect(up.seen.map((s) => [s.method, s.url, s.body])).toEqual([['POST', '/a', '{"x":1}'], ['GET', '/b', ''], ['DELETE', '/c', '']]);
+    expect(up.seen.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', '/a', '{"x":1}'],
+      ['GET', '/b', ''],
+      ['DELETE', '/c', ''],
+    ]);
   });
 
   it('returns a non-2xx answer as a result, body decoded or raw text', async () => {
@@ -170,7 +210,9 @@ describe('http caller', () => {
 
   it('fails with 502 naming the service when the connection is refused or reset', async () => {
     const c = caller();
-    const refused = await callError(c.prepare(plan('http://user:secret@127.0.0.1:1', { httpMethod: 'GET', httpPath: '/x' }))(call(), never));
+    const refused = await callError(
+      c.prepare(plan('http://user:secret@127.0.0.1:1', { httpMethod: 'GET', httpPath: '/x' }))(call(), never),
+    );
     expect(refused.status).toBe(502);
     expect(refused.message).toMatch(/^upstream shop\.Users\.Get failed: connection refused/);
     expect(refused.message).not.toContain('secret');

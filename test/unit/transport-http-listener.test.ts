@@ -22,13 +22,32 @@ const pos = { file: 'flow.hcl', line: 1, column: 1 };
 
 function flowPlan(name: string): FlowPlan {
   return {
-    name, kind: 'flow', input: { type: undefined, headers: [] }, nodes: [], roots: [], pendingTemplate: [],
-    output: undefined, errors: { onError: undefined, errorObject: undefined }, forward: undefined, rewrites: [], pos,
+    name,
+    kind: 'flow',
+    input: { type: undefined, headers: [] },
+    nodes: [],
+    roots: [],
+    pendingTemplate: [],
+    output: undefined,
+    errors: { onError: undefined, errorObject: undefined },
+    forward: undefined,
+    rewrites: [],
+    pos,
   };
 }
 
 function endpoint(path: string, method: string, extra: Partial<HttpEndpointPlan> = {}): HttpEndpointPlan {
-  return { protocol: 'http', flow: flowPlan(path), path, route: route(path), method, codec: codecs.get('json')!, status: 200, pos, ...extra };
+  return {
+    protocol: 'http',
+    flow: flowPlan(path),
+    path,
+    route: route(path),
+    method,
+    codec: codecs.get('json')!,
+    status: 200,
+    pos,
+    ...extra,
+  };
 }
 
 /**
@@ -37,7 +56,13 @@ function endpoint(path: string, method: string, extra: Partial<HttpEndpointPlan>
  */
 class FakeExecutor extends Executor implements FlowRunner {
   readonly requests: FlowRequest[] = [];
-  constructor(public answer: (request: FlowRequest) => FlowResult | Promise<FlowResult> = () => ({ ok: true, header: {}, body: undefined })) {
+  constructor(
+    public answer: (request: FlowRequest) => FlowResult | Promise<FlowResult> = () => ({
+      ok: true,
+      header: {},
+      body: undefined,
+    }),
+  ) {
     super({ logger: pino({ level: 'silent' }), plan: NO_FLOWS });
   }
   override async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
@@ -46,17 +71,36 @@ class FakeExecutor extends Executor implements FlowRunner {
   }
 }
 
-async function start(endpoints: HttpEndpointPlan[], executor: FlowRunner, config: Partial<HttpListenerPlan> = {}, ready?: () => boolean): Promise<string> {
+async function start(
+  endpoints: HttpEndpointPlan[],
+  executor: FlowRunner,
+  config: Partial<HttpListenerPlan> = {},
+  ready?: () => boolean,
+): Promise<string> {
   const listener = createHttpListener({
-    config: { address: listenAt('127.0.0.1:0'), origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: undefined, ...config },
-    endpoints, executor, logger: pino({ level: 'silent' }), ready,
+    config: {
+      address: listenAt('127.0.0.1:0'),
+      origin: [],
+      tls: undefined,
+      readTimeoutMs: undefined,
+      writeTimeoutMs: undefined,
+      bodyLimit: undefined,
+      ...config,
+    },
+    endpoints,
+    executor,
+    logger: pino({ level: 'silent' }),
+    ready,
   });
   const address = await listener.listen();
   onTestFinished(() => listener.close());
   return `http://${address}`;
 }
 
-async function send(url: string, options: Parameters<typeof request>[1] = {}): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+async function send(
+  url: string,
+  options: Parameters<typeof request>[1] = {},
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   const res = await request(url, options);
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 }
@@ -66,7 +110,9 @@ describe('http listener', () => {
     const executor = new FakeExecutor(() => ({ ok: true, header: { 'x-served-by': 'maestro' }, body: { id: 7 } }));
     const base = await start([endpoint('/users/:id', 'POST', { status: 201 })], executor);
     const res = await send(`${base}/users/42?id=9&page=2&page=3`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'abc-1', authorization: 'Bearer t' }, body: '{"name":"Ann"}',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'abc-1', authorization: 'Bearer t' },
+      body: '{"name":"Ann"}',
     });
     expect(res.status).toBe(201);
     expect(JSON.parse(res.text)).toEqual({ id: 7 });
@@ -93,7 +139,11 @@ describe('http listener', () => {
   it('answers 400 naming the problem for a malformed body, without running the flow', async () => {
     const executor = new FakeExecutor();
     const base = await start([endpoint('/users', 'POST')], executor);
-    const res = await send(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "Ann", ' });
+    const res = await send(`${base}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "Ann", ',
+    });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text)).toMatchObject({ status: 400 });
     expect(executor.requests).toHaveLength(0);
@@ -104,7 +154,13 @@ describe('http listener', () => {
   });
 
   it('answers a failed flow with its status, error object and headers', async () => {
-    const executor = new FakeExecutor(() => ({ ok: false, status: 409, message: 'out of stock', body: { code: 'STOCK', message: 'out of stock' }, header: { 'retry-after': '5' } }));
+    const executor = new FakeExecutor(() => ({
+      ok: false,
+      status: 409,
+      message: 'out of stock',
+      body: { code: 'STOCK', message: 'out of stock' },
+      header: { 'retry-after': '5' },
+    }));
     const base = await start([endpoint('/buy', 'POST')], executor);
     const res = await send(`${base}/buy`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(409);
@@ -138,7 +194,14 @@ describe('http listener', () => {
 
   it('answers CORS preflights and sets the allowed origin', async () => {
     const base = await start([endpoint('/a', 'POST')], new FakeExecutor(), { origin: ['https://app.example'] });
-    const preflight = await send(`${base}/a`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const preflight = await send(`${base}/a`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(preflight.headers['access-control-allow-methods']).toContain('POST');
@@ -152,7 +215,11 @@ describe('http listener', () => {
   it('answers 413 as JSON for a body over the limit', async () => {
     const executor = new FakeExecutor();
     const base = await start([endpoint('/a', 'POST')], executor, { bodyLimit: 1024 });
-    const res = await send(`${base}/a`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(4096) }) });
+    const res = await send(`${base}/a`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ x: 'y'.repeat(4096) }),
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.text)).toMatchObject({ status: 413 });
     expect(res.text).not.toContain('at ');
@@ -162,14 +229,20 @@ describe('http listener', () => {
   it('answers 500 without a stack when the output cannot be encoded', async () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    const base = await start([endpoint('/a', 'GET')], new FakeExecutor(() => ({ ok: true, header: {}, body: circular })));
+    const base = await start(
+      [endpoint('/a', 'GET')],
+      new FakeExecutor(() => ({ ok: true, header: {}, body: circular })),
+    );
     const res = await send(`${base}/a`);
     expect(res.status).toBe(500);
     expect(JSON.parse(res.text)).toEqual({ status: 500, message: 'internal error' });
   });
 
   it('answers 500 when an output header value is not a valid header', async () => {
-    const base = await start([endpoint('/a', 'GET')], new FakeExecutor(() => ({ ok: true, header: { 'x-bad': 'a\r\nb' }, body: {} })));
+    const base = await start(
+      [endpoint('/a', 'GET')],
+      new FakeExecutor(() => ({ ok: true, header: { 'x-bad': 'a\r\nb' }, body: {} })),
+    );
     const res = await send(`${base}/a`);
     expect(res.status).toBe(500);
     expect((await send(`${base}/healthz`)).status).toBe(200);
@@ -180,9 +253,32 @@ describe('http listener', () => {
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-    const base = await start([endpoint('/a', 'GET')], new FakeExecutor(() => ({ ok: true, header: {}, body: { tls: true } })), { tls: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
+    const base = await start(
+      [endpoint('/a', 'GET')],
+      new FakeExecutor(() => ({ ok: true, header: {}, body: { tls: true } })),
+      { tls: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } },
+    );
     const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
     onTestFinished(() => dispatcher.close());
     const res = await send(base.replace('http:', 'https:') + '/a', { dispatcher });
@@ -196,10 +292,12 @@ describe('http listener', () => {
     const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
     const executor = new FakeExecutor((req) => {
       running();
-      return new Promise((resolve) => req.signal.addEventListener('abort', () => {
-        aborted();
-        resolve({ ok: false, status: 499, message: 'gone', body: undefined, header: {} });
-      }));
+      return new Promise((resolve) =>
+        req.signal.addEventListener('abort', () => {
+          aborted();
+          resolve({ ok: false, status: 499, message: 'gone', body: undefined, header: {} });
+        }),
+      );
     });
     const base = new URL(await start([endpoint('/slow', 'GET')], executor));
     const client = httpRequest({ host: base.hostname, port: base.port, path: '/slow' });

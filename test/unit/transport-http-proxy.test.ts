@@ -23,10 +23,29 @@ const json = codecs.get('json')!;
 
 function proxy(path: string, method: string, host: string, rewrites: RewritePlan[] = []): HttpEndpointPlan {
   const flow: FlowPlan = {
-    name: 'gateway', kind: 'proxy', input: { type: undefined, headers: [] }, nodes: [], roots: [], pendingTemplate: [],
-    output: undefined, errors: { onError: undefined, errorObject: undefined },
-    forward: { service: { fullName: 'edge.Hub', transport: 'http', codec: json, host, http: httpHost(host), grpc: undefined, methods: new Map() }, header: [], target: httpHost(host) },
-    rewrites, pos,
+    name: 'gateway',
+    kind: 'proxy',
+    input: { type: undefined, headers: [] },
+    nodes: [],
+    roots: [],
+    pendingTemplate: [],
+    output: undefined,
+    errors: { onError: undefined, errorObject: undefined },
+    forward: {
+      service: {
+        fullName: 'edge.Hub',
+        transport: 'http',
+        codec: json,
+        host,
+        http: httpHost(host),
+        grpc: undefined,
+        methods: new Map(),
+      },
+      header: [],
+      target: httpHost(host),
+    },
+    rewrites,
+    pos,
   };
   return { protocol: 'http', flow, path, route: route(path), method, codec: json, status: 200, pos };
 }
@@ -39,7 +58,13 @@ const REST: RewritePlan[] = [{ pattern: /\/v1\/(?<rest>.*)/, replacement: '/$<re
  */
 class FakeExecutor extends Executor implements FlowRunner {
   readonly requests: FlowRequest[] = [];
-  constructor(public answer: (request: FlowRequest) => FlowResult = () => ({ ok: true, header: { 'X-User': 'ann' }, body: undefined })) {
+  constructor(
+    public answer: (request: FlowRequest) => FlowResult = () => ({
+      ok: true,
+      header: { 'X-User': 'ann' },
+      body: undefined,
+    }),
+  ) {
     super({ logger: pino({ level: 'silent' }), plan: NO_FLOWS });
   }
   override async run(_flow: FlowPlan, request: FlowRequest): Promise<FlowResult> {
@@ -50,17 +75,34 @@ class FakeExecutor extends Executor implements FlowRunner {
 
 async function start(endpoints: HttpEndpointPlan[], executor: FlowRunner): Promise<string> {
   const listener = createHttpListener({
-    config: { address: listenAt('127.0.0.1:0'), origin: [], tls: undefined, readTimeoutMs: undefined, writeTimeoutMs: undefined, bodyLimit: 1024 },
-    endpoints, executor, logger: pino({ level: 'silent' }),
+    config: {
+      address: listenAt('127.0.0.1:0'),
+      origin: [],
+      tls: undefined,
+      readTimeoutMs: undefined,
+      writeTimeoutMs: undefined,
+      bodyLimit: 1024,
+    },
+    endpoints,
+    executor,
+    logger: pino({ level: 'silent' }),
   });
   const address = await listener.listen();
   onTestFinished(() => listener.close());
   return address;
 }
 
-interface Seen { method: string; url: string; headers: IncomingMessage['headers']; bytes: number; body: string }
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  bytes: number;
+  body: string;
+}
 
-async function upstream(answer: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void = echo): Promise<{ url: string; seen: Seen[]; port: number }> {
+async function upstream(
+  answer: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void = echo,
+): Promise<{ url: string; seen: Seen[]; port: number }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     const record: Seen = { method: req.method!, url: req.url!, headers: req.headers, bytes: 0, body: '' };
@@ -77,21 +119,31 @@ async function upstream(answer: (req: IncomingMessage, res: ServerResponse, seen
       ws.close(4001, 'bye');
       return;
     }
-    ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `echo:${String(data)}|${req.url}|${req.headers['x-user']}`, { binary: isBinary }));
+    ws.on('message', (data, isBinary) =>
+      ws.send(isBinary ? data : `echo:${String(data)}|${req.url}|${req.headers['x-user']}`, { binary: isBinary }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => {
-    for (const ws of wss.clients) ws.terminate();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}`, seen, port };
 }
 
 /** Streams the request back, counting bytes, with the request's content type. */
 function echo(req: IncomingMessage, res: ServerResponse, seen: Seen): void {
-  res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream', 'x-upstream': 'hub', connection: 'keep-alive, x-secret', 'x-secret': 'hop' });
+  res.writeHead(200, {
+    'content-type': req.headers['content-type'] ?? 'application/octet-stream',
+    'x-upstream': 'hub',
+    connection: 'keep-alive, x-secret',
+    'x-secret': 'hop',
+  });
   req.on('data', (chunk: Buffer) => {
     seen.bytes += chunk.length;
     if (seen.body.length < 256) seen.body += chunk.toString('utf8');
@@ -99,7 +151,13 @@ function echo(req: IncomingMessage, res: ServerResponse, seen: Seen): void {
   req.pipe(res);
 }
 
-function rawRequest(address: string, method: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+function rawRequest(
+  address: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
   const [host, port] = address.split(':');
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host, port, method, path, headers }, (res) => {
@@ -119,10 +177,21 @@ describe('http proxy', () => {
     const executor = new FakeExecutor();
     const address = await start([proxy('/v1/*path', 'POST', hub.url, REST)], executor);
     // node:http, because undici will not send a Connection header naming other headers
-    const res = await rawRequest(address, 'POST', '/v1/orders?x=1', {
-      'content-type': 'application/json', authorization: 'Bearer t', 'x-request-id': 'r-9', 'x-forwarded-for': '10.0.0.1',
-      connection: 'keep-alive, x-drop', 'x-drop': 'secret', 'proxy-authorization': 'p',
-    }, '{"sku":"L1","qty":2}');
+    const res = await rawRequest(
+      address,
+      'POST',
+      '/v1/orders?x=1',
+      {
+        'content-type': 'application/json',
+        authorization: 'Bearer t',
+        'x-request-id': 'r-9',
+        'x-forwarded-for': '10.0.0.1',
+        connection: 'keep-alive, x-drop',
+        'x-drop': 'secret',
+        'proxy-authorization': 'p',
+      },
+      '{"sku":"L1","qty":2}',
+    );
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ sku: 'L1', qty: 2 });
     expect(res.headers['x-upstream']).toBe('hub');
@@ -133,8 +202,13 @@ describe('http proxy', () => {
     const [seen] = hub.seen;
     expect(seen).toMatchObject({ method: 'POST', url: '/orders?x=1' });
     expect(seen!.headers).toMatchObject({
-      authorization: 'Bearer t', 'x-user': 'ann', 'x-request-id': 'r-9', 'x-forwarded-for': '10.0.0.1, 127.0.0.1',
-      'x-forwarded-proto': 'http', 'x-forwarded-host': address, host: new URL(hub.url).host,
+      authorization: 'Bearer t',
+      'x-user': 'ann',
+      'x-request-id': 'r-9',
+      'x-forwarded-for': '10.0.0.1, 127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': address,
+      host: new URL(hub.url).host,
     });
     expect(seen!.headers['x-drop']).toBeUndefined();
     expect(seen!.headers['proxy-authorization']).toBeUndefined();
@@ -145,8 +219,16 @@ describe('http proxy', () => {
     const address = await start([proxy('/v1/*path', '*', `${hub.url}/base/`, REST)], new FakeExecutor());
     const size = 8 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 'a');
-    const body = Readable.from((function* () { for (let sent = 0; sent < size; sent += chunk.length) yield chunk; })());
-    const res = await request(`http://${address}/v1/upload`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    const body = Readable.from(
+      (function* () {
+        for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+      })(),
+    );
+    const res = await request(`http://${address}/v1/upload`, {
+      method: 'PUT',
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     let received = 0;
     for await (const part of res.body) received += (part as Buffer).length;
     expect(res.statusCode).toBe(200);
@@ -167,7 +249,13 @@ describe('http proxy', () => {
 
   it('answers the flow failure and does not forward', async () => {
     const hub = await upstream();
-    const executor = new FakeExecutor(() => ({ ok: false, status: 401, message: 'who are you', body: { status: 401, message: 'who are you' }, header: {} }));
+    const executor = new FakeExecutor(() => ({
+      ok: false,
+      status: 401,
+      message: 'who are you',
+      body: { status: 401, message: 'who are you' },
+      header: {},
+    }));
     const address = await start([proxy('/v1/*path', 'POST', hub.url, REST)], executor);
     const res = await request(`http://${address}/v1/orders`, { method: 'POST', body: '{}' });
     expect(res.statusCode).toBe(401);
@@ -247,34 +335,49 @@ describe('websocket proxy', () => {
     const ws = await connect(`ws://${address}/v1/ws/chat?room=1`, ['chat']);
     expect(ws.protocol).toBe('chat');
     const received: Array<[string, boolean]> = [];
-    const done = new Promise<void>((resolve) => ws.on('message', (data, isBinary) => {
-      received.push([isBinary ? Buffer.from(data as Buffer).toString('hex') : String(data), isBinary]);
-      if (received.length === 3) resolve();
-    }));
+    const done = new Promise<void>((resolve) =>
+      ws.on('message', (data, isBinary) => {
+        received.push([isBinary ? Buffer.from(data as Buffer).toString('hex') : String(data), isBinary]);
+        if (received.length === 3) resolve();
+      }),
+    );
     ws.send('one');
     ws.send(Buffer.from([1, 2, 3]));
     ws.send('two');
     await done;
-    expect(received).toEqual([['echo:one|/ws/chat?room=1|ann', false], ['010203', true], ['echo:two|/ws/chat?room=1|ann', false]]);
+    expect(received).toEqual([
+      ['echo:one|/ws/chat?room=1|ann', false],
+      ['010203', true],
+      ['echo:two|/ws/chat?room=1|ann', false],
+    ]);
   });
 
   it('propagates the close code of the target', async () => {
     const hub = await upstream();
     const address = await start([proxy('/v1/*path', 'GET', hub.url, REST)], new FakeExecutor());
     const ws = await connect(`ws://${address}/v1/ws/close`);
-    const [code, reason] = await new Promise<[number, string]>((resolve) => ws.on('close', (c, r) => resolve([c, String(r)])));
+    const [code, reason] = await new Promise<[number, string]>((resolve) =>
+      ws.on('close', (c, r) => resolve([c, String(r)])),
+    );
     expect([code, reason]).toEqual([4001, 'bye']);
   });
 
   it('answers refusals, unknown paths and dead targets with plain HTTP errors', async () => {
     const hub = await upstream();
-    const refusing = new FakeExecutor(() => ({ ok: false, status: 403, message: 'no', body: { status: 403, message: 'no' }, header: {} }));
+    const refusing = new FakeExecutor(() => ({
+      ok: false,
+      status: 403,
+      message: 'no',
+      body: { status: 403, message: 'no' },
+      header: {},
+    }));
     const address = await start([proxy('/v1/*path', 'GET', hub.url, REST)], refusing);
-    const status = (url: string): Promise<number> => new Promise((resolve) => {
-      const ws = new WebSocket(url);
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('error', () => resolve(-1));
-    });
+    const status = (url: string): Promise<number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('error', () => resolve(-1));
+      });
     expect(await status(`ws://${address}/v1/ws`)).toBe(403);
     expect(await status(`ws://${address}/elsewhere`)).toBe(404);
     const open = await start([proxy('/v1/*path', 'GET', hub.url, REST)], new FakeExecutor());

@@ -7,8 +7,7 @@
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 export type PreparedDocument =
-  | { document: DocumentNode; errors: undefined }
-  | { document: undefined; errors: readonly GraphQLError[] };
+  { document: DocumentNode; errors: undefined } | { document: undefined; errors: readonly GraphQLError[] };
 
 /** Queries longer than this are prepared every time rather than cached. */
 const MAX_CACHED_LENGTH = 64 * 1024;

@@ -62,7 +62,10 @@ export function createGraphqlHandler(schema: GraphQLSchema, logger: Logger): Gra
     } catch (error) {
       // graphql-http only rejects on a bug (ours or its own): log it, answer without details.
       logger.error({ err: error, requestId: request.id }, 'graphql request failed');
-      return reply.code(500).header('content-type', JSON_TYPE).send(jsonText({ errors: [{ message: 'internal error' }] }));
+      return reply
+        .code(500)
+        .header('content-type', JSON_TYPE)
+        .send(jsonText({ errors: [{ message: 'internal error' }] }));
     }
   };
 }
@@ -128,7 +131,9 @@ function lenientJsonBody(request: FastifyRequest): Record<string, unknown> | und
   if (/^application\/(graphql-response\+)?json/i.test(type)) return undefined;
   try {
     const parsed: unknown = JSON.parse(request.body);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

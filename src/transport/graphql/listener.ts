@@ -5,7 +5,13 @@
  * into a schema fails at start with a ConfigError.
  */
 import { listenerTimeouts, serverFactory } from '../http/timeouts.js';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { GraphqlEndpointPlan } from '../../compile/plan.js';
@@ -41,7 +47,8 @@ export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlL
   const logger = options.logger.child({ listener: 'graphql' });
   const schema = buildGraphqlSchema(options.endpoints, options.executor);
   const graphiql = options.graphiql === false ? undefined : loadGraphiql();
-  if (options.graphiql !== false && !graphiql) logger.warn('GraphiQL assets (graphiql, react, react-dom) are not installed; GraphiQL is off');
+  if (options.graphiql !== false && !graphiql)
+    logger.warn('GraphiQL assets (graphiql, react, react-dom) are not installed; GraphiQL is off');
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -89,6 +96,9 @@ function registerAssets(app: FastifyInstance, graphiql: Graphiql): void {
   app.get<{ Params: { file: string } }>(`${ASSET_PREFIX}:file`, (request, reply) => {
     const asset = graphiql.asset(request.params.file);
     if (!asset) return reply.code(404).send({ status: 404, message: 'no such GraphiQL asset' });
-    return reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=3600').send(asset.body);
+    return reply
+      .header('content-type', asset.contentType)
+      .header('cache-control', 'public, max-age=3600')
+      .send(asset.body);
   });
 }

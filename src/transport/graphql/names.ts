@@ -9,7 +9,19 @@
 const VALID = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 /** Names graphql-js or this listener define itself. */
-const RESERVED = ['Query', 'Mutation', 'Subscription', 'String', 'Int', 'Float', 'Boolean', 'ID', 'JSON', 'Int64', 'Bytes'];
+const RESERVED = [
+  'Query',
+  'Mutation',
+  'Subscription',
+  'String',
+  'Int',
+  'Float',
+  'Boolean',
+  'ID',
+  'JSON',
+  'Int64',
+  'Bytes',
+];
 
 /** True for a name GraphQL accepts as a field, argument or type name. */
 export function isGraphqlName(name: string): boolean {

@@ -30,10 +30,23 @@ export const UNTYPED_INPUT_ARG = 'input';
  * `typed`: the flow has an input message, whose fields are the arguments. Otherwise the
  * flow takes an optional `input: JSON` object, used as the whole input.
  */
-export function createFlowResolver(flow: FlowPlan, runner: FlowRunner, typed: boolean, endpoint?: GraphqlEndpointPlan): GraphQLFieldResolver<unknown, GraphqlContext, Record<string, unknown>> {
+export function createFlowResolver(
+  flow: FlowPlan,
+  runner: FlowRunner,
+  typed: boolean,
+  endpoint?: GraphqlEndpointPlan,
+): GraphQLFieldResolver<unknown, GraphqlContext, Record<string, unknown>> {
   return async function resolveFlow(_source, args, context) {
     const input = typed ? withoutNulls(args) : untypedInput(args[UNTYPED_INPUT_ARG]);
-    const request: FlowRequest = { input, header: context.header, params: {}, requestId: context.requestId, signal: context.signal, remoteAddress: context.remoteAddress, endpoint };
+    const request: FlowRequest = {
+      input,
+      header: context.header,
+      params: {},
+      requestId: context.requestId,
+      signal: context.signal,
+      remoteAddress: context.remoteAddress,
+      endpoint,
+    };
     const result = await runner.run(flow, request);
     if (result.ok) return result.body ?? null;
     throw flowError(result);
@@ -43,7 +56,9 @@ export function createFlowResolver(flow: FlowPlan, runner: FlowRunner, typed: bo
 /** `{message, extensions: {status, …error object}}`, as DESIGN §5 specifies. */
 export function flowError(failure: FlowFailure): GraphQLError {
   const body = failure.body;
-  const extensions: Record<string, unknown> = isRecord(body) ? { status: failure.status, ...body } : { status: failure.status };
+  const extensions: Record<string, unknown> = isRecord(body)
+    ? { status: failure.status, ...body }
+    : { status: failure.status };
   if (failure.code !== undefined) extensions.code = failure.code;
   return new GraphQLError(failure.message, { extensions });
 }

@@ -38,7 +38,10 @@ export function toInt64(value: unknown): number | bigint | undefined {
 function int64Input(value: unknown, node?: ValueNode): number | bigint {
   const parsed = toInt64(value);
   if (parsed === undefined) {
-    throw new GraphQLError(`Int64 cannot represent ${describe(value)}: expected a 64-bit integer (number or decimal string)`, node ? { nodes: node } : undefined);
+    throw new GraphQLError(
+      `Int64 cannot represent ${describe(value)}: expected a 64-bit integer (number or decimal string)`,
+      node ? { nodes: node } : undefined,
+    );
   }
   return parsed;
 }
@@ -63,7 +66,8 @@ export const BytesScalar = new GraphQLScalarType<Uint8Array, string>({
   description: 'Binary data as base64 text.',
   serialize(value) {
     if (typeof value === 'string') return value;
-    if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    if (value instanceof Uint8Array)
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
     throw new GraphQLError(`Bytes cannot represent ${describe(value)}`);
   },
   parseValue(value) {
@@ -87,5 +91,11 @@ export const JsonScalar = new GraphQLScalarType<unknown, unknown>({
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value;
+  return value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'an object'
+        : typeof value;
 }

@@ -11,8 +11,13 @@
  * when its flow fails only that field is null and the error lists its path.
  */
 import {
-  GraphQLObjectType, GraphQLSchema, GraphQLString, validateSchema,
-  type GraphQLFieldConfig, type GraphQLFieldConfigArgumentMap, type GraphQLOutputType,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  validateSchema,
+  type GraphQLFieldConfig,
+  type GraphQLFieldConfigArgumentMap,
+  type GraphQLOutputType,
 } from 'graphql';
 import type { GraphqlEndpointPlan } from '../../compile/plan.js';
 import { Diagnostics, formatPos } from '../../errors.js';
@@ -67,7 +72,10 @@ export function buildGraphqlSchema(endpoints: readonly GraphqlEndpointPlan[], ru
   const mutationFields = build(roots.mutation, 'Mutation');
   const schema = new GraphQLSchema({
     query: new GraphQLObjectType({ name: 'Query', fields: queryFields }),
-    mutation: Object.keys(mutationFields).length > 0 ? new GraphQLObjectType({ name: 'Mutation', fields: mutationFields }) : undefined,
+    mutation:
+      Object.keys(mutationFields).length > 0
+        ? new GraphQLObjectType({ name: 'Mutation', fields: mutationFields })
+        : undefined,
   });
   const problems = validateSchema(schema);
   if (problems.length > 0) {
@@ -82,7 +90,9 @@ function flowField(endpoint: GraphqlEndpointPlan, mapper: TypeMapper, runner: Fl
   const { flow } = endpoint;
   const inputType = flow.input.type;
   const outputType = flow.output?.type;
-  const args: GraphQLFieldConfigArgumentMap = inputType ? mapper.argumentsOf(inputType) : { [UNTYPED_INPUT_ARG]: { type: JsonScalar } };
+  const args: GraphQLFieldConfigArgumentMap = inputType
+    ? mapper.argumentsOf(inputType)
+    : { [UNTYPED_INPUT_ARG]: { type: JsonScalar } };
   const type: GraphQLOutputType = outputType ? mapper.outputType(outputType, endpoint.name) : JsonScalar;
   return {
     type,
@@ -99,7 +109,11 @@ function place(root: Group, endpoint: GraphqlEndpointPlan, diagnostics: Diagnost
   const where = `graphql ${endpoint.base} field "${path.join('.')}" of "${endpoint.flow.name}"`;
   const bad = path.find((segment) => !isGraphqlName(segment));
   if (path.length === 0 || bad !== undefined) {
-    diagnostics.error(CODE, endpoint.pos, `${where}: "${bad ?? ''}" is not a GraphQL field name (letters, digits and _, not starting with a digit or __)`);
+    diagnostics.error(
+      CODE,
+      endpoint.pos,
+      `${where}: "${bad ?? ''}" is not a GraphQL field name (letters, digits and _, not starting with a digit or __)`,
+    );
     return;
   }
   let level = root;
@@ -118,7 +132,11 @@ function place(root: Group, endpoint: GraphqlEndpointPlan, diagnostics: Diagnost
     } else if (isGroup(existing) && !last) {
       level = existing;
     } else {
-      diagnostics.error(CODE, endpoint.pos, `${where} conflicts with ${describe(existing, endpoint.base)}: a field cannot be both a flow and a path prefix`);
+      diagnostics.error(
+        CODE,
+        endpoint.pos,
+        `${where} conflicts with ${describe(existing, endpoint.base)}: a field cannot be both a flow and a path prefix`,
+      );
       return;
     }
   }

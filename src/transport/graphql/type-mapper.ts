@@ -11,10 +11,21 @@
  * appears, recursion included: a type is cached before its fields are filled in.
  */
 import {
-  GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLInputObjectType, GraphQLInt, GraphQLList, GraphQLNonNull,
-  GraphQLObjectType, GraphQLString,
-  type GraphQLFieldConfig, type GraphQLFieldConfigArgumentMap, type GraphQLInputFieldConfigMap, type GraphQLInputType,
-  type GraphQLOutputType, type GraphQLScalarType,
+  GraphQLBoolean,
+  GraphQLEnumType,
+  GraphQLFloat,
+  GraphQLInputObjectType,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLString,
+  type GraphQLFieldConfig,
+  type GraphQLFieldConfigArgumentMap,
+  type GraphQLInputFieldConfigMap,
+  type GraphQLInputType,
+  type GraphQLOutputType,
+  type GraphQLScalarType,
 } from 'graphql';
 import type { EnumType, FieldType, MessageType, ScalarKind } from '../../schema/types.js';
 import { NameRegistry, shortName } from './names.js';
@@ -23,10 +34,21 @@ import { BytesScalar, Int64Scalar, JsonScalar } from './scalars.js';
 type OutputFields = Record<string, GraphQLFieldConfig<unknown, unknown>>;
 
 const SCALARS: Record<ScalarKind, GraphQLScalarType> = {
-  double: GraphQLFloat, float: GraphQLFloat,
-  int32: GraphQLInt, uint32: GraphQLInt, sint32: GraphQLInt, fixed32: GraphQLInt, sfixed32: GraphQLInt,
-  int64: Int64Scalar, uint64: Int64Scalar, sint64: Int64Scalar, fixed64: Int64Scalar, sfixed64: Int64Scalar,
-  bool: GraphQLBoolean, string: GraphQLString, bytes: BytesScalar,
+  double: GraphQLFloat,
+  float: GraphQLFloat,
+  int32: GraphQLInt,
+  uint32: GraphQLInt,
+  sint32: GraphQLInt,
+  fixed32: GraphQLInt,
+  sfixed32: GraphQLInt,
+  int64: Int64Scalar,
+  uint64: Int64Scalar,
+  sint64: Int64Scalar,
+  fixed64: Int64Scalar,
+  sfixed64: Int64Scalar,
+  bool: GraphQLBoolean,
+  string: GraphQLString,
+  bytes: BytesScalar,
 };
 
 export class TypeMapper {
@@ -50,7 +72,8 @@ export class TypeMapper {
     if (named) return named;
     if (!canonical || canonical.name === name) {
       // The first name given to a message becomes its type everywhere it is nested too.
-      const type = canonical ?? this.objectType(message, message.fullName, this.names.claim(`message ${message.fullName}`, name));
+      const type =
+        canonical ?? this.objectType(message, message.fullName, this.names.claim(`message ${message.fullName}`, name));
       this.outputs.set(key, type);
       return type;
     }
@@ -80,7 +103,7 @@ export class TypeMapper {
     // Upstreams may send enum numbers; GraphQL serialises by name, so map them here.
     const names = field.enum.names;
     const key = field.name;
-    const one = (value: unknown): unknown => (typeof value === 'number' ? names.get(value) ?? null : value);
+    const one = (value: unknown): unknown => (typeof value === 'number' ? (names.get(value) ?? null) : value);
     return {
       type,
       resolve: field.repeated
@@ -130,7 +153,10 @@ export class TypeMapper {
     // The runtime value of an enum is its name, as the codecs carry enums.
     const values: Record<string, { value: string }> = {};
     for (const name of e.values.keys()) values[name] = { value: name };
-    const type = new GraphQLEnumType({ name: this.names.claim(`enum ${e.fullName}`, shortName(e.fullName), e.fullName), values });
+    const type = new GraphQLEnumType({
+      name: this.names.claim(`enum ${e.fullName}`, shortName(e.fullName), e.fullName),
+      values,
+    });
     this.enums.set(e.fullName, type);
     return type;
   }

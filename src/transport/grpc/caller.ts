@@ -72,10 +72,15 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
       // Compile parsed the host (and reported a missing or malformed one).
       const target = call.service.grpc;
       if (!target || target.target === '') {
-        return () => Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
+        return () =>
+          Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
       }
-      for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
-        if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
+      for (const [side, type] of [
+        ['request', call.method.requestType],
+        ['response', call.method.responseType],
+      ] as const) {
+        if (!type)
+          options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
       }
       const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       const plan = call.service.discovery;
@@ -83,7 +88,13 @@ export function createGrpcCaller(options: GrpcCallerOptions = {}): Caller {
         // The configured host names the service (compile split it); each call dials the instance its resolver names.
         const { name, defaultPort, scheme } = plan.lookup;
         const resolver = discovery.resolver(plan, name, defaultPort, scheme);
-        return prepareCall(call, async (signal) => clientFor({ target: hostPort(await resolver.next(signal)), secure: target.secure }, maxResponseBytes, true), what, options.logger);
+        return prepareCall(
+          call,
+          async (signal) =>
+            clientFor({ target: hostPort(await resolver.next(signal)), secure: target.secure }, maxResponseBytes, true),
+          what,
+          options.logger,
+        );
       }
       const client = clientFor(target, maxResponseBytes);
       return prepareCall(call, () => client, what, options.logger);
@@ -119,7 +130,11 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
     try {
       payload = request.encode(out.body);
     } catch (error) {
-      return Promise.reject(new CallError(`request to ${what} does not fit ${request.typeName}: ${(error as Error).message}`, 500, { cause: error }));
+      return Promise.reject(
+        new CallError(`request to ${what} does not fit ${request.typeName}: ${(error as Error).message}`, 500, {
+          cause: error,
+        }),
+      );
     }
     const metadata = setMetadata(new Metadata(), out.headers);
     metadata.set('x-request-id', out.requestId);
@@ -130,7 +145,12 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
       let answer: Buffer | undefined;
       const onAbort = (): void => pending.cancel();
       const pending = client.makeUnaryRequest<Buffer, Buffer>(
-        path, passThrough, passThrough, payload, metadata, deadline === undefined ? {} : { deadline },
+        path,
+        passThrough,
+        passThrough,
+        payload,
+        metadata,
+        deadline === undefined ? {} : { deadline },
         (_error: ServiceError | null, value?: Buffer) => {
           answer = value;
         },
@@ -153,21 +173,36 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
     });
   }
 
-  function settle(status: StatusObject, answer: Buffer | undefined, headers: Record<string, string>, deadline: number | undefined, clientGone: boolean): CallResult {
+  function settle(
+    status: StatusObject,
+    answer: Buffer | undefined,
+    headers: Record<string, string>,
+    deadline: number | undefined,
+    clientGone: boolean,
+  ): CallResult {
     if (status.code === Code.OK && answer !== undefined) {
       try {
         return { status: 200, headers, body: response.decode(answer) };
       } catch (error) {
-        throw new CallError(`upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`, 502, { cause: error });
+        throw new CallError(
+          `upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
+          502,
+          { cause: error },
+        );
       }
     }
     if (status.code === Code.CANCELLED && clientGone) throw aborted(what, status);
     // Our deadline elapsed, rather than an upstream relaying its own upstream's timeout.
-    if (status.code === Code.DEADLINE_EXCEEDED && deadline !== undefined && Date.now() >= deadline - DEADLINE_MARGIN_MS) {
+    if (
+      status.code === Code.DEADLINE_EXCEEDED &&
+      deadline !== undefined &&
+      Date.now() >= deadline - DEADLINE_MARGIN_MS
+    ) {
       throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(status) });
     }
     // grpc-js refused an answer over grpc.max_receive_message_length: our cap, not the upstream's.
-    if (status.code === Code.RESOURCE_EXHAUSTED && TOO_LARGE.test(status.details)) throw tooLarge(what, maxResponseBytes);
+    if (status.code === Code.RESOURCE_EXHAUSTED && TOO_LARGE.test(status.details))
+      throw tooLarge(what, maxResponseBytes);
     const code = status.code === Code.OK ? Code.UNIMPLEMENTED : status.code; // OK without a message
     return { status: grpcToHttp(code), headers, body: { message: status.details || grpcCodeName(code), code } };
   }

@@ -35,7 +35,9 @@ export function createH2GrpcCaller(options: H2GrpcCallerOptions = {}): Caller {
   // Resolver targets (dns:///, unix:///) go through grpc-js, imported only if one is used.
   let resolving: Promise<Caller> | undefined;
   const viaGrpcJs = (call: CallPlan): PreparedCall => {
-    resolving ??= import('./caller.js').then((m) => m.createGrpcCaller({ logger: options.logger, ...(options.discovery ? { discovery: options.discovery } : {}) }));
+    resolving ??= import('./caller.js').then((m) =>
+      m.createGrpcCaller({ logger: options.logger, ...(options.discovery ? { discovery: options.discovery } : {}) }),
+    );
     const prepared = resolving.then((caller) => caller.prepare(call));
     return async (out, signal) => (await prepared)(out, signal);
   };
@@ -54,11 +56,16 @@ export function createH2GrpcCaller(options: H2GrpcCallerOptions = {}): Caller {
       // Compile parsed the host (and reported a missing or malformed one).
       const target = call.service.grpc;
       if (!target || target.target === '') {
-        return () => Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
+        return () =>
+          Promise.reject(new CallError(`service ${call.service.fullName} has no host to call ${what} on`, 502));
       }
       if (needsResolver(target.target) || call.service.discovery) return viaGrpcJs(call);
-      for (const [side, type] of [['request', call.method.requestType], ['response', call.method.responseType]] as const) {
-        if (!type) options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
+      for (const [side, type] of [
+        ['request', call.method.requestType],
+        ['response', call.method.responseType],
+      ] as const) {
+        if (!type)
+          options.logger?.warn(`${what}: no ${side} type is known, so the ${side} travels as an empty message`);
       }
       return prepareCall(call, sessionFor(target), what, options.logger);
     },
@@ -84,7 +91,9 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
     try {
       payload = request.encode(out.body);
     } catch (error) {
-      throw new CallError(`request to ${what} does not fit ${request.typeName}: ${(error as Error).message}`, 500, { cause: error });
+      throw new CallError(`request to ${what} does not fit ${request.typeName}: ${(error as Error).message}`, 500, {
+        cause: error,
+      });
     }
     const headers: OutgoingHttpHeaders = metadataHeaders(out.headers);
     headers['x-request-id'] = out.requestId;
@@ -98,27 +107,43 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
     const unwatch = watchAbort(signal, () => cancel?.());
     let outcome: UnaryOutcome;
     try {
-      outcome = await session.unary(path, headers, payload, timeoutMs, (stream) => {
-        cancel = () => stream.close(constants.NGHTTP2_CANCEL);
-      }, maxResponseBytes);
+      outcome = await session.unary(
+        path,
+        headers,
+        payload,
+        timeoutMs,
+        (stream) => {
+          cancel = () => stream.close(constants.NGHTTP2_CANCEL);
+        },
+        maxResponseBytes,
+      );
     } finally {
       clearTimeout(timer);
       unwatch();
     }
-    if (timedOut) throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(outcome) });
+    if (timedOut)
+      throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(outcome) });
     if (signal.aborted) throw aborted(what, outcome);
     if (outcome.tooLarge) throw tooLarge(what, maxResponseBytes);
     if (outcome.code === Code.OK && outcome.message !== undefined) {
       try {
         return { status: 200, headers: outcome.headers, body: response.decode(outcome.message) };
       } catch (error) {
-        const failure = new CallError(`upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`, 502, { cause: error });
+        const failure = new CallError(
+          `upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
+          502,
+          { cause: error },
+        );
         logger?.debug({ err: failure, call: what, requestId: out.requestId }, 'upstream call failed');
         throw failure;
       }
     }
     const code = outcome.code === Code.OK ? Code.UNIMPLEMENTED : outcome.code; // OK without a message
-    return { status: grpcToHttp(code), headers: outcome.headers, body: { message: outcome.details || grpcCodeName(code), code } };
+    return {
+      status: grpcToHttp(code),
+      headers: outcome.headers,
+      body: { message: outcome.details || grpcCodeName(code), code },
+    };
   };
 }
 

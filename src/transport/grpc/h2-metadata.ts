@@ -7,9 +7,23 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
 
 const RESERVED = new Set([
-  'content-type', 'te', 'user-agent', 'host', 'connection', 'content-length', 'transfer-encoding',
-  'keep-alive', 'upgrade', 'proxy-connection', 'accept-encoding', 'grpc-encoding', 'grpc-accept-encoding',
-  'grpc-timeout', 'grpc-status', 'grpc-message', 'grpc-status-details-bin',
+  'content-type',
+  'te',
+  'user-agent',
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'proxy-connection',
+  'accept-encoding',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'grpc-timeout',
+  'grpc-status',
+  'grpc-message',
+  'grpc-status-details-bin',
 ]);
 
 const LEGAL_KEY = /^[0-9a-z_.-]+$/;

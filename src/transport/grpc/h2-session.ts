@@ -12,7 +12,15 @@
  * after it closes (GOAWAY, idle drop, network error); a failed connect fails the calls that
  * waited for it as UNAVAILABLE, as grpc-js does.
  */
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type SecureClientSessionOptions,
+} from 'node:http2';
 import { Code } from './codes.js';
 
 /** How a unary call ended, as grpc-js reports it: a code, details, metadata, the message. */
@@ -39,12 +47,28 @@ export interface H2SessionOptions {
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 // Answer headers grpc-js does not expose as metadata; the rest reaches the flow.
-const NOT_METADATA = new Set([':status', 'content-type', 'grpc-status', 'grpc-message', 'grpc-encoding', 'grpc-accept-encoding', 'content-length', 'te', 'trailer']);
+const NOT_METADATA = new Set([
+  ':status',
+  'content-type',
+  'grpc-status',
+  'grpc-message',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'content-length',
+  'te',
+  'trailer',
+]);
 
 // What an HTTP status without a grpc-status means (gRPC's "HTTP to gRPC status code mapping").
 const HTTP_STATUS_CODE = new Map<number, number>([
-  [400, Code.INTERNAL], [401, Code.UNAUTHENTICATED], [403, Code.PERMISSION_DENIED], [404, Code.UNIMPLEMENTED],
-  [429, Code.UNAVAILABLE], [502, Code.UNAVAILABLE], [503, Code.UNAVAILABLE], [504, Code.UNAVAILABLE],
+  [400, Code.INTERNAL],
+  [401, Code.UNAUTHENTICATED],
+  [403, Code.PERMISSION_DENIED],
+  [404, Code.UNIMPLEMENTED],
+  [429, Code.UNAVAILABLE],
+  [502, Code.UNAVAILABLE],
+  [503, Code.UNAVAILABLE],
+  [504, Code.UNAVAILABLE],
 ]);
 
 // A stream reset without a status, by HTTP/2 error code (as grpc-js maps them).
@@ -177,28 +201,60 @@ function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) 
     error = e;
   });
   stream.on('close', () => {
-    if (tooLarge) return resolve({ code: Code.RESOURCE_EXHAUSTED, details: `received a message larger than ${maxBytes} bytes`, headers, message: undefined, tooLarge: true });
+    if (tooLarge)
+      return resolve({
+        code: Code.RESOURCE_EXHAUSTED,
+        details: `received a message larger than ${maxBytes} bytes`,
+        headers,
+        message: undefined,
+        tooLarge: true,
+      });
     if (statusHeaders !== undefined) {
       const code = Number(statusHeaders['grpc-status']);
       const details = decodeMessage(statusHeaders['grpc-message']);
-      if (!Number.isInteger(code) || code < 0 || code > 16) return resolve({ code: Code.UNKNOWN, details: `invalid grpc-status ${String(statusHeaders['grpc-status'])}`, headers, message: undefined });
+      if (!Number.isInteger(code) || code < 0 || code > 16)
+        return resolve({
+          code: Code.UNKNOWN,
+          details: `invalid grpc-status ${String(statusHeaders['grpc-status'])}`,
+          headers,
+          message: undefined,
+        });
       if (code !== Code.OK) return resolve({ code, details, headers, message: undefined });
       if (received === 0) return resolve({ code, details, headers, message: undefined }); // OK without a message
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
       const parsed = unframe(body);
-      if (typeof parsed === 'string') return resolve({ code: Code.INTERNAL, details: parsed, headers, message: undefined });
+      if (typeof parsed === 'string')
+        return resolve({ code: Code.INTERNAL, details: parsed, headers, message: undefined });
       return resolve({ code, details, headers, message: parsed });
     }
     if (httpStatus !== 0 && httpStatus !== 200) {
-      return resolve({ code: HTTP_STATUS_CODE.get(httpStatus) ?? Code.UNKNOWN, details: `received HTTP status ${httpStatus}`, headers, message: undefined });
+      return resolve({
+        code: HTTP_STATUS_CODE.get(httpStatus) ?? Code.UNKNOWN,
+        details: `received HTTP status ${httpStatus}`,
+        headers,
+        message: undefined,
+      });
     }
     const reset = stream.rstCode;
     if (httpStatus === 0 || error) {
       // Never answered: refused, reset or dropped connection.
-      const code = reset !== undefined && reset !== constants.NGHTTP2_NO_ERROR ? (RESET_CODE.get(reset) ?? Code.UNAVAILABLE) : Code.UNAVAILABLE;
-      return resolve({ code, details: error?.message ?? `stream closed with HTTP/2 code ${reset}`, headers, message: undefined });
+      const code =
+        reset !== undefined && reset !== constants.NGHTTP2_NO_ERROR
+          ? (RESET_CODE.get(reset) ?? Code.UNAVAILABLE)
+          : Code.UNAVAILABLE;
+      return resolve({
+        code,
+        details: error?.message ?? `stream closed with HTTP/2 code ${reset}`,
+        headers,
+        message: undefined,
+      });
     }
-    resolve({ code: reset ? (RESET_CODE.get(reset) ?? Code.INTERNAL) : Code.UNKNOWN, details: 'no status received', headers, message: undefined });
+    resolve({
+      code: reset ? (RESET_CODE.get(reset) ?? Code.INTERNAL) : Code.UNKNOWN,
+      details: 'no status received',
+      headers,
+      message: undefined,
+    });
   });
 }
 
@@ -207,7 +263,8 @@ function unframe(body: Buffer): Buffer | string {
   if (body.length < 5) return 'truncated gRPC frame';
   if (body[0] !== 0) return 'compressed message, but no compression was offered';
   const length = body.readUInt32BE(1);
-  if (body.length !== 5 + length) return body.length < 5 + length ? 'truncated gRPC frame' : 'more than one message in a unary answer';
+  if (body.length !== 5 + length)
+    return body.length < 5 + length ? 'truncated gRPC frame' : 'more than one message in a unary answer';
   return body.subarray(5);
 }
 

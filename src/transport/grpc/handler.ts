@@ -7,7 +7,13 @@
  *   message  ─▶ FlowRequest.input         output body   ─▶ message
  *                                         failure       ─▶ httpToGrpc(status), details = message
  */
-import { Metadata, status as Code, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status as Code,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
@@ -44,7 +50,10 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
     try {
       input = request.decode(call.request);
     } catch (error) {
-      callback({ code: Code.INVALID_ARGUMENT, details: `invalid ${request.typeName} message: ${(error as Error).message}` });
+      callback({
+        code: Code.INVALID_ARGUMENT,
+        details: `invalid ${request.typeName} message: ${(error as Error).message}`,
+      });
       return;
     }
     const header = metadataToRequestHeaders(call.metadata);
@@ -55,7 +64,16 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
     const controller = new AbortController();
     const onCancelled = (): void => controller.abort();
     call.once('cancelled', onCancelled);
-    const flowRequest: FlowRequest = { input, header, params: NO_PARAMS, requestId, signal: controller.signal, remoteAddress: peerAddress(call.getPeer()), endpoint, deadline: deadlineOf(call) };
+    const flowRequest: FlowRequest = {
+      input,
+      header,
+      params: NO_PARAMS,
+      requestId,
+      signal: controller.signal,
+      remoteAddress: peerAddress(call.getPeer()),
+      endpoint,
+      deadline: deadlineOf(call),
+    };
 
     executor.run(flow, flowRequest).then(
       (result) => {
@@ -73,7 +91,11 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
           payload = response.encode(result.body);
         } catch (error) {
           logger.error({ err: error, flow: flow.name, requestId, path }, 'flow output does not fit the response type');
-          callback({ code: Code.INTERNAL, details: `output of flow "${flow.name}" does not fit ${response.typeName}: ${(error as Error).message}`, metadata });
+          callback({
+            code: Code.INTERNAL,
+            details: `output of flow "${flow.name}" does not fit ${response.typeName}: ${(error as Error).message}`,
+            metadata,
+          });
           return;
         }
         call.sendMetadata(metadata);

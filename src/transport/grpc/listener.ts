@@ -47,7 +47,9 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
       const { host } = options.address;
       const target = hostPort(options.address);
       const actual = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
+        server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) =>
+          error ? reject(error) : resolve(p),
+        );
       });
       const bound = formatBoundAddress({ address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port: actual });
       logger.info({ address: bound, methods: served.map((m) => `${m.service}/${m.method}`) }, 'grpc listener ready');
@@ -67,7 +69,11 @@ export function createGrpcListener(options: GrpcListenerOptions): Listener {
 }
 
 /** Registers one handler per endpoint; returns what reflection should describe. */
-export function registerEndpoints(server: Pick<Server, 'register'>, options: GrpcListenerOptions, clientFor: (host: GrpcHost) => Client): ServedMethod[] {
+export function registerEndpoints(
+  server: Pick<Server, 'register'>,
+  options: GrpcListenerOptions,
+  clientFor: (host: GrpcHost) => Client,
+): ServedMethod[] {
   const { plan, executor, logger } = options;
   const served: ServedMethod[] = [];
   for (const endpoint of options.endpoints) {
@@ -80,11 +86,28 @@ export function registerEndpoints(server: Pick<Server, 'register'>, options: Grp
     }
     const requestType: MessageType | undefined = declared?.request ?? endpoint.flow.input.type;
     const responseType: MessageType | undefined = declared?.response ?? endpoint.flow.output?.type;
-    const handlerOptions = { endpoint, request: messageCodec(requestType), response: messageCodec(responseType), executor, logger };
+    const handlerOptions = {
+      endpoint,
+      request: messageCodec(requestType),
+      response: messageCodec(responseType),
+      executor,
+      logger,
+    };
     const forward = endpoint.flow.kind === 'proxy' ? endpoint.flow.forward : undefined;
     const registered = forward
-      // A proxy relays whatever the method is (unary, server, client or bidi streaming).
-      ? server.register(path, createProxyHandler({ endpoint, executor, logger, client: clientFor(forward.service.grpc ?? { target: forward.service.host, secure: false }) }), passThrough, passThrough, 'bidi')
+      ? // A proxy relays whatever the method is (unary, server, client or bidi streaming).
+        server.register(
+          path,
+          createProxyHandler({
+            endpoint,
+            executor,
+            logger,
+            client: clientFor(forward.service.grpc ?? { target: forward.service.host, secure: false }),
+          }),
+          passThrough,
+          passThrough,
+          'bidi',
+        )
       : streams
         ? server.register(path, createServerStreamHandler(handlerOptions), passThrough, passThrough, 'serverStream')
         : server.register(path, createUnaryHandler(handlerOptions), passThrough, passThrough, 'unary');

@@ -8,9 +8,23 @@ import { Metadata } from '@grpc/grpc-js';
 // Set by HTTP/2 or grpc-js itself: a flow that sets one would corrupt the call or be
 // refused by grpc-js, so such headers are dropped rather than failing the request.
 const RESERVED = new Set([
-  'content-type', 'te', 'user-agent', 'host', 'connection', 'content-length', 'transfer-encoding',
-  'keep-alive', 'upgrade', 'proxy-connection', 'accept-encoding', 'grpc-encoding', 'grpc-accept-encoding',
-  'grpc-timeout', 'grpc-status', 'grpc-message', 'grpc-status-details-bin',
+  'content-type',
+  'te',
+  'user-agent',
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'proxy-connection',
+  'accept-encoding',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'grpc-timeout',
+  'grpc-status',
+  'grpc-message',
+  'grpc-status-details-bin',
 ]);
 
 // What grpc-js accepts as a key; checked here so a bad name is skipped, not thrown.

@@ -12,7 +12,16 @@
  * initial metadata reach the client.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, credentials, Metadata, status as Code, type ClientDuplexStream, type handleBidiStreamingCall, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import {
+  Client,
+  credentials,
+  Metadata,
+  status as Code,
+  type ClientDuplexStream,
+  type handleBidiStreamingCall,
+  type ServerDuplexStream,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan, GrpcHost } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
@@ -29,7 +38,16 @@ export interface ProxyHandlerOptions {
 
 const passThrough = (value: Buffer): Buffer => value;
 // Hop-by-hop metadata grpc-js sets itself on the next call.
-const NOT_FORWARDED = new Set(['grpc-timeout', 'user-agent', 'content-type', 'te', 'host', 'grpc-accept-encoding', 'grpc-encoding', 'accept-encoding']);
+const NOT_FORWARDED = new Set([
+  'grpc-timeout',
+  'user-agent',
+  'content-type',
+  'te',
+  'host',
+  'grpc-accept-encoding',
+  'grpc-encoding',
+  'accept-encoding',
+]);
 
 /** One channel per forward target host, for the listener to share and close. */
 export function createTargetClients(): { clientFor(host: GrpcHost): Client; close(): void } {
@@ -38,7 +56,11 @@ export function createTargetClients(): { clientFor(host: GrpcHost): Client; clos
     clientFor({ target, secure }) {
       const key = `${secure ? 's' : ''}|${target}`;
       let client = clients.get(key);
-      if (!client) clients.set(key, (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())));
+      if (!client)
+        clients.set(
+          key,
+          (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())),
+        );
       return client;
     },
     close() {
@@ -62,32 +84,49 @@ export function createProxyHandler(options: ProxyHandlerOptions): handleBidiStre
     // Held until the target call exists; the proxy's resources run meanwhile.
     incoming.pause();
 
-    executor.run(flow, { input: {}, header, params: {}, requestId, signal: controller.signal }).then((result) => {
-      if (controller.signal.aborted) return;
-      if (!result.ok) {
-        incoming.emit('error', { code: httpToGrpc(result.status), details: result.message, metadata: setMetadata(new Metadata(), { 'x-request-id': requestId }) });
-        return;
-      }
-      const metadata = new Metadata();
-      for (const [key, values] of Object.entries(incoming.metadata.toJSON())) {
-        if (NOT_FORWARDED.has(key)) continue;
-        for (const value of values) metadata.add(key, value);
-      }
-      setMetadata(metadata, result.header);
-      metadata.set('x-request-id', requestId);
-      const deadline = incoming.getDeadline();
-      const target = client.makeBidiStreamRequest<Buffer, Buffer>(path, passThrough, passThrough, metadata, deadline === Infinity ? {} : { deadline });
-      controller.signal.addEventListener('abort', () => target.cancel(), { once: true });
-      pipe(incoming, target, logger, requestId);
-    }, (error: unknown) => {
-      logger.error({ err: error, flow: flow.name, requestId, path }, 'proxy flow crashed');
-      incoming.emit('error', { code: Code.INTERNAL, details: 'internal error' });
-    });
+    executor.run(flow, { input: {}, header, params: {}, requestId, signal: controller.signal }).then(
+      (result) => {
+        if (controller.signal.aborted) return;
+        if (!result.ok) {
+          incoming.emit('error', {
+            code: httpToGrpc(result.status),
+            details: result.message,
+            metadata: setMetadata(new Metadata(), { 'x-request-id': requestId }),
+          });
+          return;
+        }
+        const metadata = new Metadata();
+        for (const [key, values] of Object.entries(incoming.metadata.toJSON())) {
+          if (NOT_FORWARDED.has(key)) continue;
+          for (const value of values) metadata.add(key, value);
+        }
+        setMetadata(metadata, result.header);
+        metadata.set('x-request-id', requestId);
+        const deadline = incoming.getDeadline();
+        const target = client.makeBidiStreamRequest<Buffer, Buffer>(
+          path,
+          passThrough,
+          passThrough,
+          metadata,
+          deadline === Infinity ? {} : { deadline },
+        );
+        controller.signal.addEventListener('abort', () => target.cancel(), { once: true });
+        pipe(incoming, target, logger, requestId);
+      },
+      (error: unknown) => {
+        logger.error({ err: error, flow: flow.name, requestId, path }, 'proxy flow crashed');
+        incoming.emit('error', { code: Code.INTERNAL, details: 'internal error' });
+      },
+    );
   };
 }
 
-
-function pipe(incoming: ServerDuplexStream<Buffer, Buffer>, target: ClientDuplexStream<Buffer, Buffer>, logger: Logger, requestId: string): void {
+function pipe(
+  incoming: ServerDuplexStream<Buffer, Buffer>,
+  target: ClientDuplexStream<Buffer, Buffer>,
+  logger: Logger,
+  requestId: string,
+): void {
   // client → target
   incoming.on('data', (message: Buffer) => {
     if (!target.write(message)) incoming.pause();

@@ -35,7 +35,11 @@ export interface ServedMethod {
 }
 
 /** Registers the reflection services on the server, describing only the served services. */
-export function addReflection(server: Pick<Server, 'addService'>, root: protobuf.Root, methods: readonly ServedMethod[]): void {
+export function addReflection(
+  server: Pick<Server, 'addService'>,
+  root: protobuf.Root,
+  methods: readonly ServedMethod[],
+): void {
   const files = describeServedFiles(root, methods);
   const fileDescriptorProtos = files.map((file) => Buffer.from(descriptor.FileDescriptorProto.encode(file).finish()));
   // @grpc/reflection only reads `fileDescriptorProtos` from each entry of the definition.
@@ -58,7 +62,8 @@ export function describeServedFiles(root: protobuf.Root, methods: readonly Serve
 
   const emptyType = (): string => {
     if (symbols.has('google.protobuf.Empty')) return 'google.protobuf.Empty';
-    if (!symbols.has(EMPTY_TYPE)) addFile({ name: EMPTY_FILE, package: 'maestro.grpc', syntax: 'proto3', messageType: [{ name: 'Empty' }] });
+    if (!symbols.has(EMPTY_TYPE))
+      addFile({ name: EMPTY_FILE, package: 'maestro.grpc', syntax: 'proto3', messageType: [{ name: 'Empty' }] });
     return EMPTY_TYPE;
   };
   const addFile = (file: IFileDescriptorProto): void => {
@@ -69,18 +74,26 @@ export function describeServedFiles(root: protobuf.Root, methods: readonly Serve
   for (const served of methods) {
     let file = symbols.get(served.service);
     if (!file) {
-      file = { name: `maestro/${served.package || 'default'}/${served.service}.proto`, package: served.package, syntax: 'proto3', service: [] };
+      file = {
+        name: `maestro/${served.package || 'default'}/${served.service}.proto`,
+        package: served.package,
+        syntax: 'proto3',
+        service: [],
+      };
       file.service!.push({ name: served.service.slice(served.package ? served.package.length + 1 : 0), method: [] });
       addFile(file);
     }
     const prefix = file.package ? `${file.package}.` : '';
     const service = file.service?.find((s) => `${prefix}${s.name}` === served.service);
     if (!service || service.method?.some((m) => m.name === served.method)) continue;
-    service.method = [...(service.method ?? []), {
-      name: served.method,
-      inputType: `.${served.requestType || emptyType()}`,
-      outputType: `.${served.responseType || emptyType()}`,
-    }];
+    service.method = [
+      ...(service.method ?? []),
+      {
+        name: served.method,
+        inputType: `.${served.requestType || emptyType()}`,
+        outputType: `.${served.responseType || emptyType()}`,
+      },
+    ];
   }
 
   for (const file of files) linkFile(file, symbols);
@@ -97,7 +110,9 @@ function rootFiles(root: protobuf.Root): IFileDescriptorProto[] {
 }
 
 function relativeNames(files: IFileDescriptorProto[]): void {
-  const absolute = files.filter((f): f is IFileDescriptorProto & { name: string } => f.name !== undefined && path.isAbsolute(f.name));
+  const absolute = files.filter(
+    (f): f is IFileDescriptorProto & { name: string } => f.name !== undefined && path.isAbsolute(f.name),
+  );
   if (absolute.length === 0) return;
   let base = path.dirname(absolute[0]!.name);
   const inside = (file: string): boolean => file.startsWith(base.endsWith(path.sep) ? base : `${base}${path.sep}`);
@@ -135,7 +150,7 @@ function linkFile(file: IFileDescriptorProto, symbols: Map<string, IFileDescript
     if (field.extendee) field.extendee = qualify(field.extendee, scope);
   };
   const linkMessage = (message: IDescriptorProto, scope: string): void => {
-    const name = scope ? `${scope}.${message.name}` : message.name ?? '';
+    const name = scope ? `${scope}.${message.name}` : (message.name ?? '');
     for (const field of message.field ?? []) linkField(field, name);
     for (const field of message.extension ?? []) linkField(field, name);
     for (const nested of message.nestedType ?? []) linkMessage(nested, name);

@@ -27,7 +27,8 @@ export function createGrpcStreamCaller(): StreamCaller {
   const clientFor = ({ target, secure }: GrpcHost): Client => {
     const key = `${secure ? 's' : ''}|${target}`;
     let client = clients.get(key);
-    if (!client) clients.set(key, (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())));
+    if (!client)
+      clients.set(key, (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())));
     return client;
   };
   return {
@@ -43,12 +44,24 @@ export function createGrpcStreamCaller(): StreamCaller {
         const metadata = setMetadata(new Metadata(), out.headers);
         metadata.set('x-request-id', out.requestId);
         // The whole stream may last as long as the client listens: no deadline here.
-        const stream: ClientReadableStream<Buffer> = clientFor(target).makeServerStreamRequest<Buffer, Buffer>(path, passThrough, passThrough, payload, metadata);
+        const stream: ClientReadableStream<Buffer> = clientFor(target).makeServerStreamRequest<Buffer, Buffer>(
+          path,
+          passThrough,
+          passThrough,
+          payload,
+          metadata,
+        );
         let failure: CallError | undefined;
         stream.on('error', (error: Error & { code?: number; details?: string }) => {
           const code = error.code ?? Code.UNKNOWN;
-          if (code === Code.CANCELLED && signal.aborted) failure = new CallError(`call to ${what} aborted: the client went away`, 499);
-          else failure = new CallError(`upstream ${what} failed: ${error.details || grpcCodeName(code)}`, grpcToHttp(code), { body: { message: error.details, code } });
+          if (code === Code.CANCELLED && signal.aborted)
+            failure = new CallError(`call to ${what} aborted: the client went away`, 499);
+          else
+            failure = new CallError(
+              `upstream ${what} failed: ${error.details || grpcCodeName(code)}`,
+              grpcToHttp(code),
+              { body: { message: error.details, code } },
+            );
         });
         const onAbort = (): void => stream.cancel();
         signal.addEventListener('abort', onAbort, { once: true });
@@ -58,7 +71,11 @@ export function createGrpcStreamCaller(): StreamCaller {
             try {
               message = response.decode(bytes);
             } catch (error) {
-              throw new CallError(`upstream ${what} sent a message that is not a valid ${response.typeName}: ${(error as Error).message}`, 502, { cause: error });
+              throw new CallError(
+                `upstream ${what} sent a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
+                502,
+                { cause: error },
+              );
             }
             yield message;
           }

@@ -7,5 +7,7 @@ export type { GrpcHost as GrpcTarget } from '../../compile/plan.js';
 
 /** A target only grpc-js can dial (a resolver scheme such as dns:/// or unix:///). */
 export function needsResolver(target: string): boolean {
-  return target.includes(':///') || target.startsWith('unix:') || target.startsWith('ipv4:') || target.startsWith('ipv6:');
+  return (
+    target.includes(':///') || target.startsWith('unix:') || target.startsWith('ipv4:') || target.startsWith('ipv6:')
+  );
 }

@@ -53,7 +53,12 @@ export function decodeUpstreamBody(
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -80,9 +85,13 @@ export function transportError(
   const code = errorCode(error);
   if (timedOut) return new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: error });
   if (clientAborted) {
-    return new CallError(`call to ${what} aborted: the client went away`, 499, { code: 'MAESTRO_ERR_ABORTED', cause: error });
+    return new CallError(`call to ${what} aborted: the client went away`, 499, {
+      code: 'MAESTRO_ERR_ABORTED',
+      cause: error,
+    });
   }
-  if (code !== undefined && TIMEOUT_CODES.has(code)) return new CallError(`upstream ${what} timed out (${code})`, 504, { cause: error });
+  if (code !== undefined && TIMEOUT_CODES.has(code))
+    return new CallError(`upstream ${what} timed out (${code})`, 504, { cause: error });
   const reason = (code !== undefined && REASONS[code]) || code || 'transport error';
   return new CallError(`upstream ${what} failed: ${reason}`, 502, { cause: error });
 }

@@ -34,10 +34,23 @@ export interface HttpCallerOptions {
 }
 
 // A flow may not set framing headers: undici rejects some and others would corrupt the stream.
-const RESERVED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer']);
+const RESERVED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+  'te',
+  'trailer',
+]);
 
 /** For a service with `resolver = …`: a function giving the origin of the next call's instance. */
-function discoveredTarget(call: CallPlan, discovery: Discovery): ((signal: AbortSignal) => Promise<string>) | undefined {
+function discoveredTarget(
+  call: CallPlan,
+  discovery: Discovery,
+): ((signal: AbortSignal) => Promise<string>) | undefined {
   const plan = call.service.discovery;
   if (!plan) return undefined;
   // Compile split the configured host (plan.lookup); only the instance changes per call.
@@ -54,7 +67,9 @@ export function createHttpCaller(options: HttpCallerOptions = {}): Caller {
       const what = `${call.service.fullName}.${call.method.name}`;
       // Compile parsed the host and path (and reported a missing or malformed one).
       const target = call.http;
-      if (!target) return () => Promise.reject(new CallError(`service ${call.service.fullName} has no http host to call ${what} on`, 502));
+      if (!target)
+        return () =>
+          Promise.reject(new CallError(`service ${call.service.fullName} has no http host to call ${what} on`, 502));
       const resolver = discoveredTarget(call, discovery);
       return prepareCall(call, target, pools, what, options.logger, resolver);
     },
@@ -82,8 +97,9 @@ function prepareCall(
   const followRedirects = call.httpOptions?.followRedirects ?? true;
   const codec = service.requestCodec ?? service.codec;
   const answerCodec = service.responseCodec ?? service.codec;
-  const method = methodPlan.httpMethod?.toUpperCase()
-    || (methodPlan.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
+  const method =
+    methodPlan.httpMethod?.toUpperCase() ||
+    (methodPlan.requestType !== undefined || call.body !== undefined ? 'POST' : 'GET');
   const sendsBody = !BODYLESS_METHODS.has(method);
   const { literals, names, query: staticQuery, authorization } = target;
   const pathNames = new Set(names);
@@ -119,12 +135,17 @@ function prepareCall(
     try {
       return codec.encode(body ?? {}, methodPlan.requestType);
     } catch (error) {
-      throw new CallError(`request to ${what} could not be encoded as ${codec.name}: ${(error as Error).message}`, 500, { cause: error });
+      throw new CallError(
+        `request to ${what} could not be encoded as ${codec.name}: ${(error as Error).message}`,
+        500,
+        { cause: error },
+      );
     }
   };
 
   return async function invokeHttp(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
-    if (signal.aborted) throw new CallError(`call to ${what} aborted: the client went away`, 499, { code: 'MAESTRO_ERR_ABORTED' });
+    if (signal.aborted)
+      throw new CallError(`call to ${what} aborted: the client went away`, 499, { code: 'MAESTRO_ERR_ABORTED' });
     const { path, body } = buildPath(out);
     const payload = encodeBody(body);
     const headers: Record<string, string> = { ...baseHeaders };
@@ -149,7 +170,13 @@ function prepareCall(
           if (!next) break;
           hop = next;
           const hopPool = hop.origin === origin ? pool : pools.transient(hop.origin, call.httpOptions);
-          response = await dispatchRequest(hopPool, { path: hop.path, method: hop.method, headers: hop.headers, body: hop.body }, signal, timeoutMs, cap);
+          response = await dispatchRequest(
+            hopPool,
+            { path: hop.path, method: hop.method, headers: hop.headers, body: hop.body },
+            signal,
+            timeoutMs,
+            cap,
+          );
         }
       }
       const responseHeaders = flattenHeaders(response.headers);
@@ -157,11 +184,21 @@ function prepareCall(
         status: response.status,
         headers: responseHeaders,
         // An explicit response_codec decodes whatever the Content-Type says (Semaphore did).
-        body: decodeUpstreamBody(response.status, service.responseCodec ? undefined : responseHeaders['content-type'], response.bytes, answerCodec, methodPlan.responseType, what),
+        body: decodeUpstreamBody(
+          response.status,
+          service.responseCodec ? undefined : responseHeaders['content-type'],
+          response.bytes,
+          answerCodec,
+          methodPlan.responseType,
+          what,
+        ),
       };
     } catch (error) {
       const failure = transportError(error, what, timeoutMs, error instanceof DispatchTimeout, signal.aborted);
-      logger?.debug({ err: error, call: what, requestId: out.requestId, status: failure.status }, 'upstream call failed');
+      logger?.debug(
+        { err: error, call: what, requestId: out.requestId, status: failure.status },
+        'upstream call failed',
+      );
       throw failure;
     }
   };

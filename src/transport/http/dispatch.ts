@@ -69,7 +69,11 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     if (this.stopped) controller.abort(this.stopped);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (statusCode < 200) return; // 1xx: the final answer follows
     this.status = statusCode;
     this.headers = headers;
@@ -128,6 +132,14 @@ export function dispatchRequest(
   if (signal.aborted) return Promise.reject(new DispatchAborted());
   return new Promise((resolve, reject) => {
     const handler = new CollectingHandler(signal, timeoutMs, cap, resolve, reject);
-    dispatcher.dispatch({ path: options.path, method: options.method as Dispatcher.HttpMethod, headers: options.headers, body: options.body ?? null }, handler);
+    dispatcher.dispatch(
+      {
+        path: options.path,
+        method: options.method as Dispatcher.HttpMethod,
+        headers: options.headers,
+        body: options.body ?? null,
+      },
+      handler,
+    );
   });
 }

@@ -17,8 +17,12 @@ import { clientSignal } from '../shared/client-abort.js';
 import { sendFailure, toPayload } from './reply.js';
 import { routeParams, type RoutePath } from './routes.js';
 
-
-export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, executor: FlowRunner, limits: DecodeLimits = DEFAULT_LIMITS): RouteHandlerMethod {
+export function createFlowHandler(
+  endpoint: HttpEndpointPlan,
+  route: RoutePath,
+  executor: FlowRunner,
+  limits: DecodeLimits = DEFAULT_LIMITS,
+): RouteHandlerMethod {
   const { flow } = endpoint;
   const codec = endpoint.responseCodec ?? endpoint.codec;
   const requestCodec = endpoint.requestCodec;
@@ -48,8 +52,19 @@ export function createFlowHandler(endpoint: HttpEndpointPlan, route: RoutePath, 
 
     const params = requestParams(request, wildcard);
     const signal = clientSignal(reply.raw);
-    const flowRequest: FlowRequest = { input, header: request.headers, params, requestId: request.id, signal, remoteAddress: request.ip, endpoint };
-    const result = invalid === undefined ? await executor.run(flow, flowRequest) : executor.reject(flow, flowRequest, invalidStatus, invalid);
+    const flowRequest: FlowRequest = {
+      input,
+      header: request.headers,
+      params,
+      requestId: request.id,
+      signal,
+      remoteAddress: request.ip,
+      endpoint,
+    };
+    const result =
+      invalid === undefined
+        ? await executor.run(flow, flowRequest)
+        : executor.reject(flow, flowRequest, invalidStatus, invalid);
     if (!result.ok) return sendFailure(reply, result, codec);
 
     // Encoded before anything is set, so an output that does not fit its type is a clean 500.

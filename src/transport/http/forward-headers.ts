@@ -7,8 +7,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RewritePlan } from '../../compile/plan.js';
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
-  'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ]);
 
 /** Headers to drop: the fixed hop-by-hop set plus any the Connection header names. */
@@ -82,4 +89,3 @@ export function rewritePath(path: string, rules: readonly RewritePlan[]): string
   }
   return path;
 }
-

@@ -6,7 +6,14 @@
  * limits (codec/limits.ts, query.ts) bound every request.
  */
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
@@ -44,7 +51,10 @@ export interface HttpListenerOptions {
   /** When set, GET /metrics answers its text (Prometheus format), unless an endpoint has the path. */
   metrics?: () => string | Promise<string>;
   /** Extra pages by path (the /flows page), answered on GET/HEAD unless an endpoint has the path. */
-  pages?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
+  pages?: (
+    method: string,
+    path: string,
+  ) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
   /** The paths `pages` answers. */
   pagePaths?: readonly string[];
   /** Resolvers for proxy forwards to services with `resolver = …` (shared with the caller). */
@@ -99,7 +109,10 @@ export interface BuiltServer {
  * The fastify app of one configuration, not bound: createHttpListener listens on its
  * server; the daemon's reloadable slot forwards a bound server's events to it instead.
  */
-export function buildServer(options: HttpListenerOptions, tls: { readonly cert: string; readonly key: string } | undefined): BuiltServer {
+export function buildServer(
+  options: HttpListenerOptions,
+  tls: { readonly cert: string; readonly key: string } | undefined,
+): BuiltServer {
   const { config, endpoints, executor, logger } = options;
   const timeouts = listenerTimeouts(config);
   const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -145,7 +158,18 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
     const ms = reply.elapsedTime;
     if (logger.isLevelEnabled('info')) {
       const traceId = traceIdOf?.(request.headers);
-      request.log.info({ flow: route?.flow, protocol: route?.protocol ?? 'http', method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(ms), traceId }, 'request completed');
+      request.log.info(
+        {
+          flow: route?.flow,
+          protocol: route?.protocol ?? 'http',
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: Math.round(ms),
+          traceId,
+        },
+        'request completed',
+      );
     }
     if (onProxyAnswer && route?.protocol === 'proxy') onProxyAnswer(route.flow!, reply.statusCode, ms / 1000);
     // Answered before its body was all read (a proxied upload the upstream refused): the
@@ -165,7 +189,10 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600
+        ? error.statusCode
+        : 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
       return sendError(reply, 500, 'internal error');
@@ -181,7 +208,11 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
     const path = q < 0 ? url : url.slice(0, q);
     const allow = allowed.at(path);
     if (allow.length > 0 && !allow.includes(request.method)) {
-      return sendError(reply.header('allow', allow.join(', ')), 405, `method ${request.method} is not allowed on ${path}`);
+      return sendError(
+        reply.header('allow', allow.join(', ')),
+        405,
+        `method ${request.method} is not allowed on ${path}`,
+      );
     }
     return sendError(reply, 404, `no endpoint for ${request.method} ${path}`);
   });
@@ -201,7 +232,11 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
       websocketRoutes.push({ endpoint, route, target });
     } else if (endpoint.flow.stream) {
       // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
-      app.route({ method: endpoint.method === '*' ? ALL_METHODS : endpoint.method, url: route.fastify, handler: createStreamHandler(endpoint, route, executor, logger, limits) });
+      app.route({
+        method: endpoint.method === '*' ? ALL_METHODS : endpoint.method,
+        url: route.fastify,
+        handler: createStreamHandler(endpoint, route, executor, logger, limits),
+      });
       streamRoutes.push({ endpoint, route });
     } else {
       app.route({
@@ -223,11 +258,13 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
 
   const metrics = options.metrics;
   if (metrics && !served.has('/metrics')) {
-    app.get('/metrics', async (_request, reply) => reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()));
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()),
+    );
   }
 
   const pages = options.pages;
-  for (const path of pages ? options.pagePaths ?? [] : []) {
+  for (const path of pages ? (options.pagePaths ?? []) : []) {
     // An endpoint at or below the page's first segment keeps it (`/flows/:id` would lose `/flows/figures`).
     const root = `/${path.split('/')[1]}`;
     if ([...served].some((p) => p === root || p.startsWith(`${root}/`))) continue;
@@ -239,7 +276,13 @@ export function buildServer(options: HttpListenerOptions, tls: { readonly cert: 
   }
 
   const streams = streamRoutes.length > 0 ? createStreamUpgrades(streamRoutes, executor, logger) : undefined;
-  const closeProxies = attachWebsocketProxy(app.server, { routes: websocketRoutes, executor, logger, protocol, other: streams?.handle });
+  const closeProxies = attachWebsocketProxy(app.server, {
+    routes: websocketRoutes,
+    executor,
+    logger,
+    protocol,
+    other: streams?.handle,
+  });
   const closeWebsockets = (): void => {
     streams?.close();
     closeProxies();
@@ -264,6 +307,9 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
     return;
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = errorJson(status, status === 408 ? 'request timed out' : status === 431 ? 'request headers too large' : 'malformed HTTP request');
+  const body = errorJson(
+    status,
+    status === 408 ? 'request timed out' : status === 431 ? 'request headers too large' : 'malformed HTTP request',
+  );
   socket.end(rawHttpAnswer(status, body));
 }

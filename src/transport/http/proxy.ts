@@ -132,8 +132,9 @@ function createProxyHandler(
     });
     const method = request.method;
     // Any method with a body forwards it, GET included (Semaphore did); HEAD never has one.
-    const withBody = method !== 'HEAD'
-      && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
+    const withBody =
+      method !== 'HEAD' &&
+      (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
     // A length with no body to send would make undici fail the request as truncated.
     if (!withBody) delete headers['content-length'];
 

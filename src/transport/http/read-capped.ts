@@ -10,7 +10,11 @@ import { CallError } from '../../errors.js';
 
 /** 10485760 → "10 MB", 1536 → "1.5 KB": sizes in messages as a configuration writes them. */
 export function formatBytes(bytes: number): string {
-  const units: Array<[number, string]> = [[1 << 30, 'GB'], [1 << 20, 'MB'], [1 << 10, 'KB']];
+  const units: Array<[number, string]> = [
+    [1 << 30, 'GB'],
+    [1 << 20, 'MB'],
+    [1 << 10, 'KB'],
+  ];
   for (const [size, unit] of units) {
     if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
   }
@@ -23,7 +27,12 @@ export function tooLarge(what: string, limit: number): CallError {
   });
 }
 
-export async function readCapped(body: Readable, contentLength: string | undefined, limit: number, what: string): Promise<Uint8Array> {
+export async function readCapped(
+  body: Readable,
+  contentLength: string | undefined,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
   if (contentLength !== undefined && Number(contentLength) > limit) {
     body.destroy();
     throw tooLarge(what, limit);

@@ -21,7 +21,13 @@ export interface Hop {
  * The request to send after `status` with `location`, or undefined when the answer is
  * not a redirect to follow (no Location header).
  */
-export function nextHop(current: Hop, status: number, location: string | undefined, hops: number, what: string): Hop | undefined {
+export function nextHop(
+  current: Hop,
+  status: number,
+  location: string | undefined,
+  hops: number,
+  what: string,
+): Hop | undefined {
   if (!REDIRECT_STATUSES.has(status) || !location) return undefined;
   if (hops >= MAX_REDIRECTS) throw new CallError(`upstream ${what} redirected more than ${MAX_REDIRECTS} times`, 502);
   let url: URL;
@@ -30,7 +36,8 @@ export function nextHop(current: Hop, status: number, location: string | undefin
   } catch (error) {
     throw new CallError(`upstream ${what} redirected to an invalid location`, 502, { cause: error });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CallError(`upstream ${what} redirected to a location that is not http(s)`, 502);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CallError(`upstream ${what} redirected to a location that is not http(s)`, 502);
   const headers = { ...current.headers };
   let { method, body } = current;
   if (status !== 307 && status !== 308 && method !== 'GET' && method !== 'HEAD') {

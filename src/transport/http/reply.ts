@@ -25,17 +25,28 @@ export function sendError(reply: FastifyReply, status: number, message: string):
  * endpoint codec when that codec can carry an untyped value; proto cannot, so JSON.
  */
 export function sendFailure(reply: FastifyReply, failure: FlowFailure, codec: Codec): FastifyReply {
-  const status = Number.isInteger(failure.status) && failure.status >= 400 && failure.status <= 599 ? failure.status : 500;
-  const { contentType, payload } = encodeErrorBody(failure.body ?? { status, message: failure.message }, codec, status, failure.message);
+  const status =
+    Number.isInteger(failure.status) && failure.status >= 400 && failure.status <= 599 ? failure.status : 500;
+  const { contentType, payload } = encodeErrorBody(
+    failure.body ?? { status, message: failure.message },
+    codec,
+    status,
+    failure.message,
+  );
   reply.code(status).header('content-type', contentType);
   reply.headers(failure.header);
   return reply.send(payload);
 }
 
 /** Bytes and content type of an error object (also used on raw upgrade sockets). */
-export function encodeErrorBody(body: unknown, codec: Codec, status: number, message: string): { contentType: string; payload: Buffer | string } {
+export function encodeErrorBody(
+  body: unknown,
+  codec: Codec,
+  status: number,
+  message: string,
+): { contentType: string; payload: Buffer | string } {
   const json = codecs.get('json');
-  const preferred = codec.name === 'proto' ? json ?? codec : codec;
+  const preferred = codec.name === 'proto' ? (json ?? codec) : codec;
   for (const candidate of [preferred, json]) {
     if (!candidate) continue;
     try {

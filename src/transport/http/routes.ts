@@ -40,7 +40,11 @@ export function routePath(route: Route): RoutePath {
 }
 
 /** Path params as the flow sees them: fastify's `*` renamed, with httprouter's leading slash. */
-export function routeParams(raw: Record<string, string | undefined>, wildcard: string | undefined, into: Record<string, string>): void {
+export function routeParams(
+  raw: Record<string, string | undefined>,
+  wildcard: string | undefined,
+  into: Record<string, string>,
+): void {
   for (const name in raw) {
     const value = raw[name];
     if (value === undefined) continue;

@@ -50,20 +50,41 @@ function failureOf(error: unknown): { status: number; message: string } {
   return { status: 500, message: 'internal error' };
 }
 
-export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath, runner: FlowRunner, logger: Logger, limits: DecodeLimits = DEFAULT_LIMITS): RouteHandlerMethod {
+export function createStreamHandler(
+  endpoint: HttpEndpointPlan,
+  route: RoutePath,
+  runner: FlowRunner,
+  logger: Logger,
+  limits: DecodeLimits = DEFAULT_LIMITS,
+): RouteHandlerMethod {
   const { flow, codec } = endpoint;
   const json = jsonEncoder(endpoint);
   return async function handleStream(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let input: Record<string, unknown> = {};
     const signal = clientSignal(reply.raw);
-    const flowRequest = { input, header: request.headers, params: requestParams(request, route.wildcard), requestId: request.id, signal };
+    const flowRequest = {
+      input,
+      header: request.headers,
+      params: requestParams(request, route.wildcard),
+      requestId: request.id,
+      signal,
+    };
     if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body) && request.body.byteLength > 0) {
       try {
         input = codec.decode(request.body, flow.input.type, limits);
       } catch (error) {
         // Over a decoder limit (issue #8): 413 for a count, 400 for a shape, as flow routes answer.
         const status = error instanceof LimitError ? error.status : 400;
-        return sendFailure(reply, runner.reject(flow, flowRequest, status, `invalid ${codec.name} request body: ${(error as Error).message}`) as FlowFailure, codec);
+        return sendFailure(
+          reply,
+          runner.reject(
+            flow,
+            flowRequest,
+            status,
+            `invalid ${codec.name} request body: ${(error as Error).message}`,
+          ) as FlowFailure,
+          codec,
+        );
       }
     }
     const opened = await openFlowStream(flow, { ...flowRequest, input }, runner);
@@ -71,7 +92,14 @@ export function createStreamHandler(endpoint: HttpEndpointPlan, route: RoutePath
 
     const res = reply.raw;
     reply.hijack();
-    res.writeHead(200, { ...opened.header, 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-request-id': request.id, 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      ...opened.header,
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-request-id': request.id,
+      'x-accel-buffering': 'no',
+    });
     res.flushHeaders();
     try {
       for await (const event of opened.events) {
@@ -93,7 +121,11 @@ export interface StreamUpgrades {
   close(): void;
 }
 
-export function createStreamUpgrades(routes: Array<{ endpoint: HttpEndpointPlan; route: RoutePath }>, runner: FlowRunner, logger: Logger): StreamUpgrades {
+export function createStreamUpgrades(
+  routes: Array<{ endpoint: HttpEndpointPlan; route: RoutePath }>,
+  runner: FlowRunner,
+  logger: Logger,
+): StreamUpgrades {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const encoders = new Map(routes.map((r) => [r.endpoint, jsonEncoder(r.endpoint)]));
   const open = new Set<WebSocket>();
@@ -121,12 +153,22 @@ export function createStreamUpgrades(routes: Array<{ endpoint: HttpEndpointPlan;
     },
   };
 
-  async function serve(endpoint: HttpEndpointPlan, req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>): Promise<void> {
+  async function serve(
+    endpoint: HttpEndpointPlan,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    params: Record<string, string>,
+  ): Promise<void> {
     const requestId = requestIdOf(req.headers);
     const json = encoders.get(endpoint)!;
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
-    const opened = await openFlowStream(endpoint.flow, { input: {}, header: req.headers, params, requestId, signal: controller.signal }, runner);
+    const opened = await openFlowStream(
+      endpoint.flow,
+      { input: {}, header: req.headers, params, requestId, signal: controller.signal },
+      runner,
+    );
     if (!opened.ok) {
       const { contentType, payload } = encodeErrorBody(opened.body, endpoint.codec, opened.status, opened.message);
       return refuse(socket, opened.status, payload, contentType, requestId);

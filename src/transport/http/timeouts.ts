@@ -12,7 +12,14 @@
  * on an interval; it is a quarter of the shortest timer (at most 1 s), so each is
  * honoured to the second.
  */
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpListenerPlan } from '../../compile/plan.js';
@@ -32,17 +39,28 @@ export interface ListenerTimeouts {
 }
 
 /** The timeouts of `http { }`; a listener without settings (GraphQL) passes `{}` for the defaults. */
-export function listenerTimeouts(config: Partial<Pick<HttpListenerPlan, 'readTimeoutMs' | 'writeTimeoutMs' | 'headerTimeoutMs' | 'idleTimeoutMs'>>): ListenerTimeouts {
+export function listenerTimeouts(
+  config: Partial<Pick<HttpListenerPlan, 'readTimeoutMs' | 'writeTimeoutMs' | 'headerTimeoutMs' | 'idleTimeoutMs'>>,
+): ListenerTimeouts {
   const requestTimeout = config.readTimeoutMs || DEFAULT_READ_TIMEOUT_MS;
   // Node refuses a header timeout above the request timeout: the headers are part of it.
   const headersTimeout = Math.min(config.headerTimeoutMs || DEFAULT_HEADER_TIMEOUT_MS, requestTimeout);
   const keepAliveTimeout = config.idleTimeoutMs || DEFAULT_IDLE_TIMEOUT_MS;
   const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(headersTimeout / 4)));
-  return { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, writeTimeout: config.writeTimeoutMs ?? 0 };
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout,
+    connectionsCheckingInterval,
+    writeTimeout: config.writeTimeoutMs ?? 0,
+  };
 }
 
 /** A fastify `serverFactory` that creates the node server with the timeouts in its options. */
-export function serverFactory(timeouts: ListenerTimeouts, tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined) {
+export function serverFactory(
+  timeouts: ListenerTimeouts,
+  tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined,
+) {
   return (handler: RequestListener): Server => {
     const options: ServerOptions = {
       headersTimeout: timeouts.headersTimeout,

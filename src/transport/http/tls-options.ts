@@ -19,4 +19,3 @@ export function connectOptions(transport: HttpCallOptions | undefined): Pool.Opt
   }
   return Object.keys(out).length === 0 ? undefined : out;
 }
-

@@ -38,7 +38,14 @@ export interface WebsocketProxyOptions {
 }
 
 // The handshake headers belong to each hop; ws writes its own towards the target.
-const HANDSHAKE = new Set(['host', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept']);
+const HANDSHAKE = new Set([
+  'host',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+  'sec-websocket-accept',
+]);
 
 /** Handles every upgrade on `server`; returns a function that closes open bridges. */
 export function attachWebsocketProxy(server: Server, options: WebsocketProxyOptions): () => void {
@@ -49,7 +56,11 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
   let ws: typeof import('ws') | undefined;
   const loadWs = async (): Promise<{ ws: typeof import('ws'); wss: WebSocketServer }> => {
     ws ??= await import('ws');
-    wss ??= new ws.WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (_offered, req) => chosen.get(req) ?? false });
+    wss ??= new ws.WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      handleProtocols: (_offered, req) => chosen.get(req) ?? false,
+    });
     return { ws, wss };
   };
   const open = new Set<WebSocket>();
@@ -81,11 +92,27 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
     const controller = new AbortController();
     const onGone = (): void => controller.abort();
     socket.once('close', onGone);
-    const result = await options.executor.run(entry.endpoint.flow, { input: {}, header: req.headers, params, requestId, signal: controller.signal, remoteAddress: req.socket.remoteAddress, endpoint: entry.endpoint });
+    const result = await options.executor.run(entry.endpoint.flow, {
+      input: {},
+      header: req.headers,
+      params,
+      requestId,
+      signal: controller.signal,
+      remoteAddress: req.socket.remoteAddress,
+      endpoint: entry.endpoint,
+    });
     const flow = entry.endpoint.flow.name;
     if (!result.ok) {
-      options.logger.info({ flow, protocol: 'websocket', requestId, status: result.status }, 'websocket upgrade refused by the flow');
-      const { contentType, payload } = encodeErrorBody(result.body, entry.endpoint.codec, result.status, result.message);
+      options.logger.info(
+        { flow, protocol: 'websocket', requestId, status: result.status },
+        'websocket upgrade refused by the flow',
+      );
+      const { contentType, payload } = encodeErrorBody(
+        result.body,
+        entry.endpoint.codec,
+        result.status,
+        result.message,
+      );
       refuse(socket, result.status, payload, contentType, requestId);
       return;
     }
@@ -99,20 +126,41 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
         origin = await entry.target.resolve(controller.signal);
       } catch (error) {
         const status = error instanceof CallError ? error.status : 502;
-        refuse(socket, status, errorJson(status, error instanceof CallError ? error.message : `websocket target ${entry.target.name} unreachable`), 'application/json', requestId);
+        refuse(
+          socket,
+          status,
+          errorJson(
+            status,
+            error instanceof CallError ? error.message : `websocket target ${entry.target.name} unreachable`,
+          ),
+          'application/json',
+          requestId,
+        );
         return;
       }
     }
     const target = `${websocketOrigin(origin)}${entry.target.prefix}${rewritePath(pathname, entry.endpoint.flow.rewrites)}${q < 0 ? '' : url.slice(q)}`;
-    const headers = forwardRequestHeaders(req.headers, {
-      remoteAddress: req.socket.remoteAddress,
-      protocol: options.protocol,
-      requestId,
-      extra: result.header,
-      authorization: entry.target.authorization,
-    }, HANDSHAKE);
-    const offered = req.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()).filter((p) => p !== '') ?? [];
-    const upstream = new wsModule.WebSocket(target, offered, { ...entry.target.connect, headers: headers as Record<string, string>, perMessageDeflate: false });
+    const headers = forwardRequestHeaders(
+      req.headers,
+      {
+        remoteAddress: req.socket.remoteAddress,
+        protocol: options.protocol,
+        requestId,
+        extra: result.header,
+        authorization: entry.target.authorization,
+      },
+      HANDSHAKE,
+    );
+    const offered =
+      req.headers['sec-websocket-protocol']
+        ?.split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '') ?? [];
+    const upstream = new wsModule.WebSocket(target, offered, {
+      ...entry.target.connect,
+      headers: headers as Record<string, string>,
+      perMessageDeflate: false,
+    });
     const early: Array<[RawData, boolean]> = [];
     let client: WebSocket | undefined;
     upstream.on('message', (data, isBinary) => {
@@ -122,13 +170,25 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
     upstream.on('unexpected-response', (_request, response) => {
       response.resume();
       const status = response.statusCode !== undefined && response.statusCode >= 400 ? response.statusCode : 502;
-      refuse(socket, status, errorJson(status, `websocket target ${entry.target.name} refused the upgrade (${response.statusCode})`), 'application/json', requestId);
+      refuse(
+        socket,
+        status,
+        errorJson(status, `websocket target ${entry.target.name} refused the upgrade (${response.statusCode})`),
+        'application/json',
+        requestId,
+      );
       upstream.terminate();
     });
     upstream.on('error', (error) => {
       if (client) return; // the bridge's own handlers deal with it
       options.logger.warn({ err: error, flow: entry.endpoint.flow.name, requestId }, 'websocket target unreachable');
-      refuse(socket, 502, errorJson(502, `websocket target ${entry.target.name} unreachable`), 'application/json', requestId);
+      refuse(
+        socket,
+        502,
+        errorJson(502, `websocket target ${entry.target.name} unreachable`),
+        'application/json',
+        requestId,
+      );
     });
     socket.removeListener('close', onGone);
     socket.once('close', () => {
@@ -146,7 +206,10 @@ export function attachWebsocketProxy(server: Server, options: WebsocketProxyOpti
         const opened = performance.now();
         options.logger.info({ flow, protocol: 'websocket', requestId, status: 101 }, 'websocket session opened');
         accepted.once('close', (code) => {
-          options.logger.info({ flow, protocol: 'websocket', requestId, code, ms: Math.round(performance.now() - opened) }, 'websocket session closed');
+          options.logger.info(
+            { flow, protocol: 'websocket', requestId, code, ms: Math.round(performance.now() - opened) },
+            'websocket session closed',
+          );
         });
         for (const [data, isBinary] of early) accepted.send(data as Buffer, { binary: isBinary });
         early.length = 0;
@@ -189,12 +252,16 @@ function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
     ws.terminate();
     return;
   }
-  const sendable = (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  const sendable =
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
   if (sendable) ws.close(code, reason);
   else ws.close();
 }
 
-function matchRoute(routes: WebsocketRoute[], pathname: string): { entry: WebsocketRoute; params: Record<string, string> } | undefined {
+function matchRoute(
+  routes: WebsocketRoute[],
+  pathname: string,
+): { entry: WebsocketRoute; params: Record<string, string> } | undefined {
   for (const entry of routes) {
     const match = entry.route.matcher.exec(pathname);
     if (!match) continue;
@@ -217,10 +284,18 @@ function safeDecode(text: string): string {
 }
 
 /** A plain HTTP answer on a socket that asked for an upgrade, then the socket is closed. */
-export function refuse(socket: Duplex, status: number, payload: Buffer | string, contentType: string, requestId: string): void {
+export function refuse(
+  socket: Duplex,
+  status: number,
+  payload: Buffer | string,
+  contentType: string,
+  requestId: string,
+): void {
   if (socket.destroyed || !socket.writable) return;
   const length = Buffer.byteLength(payload);
   const id = requestId ? `x-request-id: ${requestId}\r\n` : '';
-  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: ${contentType}\r\ncontent-length: ${length}\r\n${id}\r\n`);
+  socket.write(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: ${contentType}\r\ncontent-length: ${length}\r\n${id}\r\n`,
+  );
   socket.end(payload, () => socket.destroy());
 }

@@ -10,7 +10,9 @@ import type { ListenAddress } from '../../compile/plan.js';
 export function formatBoundAddress(info: AddressInfo | string | null): string {
   if (info === null) return '';
   if (typeof info === 'string') return info;
-  return info.family === 'IPv6' || info.address.includes(':') ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+  return info.family === 'IPv6' || info.address.includes(':')
+    ? `[${info.address}]:${info.port}`
+    : `${info.address}:${info.port}`;
 }
 
 /** `host:port` as grpc-js binds it (IPv6 in brackets). */

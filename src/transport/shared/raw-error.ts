@@ -11,7 +11,14 @@ export function errorJson(status: number, message: string): string {
 }
 
 /** A complete HTTP/1.1 answer that closes the connection. */
-export function rawHttpAnswer(status: number, body: string, contentType = 'application/json', extraHeaders = ''): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: ${contentType}\r\n`
-    + `${extraHeaders}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+export function rawHttpAnswer(
+  status: number,
+  body: string,
+  contentType = 'application/json',
+  extraHeaders = '',
+): string {
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: ${contentType}\r\n` +
+    `${extraHeaders}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }

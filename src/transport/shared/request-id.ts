@@ -10,7 +10,9 @@ export const MAX_REQUEST_ID_LENGTH = 200;
 
 /** The incoming id when it is sane, else a new one. */
 export function requestIdFrom(incoming: unknown): string {
-  return typeof incoming === 'string' && incoming !== '' && incoming.length <= MAX_REQUEST_ID_LENGTH ? incoming : randomUUID();
+  return typeof incoming === 'string' && incoming !== '' && incoming.length <= MAX_REQUEST_ID_LENGTH
+    ? incoming
+    : randomUUID();
 }
 
 /** The id of a request with these (lower-cased) headers. */
