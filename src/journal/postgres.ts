@@ -10,7 +10,12 @@
  *      ─▶ rollbacks ─▶ finish
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+
+// Loaded when a PostgreSQL journal is made: other configurations never load pg.
+let loaded: typeof pg | undefined;
+const pgModule = (): typeof pg => (loaded ??= createRequire(import.meta.url)('pg') as typeof pg);
 import {
   decodeValues,
   encodeValues,
@@ -71,7 +76,7 @@ export class PostgresJournal implements Journal {
     readonly leaseMs: number,
     onPoolError: (error: Error) => void = () => {},
   ) {
-    this.pool = new pg.Pool({
+    this.pool = new (pgModule().Pool)({
       connectionString: url,
       max: 16,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

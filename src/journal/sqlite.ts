@@ -19,7 +19,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
+
+// Loaded on first use: a configuration without rollbacks never loads the native addon.
+let loaded: typeof Database | undefined;
+const openDatabase = (path: string, options: Database.Options): Database.Database => {
+  loaded ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return new loaded(path, options);
+};
 import {
   decodeValues,
   encodeValues,
@@ -104,7 +112,7 @@ export class SqliteJournal implements Journal {
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(this.path), { recursive: true });
-      db = new Database(this.path, { timeout: 0 });
+      db = openDatabase(this.path, { timeout: 0 });
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
