@@ -232,7 +232,7 @@ const journalOptions = (command: Command): Command =>
 journalOptions(journal.command('migrate').description("create the journal's schema and tables (idempotent)")).action(
   async (opts: { config?: string[]; journal?: string; schema?: string }) => {
     try {
-      const { migrateJournal } = await import('../src/journal/commands.js');
+      const { migrateJournal } = await import('../src/daemon/journal-commands.js');
       process.stdout.write(`${await migrateJournal(opts)}\n`);
     } catch (error) {
       fail(error);
@@ -243,7 +243,7 @@ journalOptions(journal.command('list').description('show the open records: compe
   .option('--json', 'print JSON')
   .action(async (opts: { config?: string[]; journal?: string; schema?: string; json?: boolean }) => {
     try {
-      const { listJournal } = await import('../src/journal/commands.js');
+      const { listJournal } = await import('../src/daemon/journal-commands.js');
       process.stdout.write(`${await listJournal(opts)}\n`);
     } catch (error) {
       fail(error);

@@ -4,14 +4,14 @@
  * `--config` files declare, else the default SQLite file. Nothing printed carries the
  * PostgreSQL URL (it may hold a password).
  */
-import { loadPlan } from '../daemon/load.js';
+import { loadPlan } from './load.js';
 import { ConfigError } from '../errors.js';
 import type { JournalPlan } from '../compile/plan.js';
 import { DEFAULT_JOURNAL_PATH } from '../compile/resilience.js';
-import type { OpenRecord } from './journal.js';
-import { createJournal, parseJournalFlag } from './open.js';
-import { PostgresJournal } from './postgres.js';
-import { SqliteJournal } from './sqlite.js';
+import type { OpenRecord } from '../journal/journal.js';
+import { createJournal, parseJournalFlag } from '../journal/open.js';
+import { PostgresJournal } from '../journal/postgres.js';
+import { SqliteJournal } from '../journal/sqlite.js';
 
 export interface JournalCommandOptions {
   config?: string[];
