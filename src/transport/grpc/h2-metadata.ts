@@ -5,45 +5,16 @@
  * canonical base64.
  */
 import type { OutgoingHttpHeaders } from 'node:http2';
-
-const RESERVED = new Set([
-  'content-type',
-  'te',
-  'user-agent',
-  'host',
-  'connection',
-  'content-length',
-  'transfer-encoding',
-  'keep-alive',
-  'upgrade',
-  'proxy-connection',
-  'accept-encoding',
-  'grpc-encoding',
-  'grpc-accept-encoding',
-  'grpc-timeout',
-  'grpc-status',
-  'grpc-message',
-  'grpc-status-details-bin',
-]);
-
-const LEGAL_KEY = /^[0-9a-z_.-]+$/;
+import { isLegalValue, outgoingKey } from './outgoing-metadata.js';
 
 export function metadataHeaders(headers: Record<string, string>): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
-    const key = name.toLowerCase();
-    if (RESERVED.has(key) || key.charCodeAt(0) === 58 || !LEGAL_KEY.test(key)) continue;
+    const key = outgoingKey(name);
+    if (key === undefined) continue;
     const value = headers[name]!;
     if (key.endsWith('-bin')) out[key] = Buffer.from(value, 'base64').toString('base64');
     else if (isLegalValue(value)) out[key] = value;
   }
   return out;
-}
-
-function isLegalValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
 }

@@ -4,37 +4,13 @@
  * flow side so a header template can pass them along unchanged.
  */
 import { Metadata } from '@grpc/grpc-js';
-
-// Set by HTTP/2 or grpc-js itself: a flow that sets one would corrupt the call or be
-// refused by grpc-js, so such headers are dropped rather than failing the request.
-const RESERVED = new Set([
-  'content-type',
-  'te',
-  'user-agent',
-  'host',
-  'connection',
-  'content-length',
-  'transfer-encoding',
-  'keep-alive',
-  'upgrade',
-  'proxy-connection',
-  'accept-encoding',
-  'grpc-encoding',
-  'grpc-accept-encoding',
-  'grpc-timeout',
-  'grpc-status',
-  'grpc-message',
-  'grpc-status-details-bin',
-]);
-
-// What grpc-js accepts as a key; checked here so a bad name is skipped, not thrown.
-const LEGAL_KEY = /^[0-9a-z_.-]+$/;
+import { isLegalValue, outgoingKey } from './outgoing-metadata.js';
 
 /** Adds flow headers to metadata; names are lower-cased, reserved and illegal ones skipped. */
 export function setMetadata(metadata: Metadata, headers: Record<string, string>): Metadata {
   for (const name in headers) {
-    const key = name.toLowerCase();
-    if (RESERVED.has(key) || key.startsWith(':') || !LEGAL_KEY.test(key)) continue;
+    const key = outgoingKey(name);
+    if (key === undefined) continue;
     const value = headers[name]!;
     if (key.endsWith('-bin')) metadata.set(key, Buffer.from(value, 'base64'));
     else if (isLegalValue(value)) metadata.set(key, value);
@@ -71,10 +47,3 @@ export function metadataToRequestHeaders(metadata: Metadata): Record<string, str
 }
 
 /** Printable ASCII only: grpc-js refuses anything else in a text value. */
-function isLegalValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
