@@ -3,6 +3,9 @@
  * runs examples/shop/run.mjs), answers the requests the README shows.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect, it, onTestFinished } from 'vitest';
@@ -32,7 +35,10 @@ async function waitFor(url: string, output: () => string): Promise<void> {
 
 it('the shop example serves the README requests, rollback included', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, [runner], { env: { ...process.env, PORT: String(port) } });
+  // Run from a folder of its own: the example's rollback journal goes to ./maestro-data.
+  const cwd = mkdtempSync(join(tmpdir(), 'maestro-example-'));
+  onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [runner], { cwd, env: { ...process.env, PORT: String(port) } });
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;

@@ -154,7 +154,8 @@ describe('flows: rollbacks', () => {
         ),
       'the listener to stop accepting',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // No sleep: the held rollback cannot have been answered, and the order checked below
+    // ('unhold answered' before 'daemon closed') is what proves close() waited.
     expect(closed).toBe(false);
     expect(events).not.toContain('store POST /holds/undo');
 
