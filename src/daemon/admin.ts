@@ -13,7 +13,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ListenAddress } from '../compile/plan.js';
-import { formatBoundAddress } from '../transport/shared/address.js';
+import { bindServer, closeServer } from '../transport/shared/address.js';
 import type { Listener } from '../transport/listener.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 
@@ -57,7 +57,6 @@ export function createAdminListener(options: AdminOptions): Listener {
   let server: Server | undefined;
   return {
     async listen(): Promise<string> {
-      const { host, port } = options.address;
       const created = createServer((req, res) => {
         const path = (req.url ?? '/').split('?', 1)[0]!;
         const handle = routes.get(path);
@@ -72,21 +71,13 @@ export function createAdminListener(options: AdminOptions): Listener {
         });
       });
       server = created;
-      await new Promise<void>((resolve, reject) => {
-        created.once('error', reject);
-        created.listen(port, host, () => {
-          created.off('error', reject);
-          resolve();
-        });
-      });
-      return formatBoundAddress(created.address());
+      return bindServer(created, options.address);
     },
     async close(): Promise<void> {
       const current = server;
       if (!current) return;
       server = undefined;
-      current.closeIdleConnections();
-      await new Promise<void>((resolve) => current.close(() => resolve()));
+      await closeServer(current);
     },
   };
 }

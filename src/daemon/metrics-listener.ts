@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { ListenAddress } from '../compile/plan.js';
-import { formatBoundAddress } from '../transport/shared/address.js';
+import { bindServer, closeServer } from '../transport/shared/address.js';
 import type { Listener } from '../transport/listener.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { PageHandler } from './flows-page.js';
@@ -19,7 +19,6 @@ export function createMetricsListener(
   return {
     async listen(): Promise<string> {
       if (server) throw new Error('the prometheus listener is already listening');
-      const { host, port } = address;
       const created = createServer((req, res) => {
         const path = (req.url ?? '/').split('?', 1)[0];
         if (pages && path !== '/metrics') return void servePage(pages, req.method ?? 'GET', path ?? '/', res);
@@ -34,21 +33,13 @@ export function createMetricsListener(
         );
       });
       server = created;
-      await new Promise<void>((resolve, reject) => {
-        created.once('error', reject);
-        created.listen(port, host, () => {
-          created.off('error', reject);
-          resolve();
-        });
-      });
-      return formatBoundAddress(created.address());
+      return bindServer(created, address);
     },
     async close(): Promise<void> {
       const current = server;
       if (!current) return;
       server = undefined;
-      current.closeIdleConnections();
-      await new Promise<void>((resolve) => current.close(() => resolve()));
+      await closeServer(current);
     },
   };
 }

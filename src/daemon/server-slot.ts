@@ -19,7 +19,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ListenAddress, TlsFiles } from '../compile/plan.js';
-import { formatBoundAddress } from '../transport/shared/address.js';
+import { bindServer } from '../transport/shared/address.js';
 
 export interface ServerSlot {
   /** The address as configured (`:8080`). */
@@ -92,16 +92,8 @@ export function createServerSlot(options: ServerSlotOptions): ServerSlot {
   return {
     address: options.address,
     key: options.key,
-    async listen(): Promise<string> {
-      const { host, port } = options.address;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      return formatBoundAddress(server.address());
+    listen(): Promise<string> {
+      return bindServer(server, options.address);
     },
     close(graceMs = 10_000): Promise<void> {
       closing ??= new Promise<void>((resolve) => {

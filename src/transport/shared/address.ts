@@ -3,7 +3,7 @@
  * addresses are parsed by compile (compile/address.ts); listeners only bind them and
  * write back what the operating system gave.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { ListenAddress } from '../../compile/plan.js';
 
 /** What server.address() reports, written back as host:port. */
@@ -18,4 +18,24 @@ export function formatBoundAddress(info: AddressInfo | string | null): string {
 /** `host:port` as grpc-js binds it (IPv6 in brackets). */
 export function hostPort(address: ListenAddress): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** Binds `server` to `address`; resolves with the bound address, rejects when the port is taken. */
+export function bindServer(server: Server, address: ListenAddress): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve(formatBoundAddress(server.address()));
+    });
+  });
+}
+
+/** Stops accepting, closes idle keep-alive connections, resolves once the server is closed. */
+export function closeServer(server: {
+  closeIdleConnections(): void;
+  close(callback: () => void): unknown;
+}): Promise<void> {
+  server.closeIdleConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
