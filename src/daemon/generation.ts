@@ -13,6 +13,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type {
+  EndpointPlan,
   GraphqlEndpointPlan,
   GrpcEndpointPlan,
   HttpEndpointPlan,
@@ -177,6 +178,17 @@ export async function buildGeneration(
   let http: AppPart | undefined;
   let graphql: AppPart | undefined;
   let grpc: Generation['grpc'];
+  // gRPC and GraphQL requests: span → request log line → rate limits → metrics → flow.
+  // (HTTP writes its log line in the listener, after the answer.)
+  const logged = (endpoints: readonly EndpointPlan[], protocol: 'grpc' | 'graphql'): FlowRunner =>
+    serve(
+      logFlows(
+        traffic.limitFlows(meterFlows(counted, metrics, protocol, endpoints, flowErrors), endpoints),
+        logger,
+        protocol,
+      ),
+      protocol,
+    );
   try {
     const httpEndpoints = plan.endpoints.filter((e): e is HttpEndpointPlan => e.protocol === 'http');
     const httpAddress =
@@ -219,20 +231,22 @@ export async function buildGeneration(
         await built.agent?.close();
       });
       await built.app.ready();
-      const key = JSON.stringify([httpAddress.text, config.readTimeoutMs, config.writeTimeoutMs, tls?.cert, tls?.key]);
+      // The slot's server gets its timeouts at creation: any change needs a new slot.
+      const key = JSON.stringify([
+        httpAddress.text,
+        config.readTimeoutMs,
+        config.writeTimeoutMs,
+        config.headerTimeoutMs,
+        config.idleTimeoutMs,
+        tls?.cert,
+        tls?.key,
+      ]);
       http = { address: httpAddress, key, tls, server: built.app.server, track };
     }
     const grpcEndpoints = plan.endpoints.filter((e): e is GrpcEndpointPlan => e.protocol === 'grpc');
     if (grpcEndpoints.length > 0) {
       const address = overrides.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
-      const runner = serve(
-        logFlows(
-          traffic.limitFlows(meterFlows(counted, metrics, 'grpc', grpcEndpoints, flowErrors), grpcEndpoints),
-          logger,
-          'grpc',
-        ),
-        'grpc',
-      );
+      const runner = logged(grpcEndpoints, 'grpc');
       const { buildGrpcRoutes } = await import('./grpc-slot.js');
       const routes = buildGrpcRoutes(plan, grpcEndpoints, runner, logger);
       closers.push(() => routes.close());
@@ -241,14 +255,7 @@ export async function buildGeneration(
     const graphqlEndpoints = plan.endpoints.filter((e): e is GraphqlEndpointPlan => e.protocol === 'graphql');
     if (graphqlEndpoints.length > 0) {
       const address = overrides.graphql ?? plan.listeners.graphql?.address ?? DEFAULTS.graphql;
-      const runner = serve(
-        logFlows(
-          traffic.limitFlows(meterFlows(counted, metrics, 'graphql', graphqlEndpoints, flowErrors), graphqlEndpoints),
-          logger,
-          'graphql',
-        ),
-        'graphql',
-      );
+      const runner = logged(graphqlEndpoints, 'graphql');
       const { createGraphqlListener } = await import('../transport/graphql/listener.js');
       const listener = createGraphqlListener({ address, endpoints: graphqlEndpoints, executor: runner, logger });
       closers.push(() => listener.close());
