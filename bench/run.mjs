@@ -12,6 +12,9 @@
 // Before each round the same CPU job is timed on each core; a round whose cores differ
 // by more than 20 % is discarded and run again. Figures are medians of the kept rounds.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startUpstream } from './lib/upstream.mjs';
 import { HAS_WRK, load } from './lib/load.mjs';
@@ -34,6 +37,8 @@ const DAEMON_CORE = unpinned ? undefined : 0;
 const LOAD_CORE = unpinned ? undefined : 1;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const journalDir = mkdtempSync(join(tmpdir(), 'maestro-bench-'));
+process.on('exit', () => rmSync(journalDir, { recursive: true, force: true }));
 // --bin a,b: builds to compare (entry scripts), each measured in the same rounds.
 const bins = option('bin', '../dist/bundle/maestro.js')
   .split(',')
@@ -48,7 +53,9 @@ const upstream = await startUpstream({ core: LOAD_CORE, httpPort: port + 1, grpc
 
 /** Spawns the daemon on `files`; resolves once `probe` answers 200, with the time it took. */
 async function startDaemon(files, listen, probe, entry = bin) {
-  const extra = workers ? ['--workers', workers] : [];
+  // A journal of its own (S3r writes to it), gone with the bench.
+  const extra = ['--journal', `sqlite:${join(journalDir, `journal-${listen.replace(/\W/g, '-')}.db`)}`];
+  if (workers) extra.push('--workers', workers);
   const env = { ...process.env, BENCH_LISTEN: listen, BENCH_HTTP: upstream.http, BENCH_GRPC: upstream.grpc };
   const start = process.hrtime.bigint();
   const child = spawn(
@@ -128,6 +135,11 @@ const scenarios = [
     { name: `S1 one call${label}`, url: `http://${listen}/s1/7`, pid: child.pid },
     { name: `S2 three concurrent${label}`, url: `http://${listen}/s2/7`, pid: child.pid },
     { name: `S3 chain of three${label}`, url: `http://${listen}/s3/7`, pid: child.pid },
+    {
+      name: `S3r chain of three with rollbacks (SQLite journal)${label}`,
+      url: `http://${listen}/s3r/7`,
+      pid: child.pid,
+    },
     { name: `S4 proxy${label}`, url: `http://${listen}/s4/users/7`, pid: child.pid },
     { name: `S5 gRPC${label}`, url: `http://${listen}/s5/7`, pid: child.pid },
     { name: `S6 twenty${label}`, url: `http://${listen}/s6/7`, pid: child.pid },
