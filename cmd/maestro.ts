@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../src/errors.js';
-import { GRAPH_FORMATS, type GraphFormat } from '../src/graph/index.js';
+import { GRAPH_FORMATS, type GraphFormat } from '../src/graph/formats.js';
 import { isWorker, parseWorkers, runPrimary, signalReady } from '../src/daemon/workers.js';
-import { GENERATE_KINDS, type GenerateKind } from '../src/generate/index.js';
+import { GENERATE_KINDS, type GenerateKind } from '../src/generate/kinds.js';
 import { parseDuration } from '../src/compile/duration.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -125,7 +125,7 @@ export async function buildGeneration(
   const tracing = context.tracing;
   // Rate limits, service gates and response caches (issue 14) belong to one configuration:
   // a reload may change them. Started here, closed when the generation retires.
-  const traffic = createTraffic(plan, logger, context.trafficMetrics);
+  const traffic = await createTraffic(plan, logger, context.trafficMetrics);
   // Per-resource figures and the /flows page (#15), for this plan's flows.
   const flowStats = new FlowStats();
   flowStats.instrument(plan);

@@ -17,7 +17,6 @@ import { createFunctions, loadFunctionModule } from '../functions/index.js';
 import { loadSchemas } from '../schema/index.js';
 import { loadExternalSchemas } from '../schema/external.js';
 import type { Spec } from '../spec/types.js';
-import { buildGraphqlSchema } from '../transport/graphql/schema.js';
 import type { FlowRunner } from '../transport/listener.js';
 
 export interface LoadPlanOptions {
@@ -53,17 +52,19 @@ export async function loadPlan(options: LoadPlanOptions): Promise<LoadedPlan> {
   const schemas = await loadSchemas(protoGlobs, diagnostics, external.types);
   const functions = await loadFunctions(spec, env, diagnostics, options.fresh);
   const { plan } = compile(spec, schemas, { functions, diagnostics });
-  if (diagnostics.errors.length === 0) checkGraphqlSchema(plan, diagnostics);
+  if (diagnostics.errors.length === 0) await checkGraphqlSchema(plan, diagnostics);
   return { plan: diagnostics.errors.length > 0 ? undefined : plan, spec, diagnostics };
 }
 
 /**
  * The GraphQL schema is generated from the endpoints when the listener is built; it is
  * built here too (and thrown away), so `validate` reports what would stop the daemon.
+ * graphql is imported only when a configuration has a GraphQL endpoint.
  */
-function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): void {
+async function checkGraphqlSchema(plan: Plan, diagnostics: Diagnostics): Promise<void> {
   const endpoints = plan.endpoints.filter((e) => e.protocol === 'graphql');
   if (endpoints.length === 0) return;
+  const { buildGraphqlSchema } = await import('../transport/graphql/schema.js');
   const unused: FlowRunner = {
     run: () => Promise.reject(new Error('schema check only')),
     reject: () => {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Diagnostics } from '../errors.js';
 import type { JwtKeySpec, Pos } from '../spec/types.js';
 import { FunctionError, type JwtKeySet } from './function.js';
-import { importJwks, RemoteRing, staticRing } from './jwt-jwks.js';
+import type { RemoteRing } from './jwt-jwks.js';
 import { findKeySet, prepareKeySet } from './jwt-keys.js';
 
 const CODE = 'MAESTRO_ERR_JWT_KEY';
@@ -56,7 +56,10 @@ export async function loadJwtKeySets(
     const jwksFile = text('jwks_file');
     const jwksUrl = text('jwks_url');
     try {
-      if (jwksFile) set.ring = staticRing(await importJwks(JSON.parse(readFileSync(jwksFile, 'utf8'))));
+      if (jwksFile) {
+        const { importJwks, staticRing } = await jwks();
+        set.ring = staticRing(await importJwks(JSON.parse(readFileSync(jwksFile, 'utf8'))));
+      }
     } catch (error) {
       diagnostics.error(CODE, at('jwks_file'), `jwks_file of ${label}: ${reason(error)}`);
       continue;
@@ -82,6 +85,9 @@ export async function loadJwtKeySets(
   }
   return sets;
 }
+
+/** jose is imported only for a JWKS (a file or a URL); PEM keys and secrets need node:crypto alone. */
+const jwks = () => import('./jwt-jwks.js');
 
 const ENV = { file: '<environment MAESTRO_JWT_*>', line: 0, column: 0 };
 
@@ -111,6 +117,7 @@ async function remoteRing(
     options.diagnostics.error(CODE, pos, `jwks_url of ${label} is not an http(s) URL`);
     return undefined;
   }
+  const { RemoteRing } = await jwks();
   const ring = new RemoteRing(parsed, {
     onError: (error) =>
       options.logger?.warn({ err: error }, `${label}: JWKS refresh failed; the previous keys stay in use`),

@@ -7,8 +7,9 @@ import { generateGraphql } from './graphql.js';
 import { generateOpenapi } from './openapi.js';
 import { generateProtobuf } from './protobuf.js';
 
-export const GENERATE_KINDS = ['openapi3', 'graphql', 'protobuf'] as const;
-export type GenerateKind = (typeof GENERATE_KINDS)[number];
+import type { GenerateKind } from './kinds.js';
+
+export { GENERATE_KINDS, type GenerateKind } from './kinds.js';
 
 export interface Generated {
   text: string;

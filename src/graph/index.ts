@@ -9,8 +9,9 @@ import { toMermaid } from './mermaid.js';
 import { planGraphs, type FlowGraph } from './model.js';
 import { renderSvg } from './svg.js';
 
-export type GraphFormat = 'mermaid' | 'dot' | 'svg';
-export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'svg'];
+import type { GraphFormat } from './formats.js';
+
+export { GRAPH_FORMATS, type GraphFormat } from './formats.js';
 
 export { planGraphs, flowGraph, type FlowGraph } from './model.js';
 export { toDot } from './dot.js';

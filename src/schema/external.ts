@@ -8,19 +8,32 @@ import path from 'node:path';
 import { expandGlob } from '../config/glob.js';
 import type { Diagnostics } from '../errors.js';
 import type { Pos, Positioned, ServiceSpec, Spec } from '../spec/types.js';
-import { loadAvro } from './avro.js';
 import type { ConvertedFile } from './descriptor.js';
-import { loadOpenapi } from './openapi.js';
 
 export interface ExternalSchemas {
   types: ConvertedFile[];
   services: ServiceSpec[];
 }
 
+/**
+ * The OpenAPI and Avro readers (yaml, ajv, @readme/openapi-parser, avsc: about a megabyte
+ * of code) are imported only when a configuration names such a schema.
+ */
 export async function loadExternalSchemas(spec: Spec, diagnostics: Diagnostics): Promise<ExternalSchemas> {
-  const openapi = await loadOpenapi(files(spec.openapi3 ?? [], 'openapi3', diagnostics), diagnostics);
-  const avro = loadAvro(files(spec.avro ?? [], 'avro', diagnostics), diagnostics);
-  return { types: [...openapi.types, ...avro], services: openapi.services };
+  const out: ExternalSchemas = { types: [], services: [] };
+  const openapiFiles = files(spec.openapi3 ?? [], 'openapi3', diagnostics);
+  if (openapiFiles.length > 0) {
+    const { loadOpenapi } = await import('./openapi.js');
+    const openapi = await loadOpenapi(openapiFiles, diagnostics);
+    out.types.push(...openapi.types);
+    out.services.push(...openapi.services);
+  }
+  const avroFiles = files(spec.avro ?? [], 'avro', diagnostics);
+  if (avroFiles.length > 0) {
+    const { loadAvro } = await import('./avro.js');
+    out.types.push(...loadAvro(avroFiles, diagnostics));
+  }
+  return out;
 }
 
 function files(

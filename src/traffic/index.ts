@@ -13,7 +13,6 @@ import { ResponseCache } from './cache.js';
 import { limitFlows } from './endpoint-limits.js';
 import { Limiter } from './limiter.js';
 import type { TrafficMeters } from './meters.js';
-import { RedisStore } from './redis-store.js';
 import { ServiceGate } from './service-limits.js';
 
 export type { TrafficMeters } from './meters.js';
@@ -30,9 +29,12 @@ export interface Traffic {
 
 const DEFAULTS = { redis: undefined, prefix: 'maestro:', cacheMaxEntries: 10_000, cacheMaxBytes: 64 * 1024 * 1024 };
 
-export function createTraffic(plan: Plan, logger: Logger, meters: TrafficMeters): Traffic {
+/** ioredis is imported only when a store is configured (most configurations have none). */
+export async function createTraffic(plan: Plan, logger: Logger, meters: TrafficMeters): Promise<Traffic> {
   const config = plan.traffic ?? DEFAULTS;
-  const store = config.redis ? new RedisStore(config.redis, config.prefix, logger, meters) : undefined;
+  const store = config.redis
+    ? new (await import('./redis-store.js')).RedisStore(config.redis, config.prefix, logger, meters)
+    : undefined;
   const limiter = new Limiter(store, meters);
   const cache = new ResponseCache(config, store);
   const gates = new Map<ServicePlan, ServiceGate>();

@@ -16,7 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { codecs } from '../../codec/index.js';
 import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from '../../codec/limits.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
@@ -126,7 +126,13 @@ export function createStreamUpgrades(
   runner: FlowRunner,
   logger: Logger,
 ): StreamUpgrades {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // ws is imported on the first upgrade (SSE clients never need it), as websocket.ts does.
+  let wss: WebSocketServer | undefined;
+  const loadWss = async (): Promise<WebSocketServer> => {
+    if (wss) return wss;
+    const { WebSocketServer } = await import('ws');
+    return (wss ??= new WebSocketServer({ noServer: true, perMessageDeflate: false }));
+  };
   const encoders = new Map(routes.map((r) => [r.endpoint, jsonEncoder(r.endpoint)]));
   const open = new Set<WebSocket>();
   return {
@@ -149,7 +155,7 @@ export function createStreamUpgrades(
     },
     close() {
       for (const ws of open) ws.close(1001, 'server shutting down');
-      wss.close();
+      wss?.close();
     },
   };
 
@@ -173,7 +179,8 @@ export function createStreamUpgrades(
       const { contentType, payload } = encodeErrorBody(opened.body, endpoint.codec, opened.status, opened.message);
       return refuse(socket, opened.status, payload, contentType, requestId);
     }
-    const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(req, socket, head, resolve));
+    const server = await loadWss();
+    const ws = await new Promise<WebSocket>((resolve) => server.handleUpgrade(req, socket, head, resolve));
     open.add(ws);
     ws.once('close', () => {
       open.delete(ws);
@@ -182,15 +189,15 @@ export function createStreamUpgrades(
     ws.on('error', (error) => logger.debug({ err: error }, 'stream websocket client error'));
     try {
       for await (const event of opened.events) {
-        if (ws.readyState !== WebSocket.OPEN) break;
+        if (ws.readyState !== ws.OPEN) break;
         const sent = new Promise<void>((resolve) => ws.send(json(event), () => resolve()));
         if (ws.bufferedAmount > WS_HIGH_WATER) await sent;
       }
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'end of stream');
+      if (ws.readyState === ws.OPEN) ws.close(1000, 'end of stream');
     } catch (error) {
       if (controller.signal.aborted) return;
       logger.warn({ err: error, flow: endpoint.flow.name, requestId }, 'stream failed');
-      if (ws.readyState === WebSocket.OPEN) ws.close(1011, failureOf(error).message.slice(0, 120));
+      if (ws.readyState === ws.OPEN) ws.close(1011, failureOf(error).message.slice(0, 120));
     }
   }
 }
