@@ -16,7 +16,7 @@ import { Diagnostics } from '../errors.js';
 import type { Positioned, Spec } from '../spec/types.js';
 import { expandEnv } from './env.js';
 import { expandGlob } from './glob.js';
-import { createHclDecoder, type HclDecoder } from './hcl.js';
+import { openHclParser, type HclDecoder } from './hcl.js';
 import { SpecBuilder } from './spec.js';
 
 export interface LoadOptions {
@@ -36,7 +36,18 @@ export async function loadConfig(patterns: string[], options: LoadOptions = {}):
   const cwd = options.cwd ?? process.cwd();
   const diagnostics = new Diagnostics();
   const builder = new SpecBuilder(diagnostics);
-  const loader = new Loader(await createHclDecoder(), builder, env, diagnostics);
+  // tree-sitter is loaded for this load and released after it (see openHclParser).
+  const parser = await openHclParser();
+  const loader = new Loader(parser.decode, builder, env, diagnostics);
+  try {
+    loadPatterns(patterns, cwd, loader, diagnostics);
+  } finally {
+    parser.close();
+  }
+  return { spec: builder.spec, diagnostics };
+}
+
+function loadPatterns(patterns: string[], cwd: string, loader: Loader, diagnostics: Diagnostics): void {
   if (patterns.length === 0) {
     diagnostics.error(
       'MAESTRO_ERR_CONFIG_FILE',
@@ -55,7 +66,6 @@ export async function loadConfig(patterns: string[], options: LoadOptions = {}):
     }
     for (const file of files) loader.visit(file);
   }
-  return { spec: builder.spec, diagnostics };
 }
 
 class Loader {
