@@ -3,12 +3,22 @@
  * from prom-client's default collectors, in a registry of the daemon's own so that two
  * daemons in one process (tests) do not clash. They are computed when scraped; nothing
  * runs per request.
+ *
+ * prom-client (and the @opentelemetry/api it requires for exemplars) is imported on the
+ * first scrape, not at start: a daemon nobody scrapes never loads it. Its GC and
+ * event-loop-lag series therefore count from the first scrape, which Prometheus' rate()
+ * and histogram_quantile() take in their stride (a series appearing starts from zero).
  */
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
-/** Starts the collectors; the returned function renders them in the text format. */
+/** Returns a function that renders the collectors in the text format, starting them on its first call. */
 export function processMetrics(): () => Promise<string> {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
-  return () => registry.metrics();
+  let registry: Promise<Registry> | undefined;
+  const start = async (): Promise<Registry> => {
+    const { collectDefaultMetrics, Registry } = await import('prom-client');
+    const created = new Registry();
+    collectDefaultMetrics({ register: created, eventLoopMonitoringPrecision: 20 });
+    return created;
+  };
+  return async () => (await (registry ??= start())).metrics();
 }
