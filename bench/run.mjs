@@ -39,10 +39,15 @@ const LOAD_CORE = unpinned ? undefined : 1;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const journalDir = mkdtempSync(join(tmpdir(), 'maestro-bench-'));
 process.on('exit', () => rmSync(journalDir, { recursive: true, force: true }));
-// --bin a,b: builds to compare (entry scripts), each measured in the same rounds.
+// --bin a,b: builds to compare (entry scripts), each measured in the same rounds. An entry
+// may start with node flags: --bin '../dist/bundle/maestro.js,--max-semi-space-size=4 ../dist/bundle/maestro.js'.
 const bins = option('bin', '../dist/bundle/maestro.js')
   .split(',')
-  .map((b) => fileURLToPath(new URL(b, import.meta.url)));
+  .map((b) => {
+    const words = b.trim().split(/\s+/);
+    const script = fileURLToPath(new URL(words.pop(), import.meta.url));
+    return [...words, script].join(' ');
+  });
 const bin = bins[0];
 const startupOnly = flag('startup');
 const startupRuns = Number(option('startup-runs', 3));
@@ -59,7 +64,12 @@ async function startDaemon(files, listen, probe, entry = bin) {
   const env = { ...process.env, BENCH_LISTEN: listen, BENCH_HTTP: upstream.http, BENCH_GRPC: upstream.grpc };
   const start = process.hrtime.bigint();
   const child = spawn(
-    ...pinned(DAEMON_CORE, process.execPath, [entry, 'daemon', ...files.flatMap((f) => ['-c', f]), ...extra]),
+    ...pinned(DAEMON_CORE, process.execPath, [
+      ...entry.split(' '),
+      'daemon',
+      ...files.flatMap((f) => ['-c', f]),
+      ...extra,
+    ]),
     { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const ok = await waitFor(`http://${listen}${probe}`, 20000);
