@@ -15,7 +15,9 @@ import type { Registry } from 'prom-client';
 export function processMetrics(): () => Promise<string> {
   let registry: Promise<Registry> | undefined;
   const start = async (): Promise<Registry> => {
-    const { collectDefaultMetrics, Registry } = await import('prom-client');
+    // A CommonJS package: the bundle (scripts/bundle.mjs) gives its dynamic import a
+    // default export only, which Node's own loader also provides.
+    const { collectDefaultMetrics, Registry } = (await import('prom-client')).default;
     const created = new Registry();
     collectDefaultMetrics({ register: created, eventLoopMonitoringPrecision: 20 });
     return created;

@@ -112,6 +112,8 @@ describe('the bundled bin with a journal, tracing and reload', () => {
     expect(existsSync(join(dir, 'maestro-data', 'journal.db'))).toBe(true);
     const metrics = (await send(`http://${admin}/metrics`)).text;
     expect(metrics).toContain('maestro_journal_pending{journal="sqlite"}');
+    // prom-client is imported on the first scrape: through the bundle too.
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
 
     writeFileSync(join(dir, 'main.hcl'), config('v2'));
     child.kill('SIGHUP');
