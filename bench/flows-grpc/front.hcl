@@ -52,3 +52,29 @@ flow "front-http" {
     email = "{{ user:email }}"
   }
 }
+
+# No upstream call: the listener and the executor only.
+endpoint "echo" "grpc" {
+  package = "maestro.bench"
+  service = "Front"
+  method  = "Echo"
+}
+
+endpoint "echo-http" "http" {
+  endpoint = "/echo/:id"
+  method   = "GET"
+}
+
+flow "echo" {
+  input "maestro.bench.GetRequest" {}
+  output "maestro.bench.User" {
+    name = "{{ input:id }}"
+  }
+}
+
+flow "echo-http" {
+  input "maestro.bench.GetRequest" {}
+  output "maestro.bench.User" {
+    name = "{{ input:id }}"
+  }
+}

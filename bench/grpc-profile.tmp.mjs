@@ -1,0 +1,14 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { waitFor, pinned, pinSelf } from './lib/proc.mjs';
+import { startUpstream } from './lib/upstream.mjs';
+import { h2load } from './lib/load.mjs';
+const port = 23000 + Math.floor(Math.random() * 100) * 8;
+pinSelf(1);
+const upstream = await startUpstream({ core: 1, httpPort: port, grpcPort: port + 1 });
+const env = { ...process.env, BENCH_LISTEN: `127.0.0.1:${port + 2}`, BENCH_GRPC_LISTEN: `127.0.0.1:${port + 3}`, BENCH_HTTP: upstream.http };
+const child = spawn(...pinned(0, process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/glprof', process.argv[2] ?? 'dist/cmd/maestro.js', 'daemon', '-c', 'bench/flows-grpc/*.hcl']), { env, stdio: ['ignore', 'ignore', 'inherit'] });
+await waitFor(`http://127.0.0.1:${port + 2}/s1/7`, 20000);
+const r = await h2load(`http://127.0.0.1:${port + 3}/maestro.bench.Front/${process.argv[3] ?? 'Echo'}`, '/tmp/glscratch/req.bin', { seconds: 6, connections: 4, streams: 8, core: 1 });
+console.log(r);
+await new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); });
+upstream.close();
