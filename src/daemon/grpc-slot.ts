@@ -6,7 +6,7 @@
  * port. A call keeps the route it was dispatched to.
  */
 import type { Logger } from 'pino';
-import type { GrpcEndpointPlan, ListenAddress, Plan } from '../compile/plan.js';
+import type { GrpcEndpointPlan, ListenAddress, Plan, TlsFiles } from '../compile/plan.js';
 import { buildGrpcRoutes as buildRoutes } from '../transport/grpc/listener.js';
 import { createGrpcServer, type GrpcRoutes } from '../transport/grpc/server.js';
 import type { FlowRunner } from '../transport/listener.js';
@@ -22,8 +22,21 @@ export function buildGrpcRoutes(
   endpoints: GrpcEndpointPlan[],
   executor: FlowRunner,
   logger: Logger,
+  maxMessageBytes?: number,
 ): { routes: GrpcRoutes; close(): void } {
-  return buildRoutes({ plan, endpoints, executor, logger });
+  return buildRoutes({ plan, endpoints, executor, logger, maxMessageBytes });
+}
+
+/** What a generation serves on the gRPC port, and the settings its slot is created with. */
+export interface GrpcPart {
+  address: ListenAddress;
+  routes: GrpcRoutes;
+  /** Address, TLS and limits: a configuration that changes any of them gets a new slot. */
+  key: string;
+  tls: TlsFiles | undefined;
+  maxMessageBytes: number | undefined;
+  idleTimeoutMs: number | undefined;
+  readTimeoutMs: number | undefined;
 }
 
 export interface GrpcSlot {
@@ -36,14 +49,15 @@ export interface GrpcSlot {
 }
 
 export function createGrpcSlot(
-  address: ListenAddress,
+  part: Omit<GrpcPart, 'routes'>,
   current: () => GrpcRoutes | undefined,
   logger: Logger,
 ): GrpcSlot {
-  const server = createGrpcServer({ address, routes: current });
+  const { address, tls, maxMessageBytes, idleTimeoutMs, readTimeoutMs } = part;
+  const server = createGrpcServer({ address, tls, routes: current, maxMessageBytes, idleTimeoutMs, readTimeoutMs });
   return {
     address,
-    key: address.text,
+    key: part.key,
     listen: () => server.listen(),
     adopt(routes: GrpcRoutes): void {
       logger.debug({ address: address.text, methods: routes.size }, 'grpc methods adopted');

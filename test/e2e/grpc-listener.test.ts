@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
-import { connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -17,124 +16,12 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { loadProto, serviceConstructor } from '../fixtures/grpc/helpers.js';
+import { framed, hcl, PROTO, raw, statusOf } from '../fixtures/grpc/listener.js';
 import { cleanup, configDir, sendJson, shared, upstream, waitFor } from './helpers.js';
-
-const PROTO = `syntax = "proto3";
-package lt;
-service Echo {
-  rpc Say(Msg) returns (Msg);
-  rpc Slow(Msg) returns (Msg);
-}
-message Msg {
-  string text = 1;
-  bytes blob = 2;
-}
-`;
-
-const HCL = `protobuffers = ["./lt.proto"]
-
-grpc {
-  address = "127.0.0.1:0"
-}
-
-service "up" "Slow" {
-  transport = "http"
-  codec     = "json"
-  host      = "$SLOW"
-
-  method "Get" {
-    options {
-      endpoint = "/slow/:text"
-      method   = "GET"
-    }
-  }
-}
-
-endpoint "say" "grpc" {
-  package = "lt"
-  service = "Echo"
-  method  = "Say"
-}
-
-endpoint "slow" "grpc" {
-  package = "lt"
-  service = "Echo"
-  method  = "Slow"
-}
-
-flow "say" {
-  input "lt.Msg" {
-    header = ["x-tag-bin", "x-tag"]
-  }
-  output "lt.Msg" {
-    header {
-      X-Echo-Bin = "{{ input.header:x-tag-bin }}"
-      X-Echo     = "{{ input.header:x-tag }}"
-    }
-    text = "{{ input:text }}"
-  }
-}
-
-flow "slow" {
-  input "lt.Msg" {}
-  resource "answer" {
-    request "up.Slow" "Get" {
-      text = "{{ input:text }}"
-    }
-  }
-  output "lt.Msg" {
-    text = "{{ answer:text }}"
-  }
-}
-`;
-
-interface Raw {
-  status: number;
-  headers: IncomingHttpHeaders;
-  trailers: IncomingHttpHeaders;
-  data: Buffer;
-}
-
-/** One request on a fresh node:http2 connection, answer collected whole. */
-async function raw(address: string, path: string, body: Buffer, headers: OutgoingHttpHeaders = {}): Promise<Raw> {
-  const session = connect(`http://${address}`);
-  session.on('error', () => undefined);
-  try {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...headers,
-    });
-    stream.end(body);
-    const chunks: Buffer[] = [];
-    let trailers: IncomingHttpHeaders = {};
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('trailers', (t) => (trailers = t));
-    const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders];
-    if (!stream.readableEnded) await once(stream, 'end');
-    return { status: Number(response[':status']), headers: response, trailers, data: Buffer.concat(chunks) };
-  } finally {
-    session.close();
-  }
-}
-
-function framed(message: Buffer, compressed = false): Buffer {
-  const prefix = Buffer.from([compressed ? 1 : 0, 0, 0, 0, 0]);
-  prefix.writeUInt32BE(message.length, 1);
-  return Buffer.concat([prefix, message]);
-}
-
-/** The grpc-status and grpc-message of an answer, trailers-only or not. */
-const statusOf = (answer: Raw): { code: number; message: string } => {
-  const source = answer.headers['grpc-status'] !== undefined ? answer.headers : answer.trailers;
-  return { code: Number(source['grpc-status']), message: decodeURIComponent(String(source['grpc-message'] ?? '')) };
-};
 
 /** A configuration folder with the flows and their proto, and the proto loaded as a client would. */
 const ltFiles = (): { files: string; pkg: grpc.GrpcObject } => {
-  const files = configDir({ 'main.hcl': HCL, 'lt.proto': PROTO });
+  const files = configDir({ 'main.hcl': hcl(), 'lt.proto': PROTO });
   return { files, pkg: loadProto(join(files, 'lt.proto')) };
 };
 

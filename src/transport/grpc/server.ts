@@ -13,7 +13,10 @@
  * flow (notes/perf.md); here a call is the HTTP/2 stream and a few fields.
  *
  * Limits: every request message is bounded (`maxMessageBytes`, RESOURCE_EXHAUSTED naming
- * the limit); a connection with no stream open for `idleTimeoutMs` is closed with GOAWAY.
+ * the limit); a connection with no stream open for `idleTimeoutMs` is closed with GOAWAY;
+ * the request message of a unary or server-streaming call must arrive within
+ * `readTimeoutMs` (DEADLINE_EXCEEDED otherwise: the HTTP listener's 408). Calls still
+ * reading are swept on an interval, as Node checks its HTTP timeouts, not one timer each.
  * close() sends GOAWAY on every connection, lets calls in flight finish for the grace
  * period, then cuts what is left.
  */
@@ -43,8 +46,9 @@ export type GrpcRoutes = ReadonlyMap<string, GrpcRoute>;
 
 /** grpc-js's default max_receive_message_length. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** The HTTP listener's default idle timeout (transport/http/timeouts.ts). */
+/** The HTTP listener's default idle and read timeouts (transport/http/timeouts.ts). */
 export const DEFAULT_GRPC_IDLE_TIMEOUT_MS = 72_000;
+export const DEFAULT_GRPC_READ_TIMEOUT_MS = 30_000;
 
 export interface GrpcServerOptions {
   address: ListenAddress;
@@ -53,6 +57,7 @@ export interface GrpcServerOptions {
   routes: () => GrpcRoutes | undefined;
   maxMessageBytes?: number;
   idleTimeoutMs?: number;
+  readTimeoutMs?: number;
 }
 
 export interface GrpcServer {
@@ -64,6 +69,21 @@ export interface GrpcServer {
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS;
+  const readMs = options.readTimeoutMs ?? DEFAULT_GRPC_READ_TIMEOUT_MS;
+  /** Calls whose request message is still arriving, with when they started. */
+  const reading = new Map<GrpcCall, number>();
+  const sweep = setInterval(
+    () => {
+      const late = Date.now() - readMs;
+      for (const [call, since] of reading) {
+        if (since > late) break; // in arrival order: the rest are younger
+        reading.delete(call);
+        call.end(Code.DEADLINE_EXCEEDED, `the request message did not arrive within ${readMs}ms (read_timeout)`);
+      }
+    },
+    Math.max(50, Math.min(1_000, Math.floor(readMs / 4))),
+  );
+  sweep.unref();
   const settings = { enablePush: false, maxHeaderListSize: 64 * 1024 };
   const server: Http2Server | Http2SecureServer = options.tls
     ? createSecureServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2'], settings })
@@ -109,13 +129,15 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     const route = options.routes()?.get(path);
     if (!route) return call.end(Code.UNIMPLEMENTED, `${path} is not served`);
     if (route.kind === 'bidi') return route.handle(call, undefined);
-    readOne(call, route, maxBytes);
+    reading.set(call, Date.now());
+    readOne(call, route, maxBytes, () => reading.delete(call));
   };
 
   return {
     listen: () => bindServer(server, options.address),
     close(graceMs = 10_000): Promise<void> {
       return new Promise<void>((resolve) => {
+        clearInterval(sweep);
         if (!server.listening) return resolve();
         closing = true;
         const timer = setTimeout(() => {
@@ -133,7 +155,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 }
 
 /** Reads the single request message of a unary or server-streaming call, then hands it over. */
-function readOne(call: GrpcCall, route: GrpcRoute, maxBytes: number): void {
+function readOne(call: GrpcCall, route: GrpcRoute, maxBytes: number, read: () => void): void {
   let message: Buffer | undefined;
   let count = 0;
   let failed = false;
@@ -159,7 +181,9 @@ function readOne(call: GrpcCall, route: GrpcRoute, maxBytes: number): void {
       call.end(error.code, error.details);
     }
   });
+  stream.once('close', read);
   stream.once('end', () => {
+    read();
     if (failed || call.done) return;
     if (!parser.idle) return call.end(Code.INTERNAL, 'the request ended inside a message');
     if (count === 0) return call.end(Code.UNIMPLEMENTED, `received no request message for ${call.path}`);
