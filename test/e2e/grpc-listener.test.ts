@@ -10,12 +10,14 @@ import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { loadProto, serviceConstructor } from '../fixtures/grpc/helpers.js';
+import { loadProto, reflect, serviceConstructor } from '../fixtures/grpc/helpers.js';
 import { framed, hcl, PROTO, raw, statusOf } from '../fixtures/grpc/listener.js';
 import { cleanup, configDir, sendJson, shared, upstream, waitFor } from './helpers.js';
 
@@ -142,6 +144,16 @@ describe('gRPC listener on node:http2', () => {
     await waitFor(() => closed === 1, 'the upstream call to be aborted');
   });
 
+  it('reflection answers a file by name with its dependencies, and NOT_FOUND for an unknown symbol', async () => {
+    const bySymbol = await reflect(setup().address, { file_containing_symbol: 'lt.Echo.Say' });
+    const [first] = bySymbol.file_descriptor_response!.file_descriptor_proto;
+    const name = descriptor.FileDescriptorProto.decode(first!).name;
+    const byName = await reflect(setup().address, { file_by_filename: name });
+    expect(byName.file_descriptor_response!.file_descriptor_proto[0]).toEqual(first);
+    const missing = await reflect(setup().address, { file_containing_symbol: 'lt.Nope' });
+    expect(missing.error_response?.error_code).toBe(grpc.status.NOT_FOUND);
+  });
+
   it('serves reflection v1alpha too', async () => {
     const dir = join(
       fileURLToPath(new URL('.', import.meta.url)),
@@ -186,7 +198,14 @@ describe('gRPC listener: shutdown', () => {
       ),
     );
     await waitFor(() => held.length === 1, 'the upstream to hold the call');
+    // A connection without calls, open before the shutdown: it is told to go away.
+    const idle = connect(`http://${daemon.addresses.grpc!}`);
+    idle.on('error', () => undefined);
+    cleanup(() => idle.destroy());
+    await once(idle, 'connect');
+    const goaway = once(idle, 'goaway');
     const closing = daemon.close().then(() => (closed = true));
+    await goaway;
     // A new connection is refused once the listener stops accepting.
     await waitFor(async () => {
       const late = await raw(daemon.addresses.grpc!, '/lt.Echo/Say', framed(Buffer.alloc(0))).catch(() => undefined);
@@ -207,6 +226,7 @@ describe('gRPC listener: modules', () => {
     const script = `
       import { createRequire } from 'node:module';
       import pino from 'pino';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
       import { startDaemon } from './dist/src/daemon/daemon.js';
       import { H2Session } from './dist/src/transport/grpc/h2-session.js';
       const daemon = await startDaemon({ config: [${JSON.stringify(join(files, 'main.hcl'))}], env: { ...process.env, SLOW: ${JSON.stringify(slow.url)} }, logger: pino({ level: 'silent' }), journal: 'memory' });
