@@ -26,6 +26,19 @@ const NOT_METADATA = new Set([
 ]);
 
 const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } as const;
+const OK_TRAILERS = { 'grpc-status': Code.OK } as const;
+
+// Listeners shared by every call (no closure per call): the stream carries its call.
+const CALL = Symbol('grpc call');
+type Carrier = ServerHttp2Stream & { [CALL]?: GrpcCall };
+
+function onClose(this: Carrier): void {
+  this[CALL]?.closed();
+}
+
+function onWantTrailers(this: Carrier): void {
+  if (!this.destroyed) this.sendTrailers(this[CALL]?.trailers ?? OK_TRAILERS);
+}
 /** Messages at most this long are copied behind their prefix (one DATA write); longer ones go in two. */
 const COPY_BELOW = 64 * 1024;
 
@@ -36,18 +49,26 @@ export class GrpcCall {
   readonly deadline: number | undefined;
   /** `grpc-encoding` of the request's messages, when not identity. */
   readonly encoding: string | undefined;
+  /** The connection the call came on (the stream forgets it once closed). */
+  readonly session: ServerHttp2Stream['session'];
   private controller: AbortController | undefined;
   private headersSent = false;
-  private trailers: OutgoingHttpHeaders | undefined;
+  /** What the trailers will carry, once the status is known. */
+  trailers: OutgoingHttpHeaders | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The answer is complete (status sent) or the client went away. */
   done = false;
+  /** The stream closed before the answer was complete. */
+  private cancelled = false;
 
+  /** `released` runs once the stream has closed, however the call ended. */
   constructor(
     readonly stream: ServerHttp2Stream,
     readonly path: string,
     rawHeaders: readonly string[],
+    private readonly released?: (call: GrpcCall) => void,
   ) {
+    this.session = stream.session;
     const header: Record<string, string | string[]> = {};
     let timeout: string | undefined;
     let encoding: string | undefined;
@@ -71,23 +92,29 @@ export class GrpcCall {
     this.encoding = encoding === 'identity' ? undefined : encoding;
     const ms = timeout === undefined ? undefined : parseGrpcTimeout(timeout);
     this.deadline = ms === undefined ? undefined : Date.now() + ms;
-    stream.once('close', () => {
-      if (this.done) return;
-      this.done = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.controller?.abort();
-    });
+    (stream as Carrier)[CALL] = this;
+    stream.on('close', onClose);
+  }
+
+  /** The stream has closed: a call without its complete answer was cancelled. */
+  closed(): void {
+    this.released?.(this);
+    if (this.done) return;
+    this.done = true;
+    this.cancelled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.controller?.abort();
   }
 
   /** Aborted when the client cancels, disconnects or its deadline passes (see `enforceDeadline`). */
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
-    if (this.done && !this.controller.signal.aborted) this.controller.abort();
+    if (this.cancelled && !this.controller.signal.aborted) this.controller.abort();
     return this.controller.signal;
   }
 
   get remoteAddress(): string {
-    return this.stream.session?.socket?.remoteAddress ?? '';
+    return this.session?.socket?.remoteAddress ?? '';
   }
 
   /**
@@ -111,9 +138,7 @@ export class GrpcCall {
     if (this.headersSent || this.done || this.stream.destroyed) return;
     this.headersSent = true;
     this.stream.respond(metadata ? { ...OK_HEADERS, ...metadata } : OK_HEADERS, { waitForTrailers: true });
-    this.stream.once('wantTrailers', () => {
-      if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers ?? { 'grpc-status': Code.OK });
-    });
+    this.stream.on('wantTrailers', onWantTrailers);
   }
 
   /** Writes one message (headers first if not sent); false when the client's window is full. */
@@ -165,6 +190,7 @@ export class GrpcCall {
   private finish(code: number, details: string, metadata: OutgoingHttpHeaders | undefined): void {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
+    if (!metadata && !details && code === Code.OK) return; // OK_TRAILERS
     const trailers: OutgoingHttpHeaders = metadata ? { ...metadata, 'grpc-status': code } : { 'grpc-status': code };
     if (details) trailers['grpc-message'] = encodeGrpcMessage(details);
     this.trailers = trailers;

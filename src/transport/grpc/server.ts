@@ -66,6 +66,8 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
+const ignore = (): void => undefined;
+
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS;
@@ -101,33 +103,31 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     });
     if (closing) session.close();
   });
+  /** A call's stream has closed: it no longer holds its connection open or waits to be read. */
+  const released = (call: GrpcCall): void => {
+    reading.delete(call);
+    const open = call.session && sessions.get(call.session);
+    if (open) sessions.set(call.session!, open - 1);
+  };
   server.on(
     'stream',
     (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
-      const session = stream.session;
-      if (session) {
-        sessions.set(session, (sessions.get(session) ?? 0) + 1);
-        stream.once('close', () => {
-          const open = sessions.get(session);
-          if (open !== undefined) sessions.set(session, open - 1);
-        });
+      stream.on('error', ignore); // a reset stream; its 'close' cancels the call
+      const contentType = headers['content-type'];
+      if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+        stream.respond({ ':status': 415 }, { endStream: true });
+        stream.close();
+        return;
       }
-      stream.on('error', () => undefined); // a reset stream; its 'close' cancels the call
-      dispatch(stream, headers, rawHeaders);
+      const session = stream.session;
+      if (session) sessions.set(session, (sessions.get(session) ?? 0) + 1);
+      dispatch(new GrpcCall(stream, headers[':path'] ?? '', rawHeaders, released));
     },
   );
 
-  const dispatch = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void => {
-    const contentType = headers['content-type'];
-    if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
-      stream.respond({ ':status': 415 }, { endStream: true });
-      stream.close();
-      return;
-    }
-    const path = headers[':path'] ?? '';
-    const call = new GrpcCall(stream, path, rawHeaders);
-    const route = options.routes()?.get(path);
-    if (!route) return call.end(Code.UNIMPLEMENTED, `${path} is not served`);
+  const dispatch = (call: GrpcCall): void => {
+    const route = options.routes()?.get(call.path);
+    if (!route) return call.end(Code.UNIMPLEMENTED, `${call.path} is not served`);
     if (route.kind === 'bidi') return route.handle(call, undefined);
     reading.set(call, Date.now());
     readOne(call, route, maxBytes, () => reading.delete(call));
@@ -181,8 +181,7 @@ function readOne(call: GrpcCall, route: GrpcRoute, maxBytes: number, read: () =>
       call.end(error.code, error.details);
     }
   });
-  stream.once('close', read);
-  stream.once('end', () => {
+  stream.on('end', () => {
     read();
     if (failed || call.done) return;
     if (!parser.idle) return call.end(Code.INTERNAL, 'the request ended inside a message');
