@@ -34,7 +34,13 @@ const daemons = [];
 for (const [i, bin] of bins.entries()) {
   const http = `127.0.0.1:${port + 2 + 2 * i}`;
   const grpc = `127.0.0.1:${port + 3 + 2 * i}`;
-  const env = { ...process.env, BENCH_LISTEN: http, BENCH_GRPC_LISTEN: grpc, BENCH_HTTP: upstream.http };
+  const env = {
+    ...process.env,
+    BENCH_LISTEN: http,
+    BENCH_GRPC_LISTEN: grpc,
+    BENCH_HTTP: upstream.http,
+    BENCH_GRPC: upstream.grpc,
+  };
   const child = spawn(...pinned(0, process.execPath, [bin, 'daemon', '-c', 'bench/flows-grpc/*.hcl']), {
     cwd: root,
     env,
@@ -43,11 +49,18 @@ for (const [i, bin] of bins.entries()) {
   if (!(await waitFor(`http://${http}/s1/7`, 20000))) throw new Error(`the daemon ${bin} did not start`);
   const session = new H2Session({ authority: grpc, secure: false });
   // h2load counts HTTP statuses only: check once that both methods answer OK.
-  for (const method of ['Get', 'Echo']) {
-    const outcome = await session.unary(`/maestro.bench.Front/${method}`, {}, PAYLOAD, 10000, () => {});
+  for (const method of ['Front/Get', 'Front/Echo', 'Upstream/Get']) {
+    const outcome = await session.unary(`/maestro.bench.${method}`, {}, PAYLOAD, 10000, () => {});
     if (outcome.code !== 0) throw new Error(`${bin}: ${method} answered ${outcome.code} ${outcome.details}`);
   }
-  daemons.push({ bin, child, http, grpc, session, results: { grpc: [], http: [], 'grpc echo': [], 'http echo': [] } });
+  daemons.push({
+    bin,
+    child,
+    http,
+    grpc,
+    session,
+    results: { grpc: [], http: [], 'grpc echo': [], 'http echo': [], 'grpc proxy': [] },
+  });
 }
 
 async function grpcLoad(session, ms, method = 'Get') {
@@ -57,7 +70,13 @@ async function grpcLoad(session, ms, method = 'Get') {
   await Promise.all(
     Array.from({ length: 32 }, async () => {
       while (Date.now() < end) {
-        const outcome = await session.unary(`/maestro.bench.Front/${method}`, {}, PAYLOAD, 10000, () => {});
+        const outcome = await session.unary(
+          `/maestro.bench.${method.includes('/') ? method : `Front/${method}`}`,
+          {},
+          PAYLOAD,
+          10000,
+          () => {},
+        );
         if (outcome.code === 0) calls++;
         else failed++;
       }
@@ -74,7 +93,7 @@ async function measure(d, kind, what) {
   let calls;
   let failed;
   if (kind === 'grpc' && HAS_H2LOAD) {
-    const g = await h2load(`http://${d.grpc}/maestro.bench.Front/${what}`, BODY, {
+    const g = await h2load(`http://${d.grpc}/maestro.bench.${what.includes('/') ? what : `Front/${what}`}`, BODY, {
       seconds,
       connections: 4,
       streams: 8,
@@ -98,6 +117,7 @@ const SCENARIOS = [
   ['http', 'http', '/s1/7'],
   ['grpc echo', 'grpc', 'Echo'],
   ['http echo', 'http', '/echo/7'],
+  ['grpc proxy', 'grpc', 'Upstream/Get'],
 ];
 for (const d of daemons) await grpcLoad(d.session, 500, 'Echo');
 for (let r = 0; r < rounds; r++) {

@@ -78,3 +78,19 @@ flow "echo-http" {
     name = "{{ input:id }}"
   }
 }
+
+# A proxy on a gRPC endpoint: each call relayed to the gRPC upstream as it is.
+service "maestro.bench" "Upstream" {
+  transport = "grpc"
+  host      = "$BENCH_GRPC"
+}
+
+endpoint "relay" "grpc" {
+  package = "maestro.bench"
+  service = "Upstream"
+  method  = "Get"
+}
+
+proxy "relay" {
+  forward "maestro.bench.Upstream" {}
+}
