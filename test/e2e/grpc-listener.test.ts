@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { loadProto, reflect, serviceConstructor } from '../fixtures/grpc/helpers.js';
 import { framed, hcl, PROTO, raw, statusOf } from '../fixtures/grpc/listener.js';
-import { cleanup, configDir, sendJson, shared, upstream, waitFor } from './helpers.js';
+import { cleanup, closedPort, configDir, sendJson, shared, upstream, waitFor } from './helpers.js';
 
 /** A configuration folder with the flows and their proto, and the proto loaded as a client would. */
 const ltFiles = (): { files: string; pkg: grpc.GrpcObject } => {
@@ -245,5 +245,33 @@ import descriptor from 'protobufjs/ext/descriptor/index.js';
     });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toEqual({ slow: 0, reflection: 0, loaded: 0 });
+  });
+});
+
+describe('gRPC listener: a proxy whose target is down', () => {
+  it('answers UNAVAILABLE', async () => {
+    const fixtures = fileURLToPath(new URL('../fixtures/stream', import.meta.url));
+    const meta = await upstream((_req, res) => sendJson(res, 200, { label: 'L' }));
+    const gone = new URL(await closedPort());
+    const daemon = await startDaemon({
+      config: [join(fixtures, 'relay.hcl')],
+      env: { ...process.env, TICKER: gone.host, META: meta.url, GRPC_ADDRESS: '127.0.0.1:0' },
+      cwd: fixtures,
+      logger: pino({ level: 'silent' }),
+      journal: 'memory',
+    });
+    cleanup(() => daemon.close());
+    const Ticker = serviceConstructor(loadProto(join(fixtures, 'ticks.proto')), 'ticks.Ticker');
+    const client = new Ticker(daemon.addresses.grpc!, grpc.credentials.createInsecure());
+    cleanup(() => client.close());
+    const metadata = new grpc.Metadata();
+    metadata.set('x-topic', 'news');
+    const call = (client as unknown as Record<string, (m: grpc.Metadata) => grpc.ClientDuplexStream<unknown, unknown>>)
+      .Echo!(metadata);
+    call.on('error', () => undefined);
+    call.write({ seq: 1 });
+    call.end();
+    const status = await new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    expect(status.code).toBe(grpc.status.UNAVAILABLE);
   });
 });
