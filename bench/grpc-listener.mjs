@@ -6,7 +6,7 @@
 // against the same flow behind the HTTP endpoint loaded by wrk, in interleaved rounds. With --bin a.js,b.js, one daemon per build, loaded in turn every
 // round (compare the grpc-js listener of an older build with this one in the same run).
 // Prints calls/s and the daemon's CPU per call for each. Not a test.
-//   npm run build && node bench/grpc-listener.mjs [rounds] [seconds] [--bin a.js,b.js]
+//   npm run build && node bench/grpc-listener.mjs [rounds] [seconds] [--bin a.js,b.js] [--startup N]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { H2Session } from '../dist/src/transport/grpc/h2-session.js';
@@ -14,12 +14,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { h2load, HAS_H2LOAD, load } from './lib/load.mjs';
-import { cpuSeconds, median, pinned, pinSelf, waitFor } from './lib/proc.mjs';
+import { cpuSeconds, median, pinned, pinSelf, rssMb, waitFor } from './lib/proc.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const args = process.argv.slice(2);
 const binAt = args.indexOf('--bin');
 const bins = binAt >= 0 ? args.splice(binAt, 2)[1].split(',') : ['dist/bundle/maestro.js'];
+const startupAt = args.indexOf('--startup');
+const startupRuns = startupAt >= 0 ? Number(args.splice(startupAt, 2)[1]) : 0;
 const rounds = Number(args[0] ?? 3);
 const seconds = Number(args[1] ?? 3);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +32,48 @@ const upstream = await startUpstream({ core: 1, httpPort: port, grpcPort: port +
 const PAYLOAD = Buffer.from([0x0a, 0x01, 0x37]); // GetRequest { id: "7" }
 const BODY = join(tmpdir(), `maestro-bench-grpc-${process.pid}.bin`);
 writeFileSync(BODY, Buffer.concat([Buffer.from([0, 0, 0, 0, PAYLOAD.length]), PAYLOAD]));
+/**
+ * With --startup N: each build spawned N times (interleaved) on this config; spawn → the
+ * first gRPC answer (Front/Echo, polled every 10 ms), and resident memory 1 s later.
+ */
+if (startupRuns > 0) {
+  const figures = new Map(bins.map((bin) => [bin, { ms: [], rss: [] }]));
+  for (let run = 0; run < startupRuns; run++) {
+    for (const [i, bin] of bins.entries()) {
+      const grpc = `127.0.0.1:${port + 3 + 2 * i}`;
+      const env = { ...process.env, BENCH_LISTEN: `127.0.0.1:${port + 2 + 2 * i}`, BENCH_GRPC_LISTEN: grpc };
+      Object.assign(env, { BENCH_HTTP: upstream.http, BENCH_GRPC: upstream.grpc });
+      const t0 = performance.now();
+      const child = spawn(...pinned(0, process.execPath, [bin, 'daemon', '-c', 'bench/flows-grpc/*.hcl']), {
+        cwd: root,
+        env,
+        stdio: 'ignore',
+      });
+      let session = new H2Session({ authority: grpc, secure: false });
+      for (;;) {
+        const outcome = await session.unary('/maestro.bench.Front/Echo', {}, PAYLOAD, 1000, () => {});
+        if (outcome.code === 0) break;
+        session.close();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        if (performance.now() - t0 > 20000) throw new Error(`${bin} did not answer`);
+        session = new H2Session({ authority: grpc, secure: false });
+      }
+      figures.get(bin).ms.push(performance.now() - t0);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      figures.get(bin).rss.push(rssMb(child.pid));
+      session.close();
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      });
+    }
+  }
+  for (const [bin, { ms, rss }] of figures)
+    console.log(
+      `${bin} start-up: spawn → first gRPC answer ${median(ms).toFixed(0)} ms, idle RSS ${median(rss).toFixed(1)} MB`,
+    );
+}
+
 const daemons = [];
 for (const [i, bin] of bins.entries()) {
   const http = `127.0.0.1:${port + 2 + 2 * i}`;
@@ -133,6 +177,7 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const d of daemons) {
   for (const [name, list] of Object.entries(d.results)) {
+    if (list.length === 0) continue;
     console.log(
       `${d.bin} ${name} endpoint: median ${median(list.map((x) => x.rps)).toFixed(0)} calls/s, ${median(list.map((x) => x.usPerCall)).toFixed(0)} µs daemon CPU per call, ${list.reduce((a, x) => a + x.failed, 0)} failed`,
     );
