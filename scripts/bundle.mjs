@@ -23,7 +23,7 @@ await build({
   keepNames: true,
   sourcemap: 'linked',
   // These find files next to their own modules at run time (__dirname): web-tree-sitter its
-  // .wasm, grpc-js, proto-loader and reflection their .proto files, pino its transport
+  // .wasm, grpc-js and proto-loader their .proto files, pino its transport
   // worker. Bundled, they would look in dist/bundle/ and fail.
   // OpenTelemetry (#13) is loaded only when tracing is on, so bundling it saves nothing at
   // start, and its OTLP exporter, a CommonJS package imported dynamically, came out of the
@@ -36,7 +36,6 @@ await build({
     'web-tree-sitter',
     '@grpc/grpc-js',
     '@grpc/proto-loader',
-    '@grpc/reflection',
     'pino',
     '@opentelemetry/*',
     'better-sqlite3',

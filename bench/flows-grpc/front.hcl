@@ -52,3 +52,45 @@ flow "front-http" {
     email = "{{ user:email }}"
   }
 }
+
+# No upstream call: the listener and the executor only.
+endpoint "echo" "grpc" {
+  package = "maestro.bench"
+  service = "Front"
+  method  = "Echo"
+}
+
+endpoint "echo-http" "http" {
+  endpoint = "/echo/:id"
+  method   = "GET"
+}
+
+flow "echo" {
+  input "maestro.bench.GetRequest" {}
+  output "maestro.bench.User" {
+    name = "{{ input:id }}"
+  }
+}
+
+flow "echo-http" {
+  input "maestro.bench.GetRequest" {}
+  output "maestro.bench.User" {
+    name = "{{ input:id }}"
+  }
+}
+
+# A proxy on a gRPC endpoint: each call relayed to the gRPC upstream as it is.
+service "maestro.bench" "Upstream" {
+  transport = "grpc"
+  host      = "$BENCH_GRPC"
+}
+
+endpoint "relay" "grpc" {
+  package = "maestro.bench"
+  service = "Upstream"
+  method  = "Get"
+}
+
+proxy "relay" {
+  forward "maestro.bench.Upstream" {}
+}

@@ -57,3 +57,40 @@ async function runAutocannon(url, { seconds, connections }) {
 export function load(url, options) {
   return HAS_WRK ? runWrk(url, options) : runAutocannon(url, options);
 }
+
+export const HAS_H2LOAD = spawnSync('h2load', ['--version']).error === undefined;
+
+/**
+ * gRPC load with h2load (Debian's nghttp2-client) when installed: unary calls of `body`
+ * (one framed message) to `url`, `connections` × `streams` in flight, pinned to `core`.
+ * h2load counts HTTP statuses only, so the caller checks a call's grpc-status itself.
+ * Resolves with calls/s and the number of calls answered; undefined without h2load.
+ */
+export function h2load(url, bodyFile, { seconds, connections, streams, core }) {
+  if (!HAS_H2LOAD) return Promise.resolve(undefined);
+  const [cmd, args] = pinned(core, 'h2load', [
+    `-c${connections}`,
+    `-m${streams}`,
+    `-D${seconds}`,
+    '-d',
+    bodyFile,
+    '-H',
+    'content-type: application/grpc',
+    '-H',
+    'te: trailers',
+    url,
+  ]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args);
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('close', () => {
+      const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(out)?.[1]);
+      const m = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
+      if (!Number.isFinite(rps) || !m) reject(new Error(`h2load said: ${out}`));
+      else resolve({ rps, calls: Number(m[1]), failed: Number(m[2]) + Number(m[3]) });
+    });
+  });
+}

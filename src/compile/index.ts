@@ -6,7 +6,16 @@ import { codecs } from '../codec/index.js';
 import { didYouMean, Diagnostics } from '../errors.js';
 import type { TemplateFunction } from '../functions/function.js';
 import type { SchemaRegistry } from '../schema/types.js';
-import type { EndpointSpec, FlowSpec, HclValue, ListenerSpec, Pos, Positioned, Spec } from '../spec/types.js';
+import type {
+  EndpointSpec,
+  FlowSpec,
+  GrpcListenerSpec,
+  HclValue,
+  ListenerSpec,
+  Pos,
+  Positioned,
+  Spec,
+} from '../spec/types.js';
 import { parseListenAddress, type ListenAddress } from './address.js';
 import { parseDuration, parseSize } from './duration.js';
 import { freezePlan } from './freeze.js';
@@ -14,8 +23,8 @@ import { LISTENER_METHODS } from './http-names.js';
 import { parseRoute, routeShape, type Route } from './route.js';
 import { loadTls } from './tls.js';
 import { compileFlow } from './flow.js';
-import { compileListenerLimits, compileUpstreamDefaults } from './limits.js';
-import type { EndpointPlan, FlowPlan, HttpListenerPlan, Plan } from './plan.js';
+import { compileListenerLimits, compileUpstreamDefaults, positiveDuration, positiveSize } from './limits.js';
+import type { EndpointPlan, FlowPlan, GrpcListenerPlan, HttpListenerPlan, Plan } from './plan.js';
 import { compileServices, namedCodec } from './services.js';
 import { compileEndpointLimits, compileServiceLimits, compileTrafficStores } from './traffic.js';
 import { checkStreamEndpoints } from './stream.js';
@@ -90,7 +99,7 @@ export function compile(
     services: services.services,
     listeners: {
       http: spec.http ? httpListener(spec, diagnostics) : undefined,
-      grpc: address(spec.grpc),
+      grpc: spec.grpc ? grpcListener(spec.grpc, diagnostics) : undefined,
       graphql: address(spec.graphql),
       prometheus: address(spec.prometheus),
       admin: address(spec.admin),
@@ -337,6 +346,17 @@ function prefixConflict(served: Map<string, EndpointSpec>, base: string, path: s
     if (other.startsWith(`${path}.`) || path.startsWith(`${other}.`)) return endpoint;
   }
   return undefined;
+}
+
+function grpcListener(grpc: GrpcListenerSpec, diagnostics: Diagnostics): GrpcListenerPlan {
+  return {
+    // A grpc block without an address serves on the daemon's default (or the --grpc flag).
+    address: grpc.address.value === '' ? undefined : listenAddress(grpc.address, diagnostics),
+    tls: loadTls(grpc.certFile, grpc.keyFile, grpc.pos, diagnostics, 'grpc'),
+    maxMessageBytes: positiveSize(grpc.maxMessageSize, 'max_message_size', diagnostics),
+    idleTimeoutMs: positiveDuration(grpc.idleTimeout, 'idle_timeout', diagnostics),
+    readTimeoutMs: positiveDuration(grpc.readTimeout, 'read_timeout', diagnostics),
+  };
 }
 
 function httpListener(spec: Spec, diagnostics: Diagnostics): HttpListenerPlan {

@@ -441,13 +441,26 @@ export interface HttpListenerPlan {
   readonly limits?: DecodeLimits;
 }
 
+/** `grpc { }`; a limit left undefined takes the listener's default (transport/grpc/server.ts). */
+export interface GrpcListenerPlan {
+  /** Undefined when the block sets none: the daemon's default or flag applies. */
+  readonly address: ListenAddress | undefined;
+  readonly tls: TlsFiles | undefined;
+  /** The bound on each request message (and each message a proxy relays). */
+  readonly maxMessageBytes: number | undefined;
+  /** A connection without calls for this long is closed (GOAWAY). */
+  readonly idleTimeoutMs: number | undefined;
+  /** A unary or server-streaming call's request message must have arrived within this. */
+  readonly readTimeoutMs: number | undefined;
+}
+
 export interface Plan {
   readonly flows: readonly FlowPlan[];
   readonly endpoints: readonly EndpointPlan[];
   readonly services: ReadonlyMap<string, ServicePlan>;
   readonly listeners: {
     readonly http: HttpListenerPlan | undefined;
-    readonly grpc: { readonly address: ListenAddress } | undefined;
+    readonly grpc: GrpcListenerPlan | undefined;
     readonly graphql: { readonly address: ListenAddress } | undefined;
     readonly prometheus: { readonly address: ListenAddress } | undefined;
     readonly admin: { readonly address: ListenAddress } | undefined;

@@ -1,5 +1,5 @@
 /**
- * The HTTP listener's certificate and key: read and checked at compile (both set, both
+ * A listener's certificate and key (`http { }`, `grpc { }`): read and checked at compile (both set, both
  * readable, a pair TLS accepts), so `validate` finds what the daemon would otherwise hit
  * when it starts listening. The plan carries the PEM text; the listener only uses it.
  */
@@ -18,10 +18,15 @@ export function loadTls(
   key: Positioned<string> | undefined,
   at: Pos,
   diagnostics: Diagnostics,
+  block = 'http',
 ): TlsFiles | undefined {
   if (!cert && !key) return undefined;
   if (!cert || !key) {
-    diagnostics.error('MAESTRO_ERR_TLS', (cert ?? key)?.pos ?? at, 'http: cert_file and key_file must be set together');
+    diagnostics.error(
+      'MAESTRO_ERR_TLS',
+      (cert ?? key)?.pos ?? at,
+      `${block}: cert_file and key_file must be set together`,
+    );
     return undefined;
   }
   const read = (file: Positioned<string>, what: string): string | undefined => {

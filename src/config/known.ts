@@ -75,6 +75,8 @@ export const KNOWN = {
   /** `upstream { }`: defaults of every upstream call (issue #8). */
   upstream: names(['timeout', 'max_response_size']),
   listener: names(['address']),
+  /** `grpc { }`: the gRPC listener's TLS files and limits beside its address. */
+  grpc: names(['address', 'cert_file', 'key_file', 'max_message_size', 'idle_timeout', 'read_timeout']),
   journal: names(['path', 'postgres', 'schema', 'lease']),
   telemetry: names(['otlp']),
   log: names(['redact']),

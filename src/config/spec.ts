@@ -4,7 +4,15 @@
  * error naming both places, even across files.
  */
 import type { Diagnostics } from '../errors.js';
-import type { HttpListenerSpec, JwtKeySpec, ListenerSpec, Positioned, Spec, UpstreamSpec } from '../spec/types.js';
+import type {
+  GrpcListenerSpec,
+  HttpListenerSpec,
+  JwtKeySpec,
+  ListenerSpec,
+  Positioned,
+  Spec,
+  UpstreamSpec,
+} from '../spec/types.js';
 import type { HclAttribute, HclBlock, HclBody } from './ast.js';
 import { buildErrorObject, buildOnError } from './fields.js';
 import { buildFlow } from './flow.js';
@@ -24,7 +32,7 @@ import { buildDiscovery, buildEndpoint, buildJwt, buildSelects, buildService } f
 import { buildCacheStore, buildRateLimitStore } from './traffic.js';
 
 const TOP = 'at the top level';
-type ListenerKey = 'grpc' | 'graphql' | 'prometheus' | 'admin';
+type ListenerKey = 'graphql' | 'prometheus' | 'admin';
 
 export function emptySpec(): Spec {
   return {
@@ -93,7 +101,9 @@ export class SpecBuilder {
       upstream: (b) => {
         if (firstOnly(spec.upstream, 'upstream block', b.pos, TOP, ctx)) spec.upstream = buildUpstream(b, ctx);
       },
-      grpc: listener('grpc'),
+      grpc: (b) => {
+        if (firstOnly(spec.grpc, 'grpc block', b.pos, TOP, ctx)) spec.grpc = buildGrpc(b, ctx);
+      },
       graphql: listener('graphql'),
       prometheus: listener('prometheus'),
       admin: listener('admin'),
@@ -163,6 +173,30 @@ function buildListener(block: HclBlock, ctx: BuildContext): ListenerSpec {
     ctx,
   );
   return listener;
+}
+
+/** `grpc { address  cert_file  key_file  max_message_size  idle_timeout  read_timeout }` (checked by compile). */
+function buildGrpc(block: HclBlock, ctx: BuildContext): GrpcListenerSpec {
+  labels(block, [], 0, ctx);
+  const grpc: GrpcListenerSpec = { address: { value: '', pos: block.pos }, pos: block.pos };
+  const where = 'in grpc';
+  const file = (v: Positioned<string>): Positioned<string> => ({ ...v, value: v.value && absolute(v.value, ctx) });
+  dispatch(
+    block.body,
+    {
+      attributes: {
+        address: (a) => setString(a, where, ctx, (v) => (grpc.address = v)),
+        cert_file: (a) => setString(a, where, ctx, (v) => (grpc.certFile = file(v))),
+        key_file: (a) => setString(a, where, ctx, (v) => (grpc.keyFile = file(v))),
+        max_message_size: (a) => setCount(a, where, ctx, (v) => (grpc.maxMessageSize = v)),
+        idle_timeout: (a) => setString(a, where, ctx, (v) => (grpc.idleTimeout = v)),
+        read_timeout: (a) => setString(a, where, ctx, (v) => (grpc.readTimeout = v)),
+      },
+    },
+    where,
+    ctx,
+  );
+  return grpc;
 }
 
 /** `upstream { timeout = "30s"  max_response_size = "10MB" }` (checked by compile). */

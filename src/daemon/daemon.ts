@@ -114,7 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   ): Promise<{ callers: Map<string, Caller>; streams: StreamBinder | undefined }> => {
     await loadCallers(next, logger, discovery, callers);
     if (!streamCaller && next.flows.some((f) => f.stream))
-      streamCaller = (await import('../transport/grpc/stream-caller.js')).createGrpcStreamCaller();
+      streamCaller = (await import('../transport/grpc/h2-stream-caller.js')).createH2StreamCaller();
     return { callers, streams: streamCaller };
   };
   const closeTransports = async (): Promise<void> => {

@@ -36,7 +36,7 @@ import type { FlowRunner } from '../transport/listener.js';
 import { createTraffic } from '../traffic/index.js';
 import { FlowStats } from './flow-stats.js';
 import { createFlowsPage, FIGURES_PATH, FLOWS_PATH, type PageHandler } from './flows-page.js';
-import type { GrpcRoutes } from './grpc-slot.js';
+import type { GrpcPart } from './grpc-slot.js';
 import {
   logFlows,
   meterCall,
@@ -108,7 +108,7 @@ export interface Generation {
   readonly flowsPage: PageHandler;
   readonly http: AppPart | undefined;
   readonly graphql: AppPart | undefined;
-  readonly grpc: { address: ListenAddress; routes: GrpcRoutes } | undefined;
+  readonly grpc: GrpcPart | undefined;
   /** Flow requests running on this generation now. */
   readonly inflight: number;
   /** Waits for flows in flight and pending rollbacks, then releases what it built. */
@@ -248,9 +248,20 @@ export async function buildGeneration(
       const address = overrides.grpc ?? plan.listeners.grpc?.address ?? DEFAULTS.grpc;
       const runner = logged(grpcEndpoints, 'grpc');
       const { buildGrpcRoutes } = await import('./grpc-slot.js');
-      const routes = buildGrpcRoutes(plan, grpcEndpoints, runner, logger);
+      const settings = plan.listeners.grpc;
+      const routes = buildGrpcRoutes(plan, grpcEndpoints, runner, logger, settings?.maxMessageBytes);
       closers.push(() => routes.close());
-      grpc = { address, routes: routes.routes };
+      const { tls, maxMessageBytes, idleTimeoutMs, readTimeoutMs } = settings ?? {};
+      grpc = {
+        address,
+        routes: routes.routes,
+        tls,
+        maxMessageBytes,
+        idleTimeoutMs,
+        readTimeoutMs,
+        // The slot's server takes TLS and limits at creation: any change needs a new slot.
+        key: JSON.stringify([address.text, tls?.cert, tls?.key, maxMessageBytes, idleTimeoutMs, readTimeoutMs]),
+      };
     }
     const graphqlEndpoints = plan.endpoints.filter((e): e is GraphqlEndpointPlan => e.protocol === 'graphql');
     if (graphqlEndpoints.length > 0) {

@@ -96,12 +96,12 @@ export class Runtime {
       const grpc = generation.grpc;
       if (grpc) {
         const old = this.slots.grpc;
-        if (old && old.key === grpc.address.text) next.grpc = old;
+        if (old && old.key === grpc.key) next.grpc = old;
         else {
-          // grpc-js is loaded only by a configuration with gRPC endpoints.
+          // The gRPC listener's modules are loaded only by a configuration with gRPC endpoints.
           const { createGrpcSlot } = await import('./grpc-slot.js');
           const slot = createGrpcSlot(
-            grpc.address,
+            grpc,
             () => this.current?.grpc?.routes ?? this.incoming?.grpc?.routes,
             this.logger,
           );

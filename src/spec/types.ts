@@ -74,7 +74,7 @@ export interface Spec {
   http?: HttpListenerSpec;
   /** `upstream { timeout  max_response_size }`: defaults of every upstream call (issue #8). */
   upstream?: UpstreamSpec;
-  grpc?: ListenerSpec;
+  grpc?: GrpcListenerSpec;
   graphql?: ListenerSpec;
   prometheus?: ListenerSpec;
   admin?: ListenerSpec;
@@ -190,6 +190,15 @@ export interface HttpListenerSpec extends ListenerSpec {
   maxFields?: Positioned<string | number>;
   maxArrayIndex?: Positioned<string | number>;
   maxDepth?: Positioned<string | number>;
+}
+
+/** `grpc { }`: the gRPC listener's address, TLS files and limits. */
+export interface GrpcListenerSpec extends ListenerSpec {
+  certFile?: Positioned<string>;
+  keyFile?: Positioned<string>;
+  maxMessageSize?: Positioned<string | number>;
+  idleTimeout?: Positioned<string>;
+  readTimeout?: Positioned<string>;
 }
 
 export interface UpstreamSpec {

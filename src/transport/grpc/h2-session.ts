@@ -21,6 +21,7 @@ import {
   type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
 } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { Code } from './codes.js';
 
 /** How a unary call ended, as grpc-js reports it: a code, details, metadata, the message. */
@@ -40,6 +41,8 @@ export interface H2SessionOptions {
   secure: boolean;
   /** Extra TLS settings (a private CA, say); defaults verify against the system roots. */
   tls?: SecureClientSessionOptions;
+  /** Dial this Unix socket instead of `authority` (a `unix:` target relayed by the gRPC proxy). */
+  socketPath?: string;
 }
 
 /** The largest answer accepted, as grpc-js's default grpc.max_receive_message_length. */
@@ -103,29 +106,10 @@ export class H2Session {
     onStream: (stream: ClientHttp2Stream) => void,
     maxBytes: number = MAX_MESSAGE_BYTES,
   ): Promise<UnaryOutcome> {
-    if (this.closed) return Promise.resolve(failed(Code.UNAVAILABLE, 'the gRPC client is closed'));
-    const session = this.connected();
-    headers[':method'] = 'POST';
-    headers[':path'] = path;
-    headers['content-type'] = 'application/grpc';
-    headers.te = 'trailers';
-    if (timeoutMs !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
+    const stream = this.open(path, headers, timeoutMs);
+    if (stream instanceof Error) return Promise.resolve(failed(Code.UNAVAILABLE, stream.message));
     return new Promise((resolve) => {
-      let stream: ClientHttp2Stream;
-      try {
-        stream = session.request(headers, { endStream: false });
-      } catch (error) {
-        // Out of stream ids, or the session died under us: the next call opens a new one.
-        if (this.session === session) this.session = undefined;
-        session.close();
-        resolve(failed(Code.UNAVAILABLE, (error as Error).message));
-        return;
-      }
       onStream(stream);
-      if (this.active++ === 0) session.ref();
-      stream.once('close', () => {
-        if (--this.active === 0 && !session.destroyed) session.unref();
-      });
       // One DATA write with END_STREAM: prefix (uncompressed flag, length) and message.
       const frame = Buffer.allocUnsafe(5 + payload.length);
       frame[0] = 0;
@@ -134,6 +118,35 @@ export class H2Session {
       stream.end(frame);
       readAnswer(stream, resolve, maxBytes);
     });
+  }
+
+  /**
+   * Opens one call of any kind (the gRPC proxy relays streams through it): the request
+   * headers are sent, the caller writes the framed messages and reads the answer. An
+   * Error when no stream could be opened (closed client, dead connection).
+   */
+  open(path: string, headers: OutgoingHttpHeaders, timeoutMs?: number): ClientHttp2Stream | Error {
+    if (this.closed) return new Error('the gRPC client is closed');
+    const session = this.connected();
+    headers[':method'] = 'POST';
+    headers[':path'] = path;
+    headers['content-type'] = 'application/grpc';
+    headers.te = 'trailers';
+    if (timeoutMs !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(headers, { endStream: false });
+    } catch (error) {
+      // Out of stream ids, or the session died under us: the next call opens a new one.
+      if (this.session === session) this.session = undefined;
+      session.close();
+      return error as Error;
+    }
+    if (this.active++ === 0) session.ref();
+    stream.once('close', () => {
+      if (--this.active === 0 && !session.destroyed) session.unref();
+    });
+    return stream;
   }
 
   /** Ends the connection once its streams are done; later calls fail UNAVAILABLE. */
@@ -146,7 +159,12 @@ export class H2Session {
   private connected(): ClientHttp2Session {
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
-    const session = connect(this.origin, { ...this.options.tls, settings: { enablePush: false } });
+    const { socketPath } = this.options;
+    const session = connect(this.origin, {
+      ...this.options.tls,
+      settings: { enablePush: false },
+      ...(socketPath ? { createConnection: () => netConnect(socketPath) } : {}),
+    });
     // Errors reach the streams (each then ends UNAVAILABLE); unhandled, they would throw.
     session.on('error', () => undefined);
     session.on('goaway', () => {
@@ -268,7 +286,8 @@ function unframe(body: Buffer): Buffer | string {
   return body.subarray(5);
 }
 
-function copyMetadata(from: IncomingHttpHeaders, into: Record<string, string>): void {
+/** Answer headers or trailers as metadata: pseudo-headers and what gRPC itself uses left out. */
+export function copyMetadata(from: IncomingHttpHeaders, into: Record<string, string>): void {
   for (const key in from) {
     if (key.charCodeAt(0) === 58 /* : */ || NOT_METADATA.has(key)) continue;
     const value = from[key];
@@ -278,7 +297,7 @@ function copyMetadata(from: IncomingHttpHeaders, into: Record<string, string>): 
 }
 
 /** grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
-function decodeMessage(value: string | string[] | undefined): string {
+export function decodeMessage(value: string | string[] | undefined): string {
   const text = Array.isArray(value) ? value.join(', ') : (value ?? '');
   if (!text.includes('%')) return text;
   try {

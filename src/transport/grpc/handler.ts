@@ -3,24 +3,20 @@
  * the flow, answer the output message or a status. The one place where a failed flow
  * becomes a gRPC status for this listener.
  *
- *   metadata ─▶ FlowRequest.header        output header ─▶ initial metadata
+ *   metadata ─▶ FlowRequest.header        output header ─▶ response headers (metadata)
  *   message  ─▶ FlowRequest.input         output body   ─▶ message
- *                                         failure       ─▶ httpToGrpc(status), details = message
+ *                                         failure       ─▶ httpToGrpc(status), grpc-message = message
  */
-import {
-  Metadata,
-  status as Code,
-  type handleUnaryCall,
-  type sendUnaryData,
-  type ServerUnaryCall,
-} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan } from '../../compile/plan.js';
 import type { FlowRequest } from '../../flow/types.js';
 import type { FlowRunner } from '../listener.js';
 import { requestIdFrom } from '../shared/request-id.js';
+import { Code } from './codes.js';
+import { metadataHeaders } from './h2-metadata.js';
 import type { MessageCodec } from './message.js';
-import { metadataToRequestHeaders, setMetadata } from './metadata.js';
+import type { GrpcRoute } from './server.js';
+import type { GrpcCall } from './server-call.js';
 import { httpToGrpc } from './status.js';
 
 export interface UnaryHandlerOptions {
@@ -33,57 +29,39 @@ export interface UnaryHandlerOptions {
 
 const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** The client's deadline in ms since the epoch, or undefined when it set none. */
-function deadlineOf(call: ServerUnaryCall<Buffer, Buffer>): number | undefined {
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCall<Buffer, Buffer> {
+export function createUnaryHandler(options: UnaryHandlerOptions): GrpcRoute {
   const { endpoint, request, response, executor, logger } = options;
   const { flow } = endpoint;
   const path = `/${endpoint.package ? `${endpoint.package}.` : ''}${endpoint.service}/${endpoint.method}`;
 
-  return function handleGrpc(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
+  const handle = (call: GrpcCall, message: Buffer | undefined): void => {
     let input: Record<string, unknown>;
     try {
-      input = request.decode(call.request);
+      input = request.decode(message!);
     } catch (error) {
-      callback({
-        code: Code.INVALID_ARGUMENT,
-        details: `invalid ${request.typeName} message: ${(error as Error).message}`,
-      });
+      call.end(Code.INVALID_ARGUMENT, `invalid ${request.typeName} message: ${(error as Error).message}`);
       return;
     }
-    const header = metadataToRequestHeaders(call.metadata);
-    const incomingId = header['x-request-id'];
-    const requestId = requestIdFrom(incomingId);
-
-    // 'cancelled' covers a client that cancels, disconnects or lets its deadline pass.
-    const controller = new AbortController();
-    const onCancelled = (): void => controller.abort();
-    call.once('cancelled', onCancelled);
+    const requestId = requestIdFrom(call.header['x-request-id']);
     const flowRequest: FlowRequest = {
       input,
-      header,
+      header: call.header,
       params: NO_PARAMS,
       requestId,
-      signal: controller.signal,
-      remoteAddress: peerAddress(call.getPeer()),
+      signal: call.signal,
+      remoteAddress: call.remoteAddress,
       endpoint,
-      deadline: deadlineOf(call),
+      deadline: call.deadline,
     };
 
     executor.run(flow, flowRequest).then(
       (result) => {
-        call.removeListener('cancelled', onCancelled);
-        if (call.cancelled) return;
-        const metadata = setMetadata(new Metadata(), result.header);
-        metadata.set('x-request-id', requestId);
+        if (call.done) return; // the client went away
+        const metadata = metadataHeaders(result.header);
+        metadata['x-request-id'] = requestId;
         if (!result.ok) {
           // Trailers-only answer: the headers travel with the status.
-          callback({ code: httpToGrpc(result.status), details: result.message, metadata });
+          call.end(httpToGrpc(result.status), result.message, metadata);
           return;
         }
         let payload: Buffer;
@@ -91,27 +69,26 @@ export function createUnaryHandler(options: UnaryHandlerOptions): handleUnaryCal
           payload = response.encode(result.body);
         } catch (error) {
           logger.error({ err: error, flow: flow.name, requestId, path }, 'flow output does not fit the response type');
-          callback({
-            code: Code.INTERNAL,
-            details: `output of flow "${flow.name}" does not fit ${response.typeName}: ${(error as Error).message}`,
+          call.end(
+            Code.INTERNAL,
+            `output of flow "${flow.name}" does not fit ${response.typeName}: ${(error as Error).message}`,
             metadata,
-          });
+          );
           return;
         }
-        call.sendMetadata(metadata);
-        callback(null, payload);
+        call.answer(payload, metadata);
       },
       (error: unknown) => {
         // The executor answers flow failures; reaching here is a bug, never leaked to the client.
-        call.removeListener('cancelled', onCancelled);
         logger.error({ err: error, flow: flow.name, requestId, path }, 'flow crashed');
-        callback({ code: Code.INTERNAL, details: 'internal error' });
+        call.end(Code.INTERNAL, 'internal error');
       },
     );
   };
+  return { kind: 'unary', handle };
 }
 
-/** The client's IP from grpc-js' peer string: `ipv4:127.0.0.1:5000`, `[::1]:5000`, `127.0.0.1:5000`. */
+/** The client's IP from a grpc-js style peer string: `ipv4:127.0.0.1:5000`, `[::1]:5000`, `127.0.0.1:5000`. */
 export function peerAddress(peer: string): string {
   const bare = peer.replace(/^ipv[46]:/, '');
   if (bare.startsWith('[')) return bare.slice(1, bare.indexOf(']'));

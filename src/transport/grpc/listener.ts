@@ -1,84 +1,49 @@
 /**
- * gRPC listener on grpc-js, driven by the loaded descriptors (no generated code). Each
- * endpoint becomes one unary method `/<package>.<service>/<method>`, registered with
- * serializers prepared here, once. Server reflection describes what is served.
+ * What a configuration serves on the gRPC listener: one route per endpoint
+ * (`/<package>.<service>/<method>`, handlers and message codecs prepared here, once) plus
+ * server reflection describing them. The route table has no socket of its own: the
+ * server of server.ts, held across reloads by daemon/grpc-slot.ts, dispatches to the
+ * current configuration's table.
  *
  * Message types: when a .proto declares the served method, its request and response
  * types are the contract clients are built from, so they win; otherwise the flow's
  * input and output types are used (an untyped side is the empty message).
  */
-import { Server, ServerCredentials, type Client } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GrpcEndpointPlan, GrpcHost, Plan } from '../../compile/plan.js';
+import type { GrpcEndpointPlan, Plan } from '../../compile/plan.js';
 import type { MessageType } from '../../schema/types.js';
-import type { ListenAddress } from '../../compile/plan.js';
-import { formatBoundAddress, hostPort } from '../shared/address.js';
-import type { FlowRunner, Listener } from '../listener.js';
+import type { FlowRunner } from '../listener.js';
 import { createUnaryHandler } from './handler.js';
-import { createServerStreamHandler } from './stream-handler.js';
-import { createProxyHandler, createTargetClients } from './proxy-handler.js';
 import { messageCodec } from './message.js';
-import { addReflection, type ServedMethod } from './reflection.js';
+import { createProxyHandler, createTargetSessions } from './proxy-handler.js';
+import type { ServedMethod } from './reflection.js';
+import { createReflectionRoutes } from './reflection-service.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcRoute, type GrpcRoutes } from './server.js';
+import { createServerStreamHandler } from './stream-handler.js';
 
-export interface GrpcListenerOptions {
-  /** Go listen syntax: `:50051` binds every interface, `127.0.0.1:0` a free port. */
-  address: ListenAddress;
-  endpoints: GrpcEndpointPlan[];
+export interface GrpcRoutesOptions {
+  endpoints: readonly GrpcEndpointPlan[];
   plan: Plan;
   executor: FlowRunner;
   logger: Logger;
-  /** How long close() lets calls in flight finish before cutting them (default 10 s). */
-  closeGraceMs?: number;
+  /** The bound on each message a proxy relays (the server bounds the others). */
+  maxMessageBytes?: number;
 }
 
-// Messages are encoded and decoded in the handler, where a failure can be answered
-// precisely; grpc-js only moves the bytes.
-const passThrough = (value: Buffer): Buffer => value;
-
-export function createGrpcListener(options: GrpcListenerOptions): Listener {
-  const { plan, logger } = options;
-  const server = new Server();
-  const targets = createTargetClients();
-  const served = registerEndpoints(server, options, targets.clientFor);
-  if (served.length > 0) addReflection(server, plan.schemas.root, served);
-
-  return {
-    async listen(): Promise<string> {
-      const { host } = options.address;
-      const target = hostPort(options.address);
-      const actual = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(target, ServerCredentials.createInsecure(), (error, p) =>
-          error ? reject(error) : resolve(p),
-        );
-      });
-      const bound = formatBoundAddress({ address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port: actual });
-      logger.info({ address: bound, methods: served.map((m) => `${m.service}/${m.method}`) }, 'grpc listener ready');
-      return bound;
-    },
-    close(): Promise<void> {
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.forceShutdown(), options.closeGraceMs ?? 10_000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          targets.close();
-          resolve();
-        });
-      });
-    },
-  };
-}
-
-/** Registers one handler per endpoint; returns what reflection should describe. */
-export function registerEndpoints(
-  server: Pick<Server, 'register'>,
-  options: GrpcListenerOptions,
-  clientFor: (host: GrpcHost) => Client,
-): ServedMethod[] {
+/** The routes of one configuration, and `close` for the connections its gRPC proxies relay through. */
+export function buildGrpcRoutes(options: GrpcRoutesOptions): { routes: GrpcRoutes; close(): void } {
   const { plan, executor, logger } = options;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const targets = createTargetSessions();
+  const routes = new Map<string, GrpcRoute>();
   const served: ServedMethod[] = [];
   for (const endpoint of options.endpoints) {
     const service = endpoint.package ? `${endpoint.package}.${endpoint.service}` : endpoint.service;
     const path = `/${service}/${endpoint.method}`;
+    if (routes.has(path)) {
+      logger.warn(`${path} is served twice; flow "${endpoint.flow.name}" is not reachable over gRPC`);
+      continue;
+    }
     const declared = plan.schemas.services.get(service)?.methods.get(endpoint.method);
     const streams = Boolean(endpoint.flow.stream); // compile checked the method streams too
     if (!streams && endpoint.flow.kind !== 'proxy' && declared && (declared.requestStream || declared.responseStream)) {
@@ -94,27 +59,21 @@ export function registerEndpoints(
       logger,
     };
     const forward = endpoint.flow.kind === 'proxy' ? endpoint.flow.forward : undefined;
-    const registered = forward
-      ? // A proxy relays whatever the method is (unary, server, client or bidi streaming).
-        server.register(
-          path,
+    routes.set(
+      path,
+      forward
+        ? // A proxy relays whatever the method is (unary, server, client or bidi streaming).
           createProxyHandler({
             endpoint,
             executor,
             logger,
-            client: clientFor(forward.service.grpc ?? { target: forward.service.host, secure: false }),
-          }),
-          passThrough,
-          passThrough,
-          'bidi',
-        )
-      : streams
-        ? server.register(path, createServerStreamHandler(handlerOptions), passThrough, passThrough, 'serverStream')
-        : server.register(path, createUnaryHandler(handlerOptions), passThrough, passThrough, 'unary');
-    if (!registered) {
-      logger.warn(`${path} is served twice; flow "${endpoint.flow.name}" is not reachable over gRPC`);
-      continue;
-    }
+            session: targets.sessionFor(forward.service.grpc ?? { target: forward.service.host, secure: false }),
+            maxMessageBytes,
+          })
+        : streams
+          ? createServerStreamHandler(handlerOptions)
+          : createUnaryHandler(handlerOptions),
+    );
     served.push({
       package: endpoint.package,
       service,
@@ -123,7 +82,11 @@ export function registerEndpoints(
       responseType: fullName(responseType),
     });
   }
-  return served;
+  if (served.length > 0) {
+    for (const [path, route] of createReflectionRoutes(plan.schemas.root, served, maxMessageBytes))
+      if (!routes.has(path)) routes.set(path, route);
+  }
+  return { routes, close: () => targets.close() };
 }
 
 function fullName(type: MessageType | undefined): string {

@@ -1,156 +1,183 @@
 /**
  * A proxy flow on a gRPC endpoint: the proxy's resources run first (they may refuse the
- * call), then the call is relayed to the forward target's same method, message bytes as
- * they are, in both directions — unary, server-, client-streaming and bidi alike, since
- * on the wire they are all one HTTP/2 stream of framed messages:
+ * call), then the call is relayed to the forward target's same method over node:http2,
+ * DATA bytes as they come, in both directions — unary, server-, client-streaming and
+ * bidi alike, since on the wire they are all one HTTP/2 stream of framed messages:
  *
- *   client ══ messages ══▶ maestro ══ messages ══▶ target /pkg.Service/Method
- *          ◀═ messages, metadata, status ══════════
+ *   client ══ DATA ══▶ maestro ══ DATA ══▶ target /pkg.Service/Method
+ *          ◀═ headers, DATA, trailers ═════
  *
- * Each side is paused while the other cannot take more (backpressure both ways); a
- * client that cancels cancels the target call; the target's status, trailers and
- * initial metadata reach the client.
+ * Messages are not decoded or copied; a frame parser on each direction only checks each
+ * message against the listener's size limit. Each side is paused while the other cannot
+ * take more (backpressure both ways); a client that cancels cancels the target call; the
+ * target's status, trailers and initial metadata reach the client.
  */
-import { randomUUID } from 'node:crypto';
-import {
-  Client,
-  credentials,
-  Metadata,
-  status as Code,
-  type ClientDuplexStream,
-  type handleBidiStreamingCall,
-  type ServerDuplexStream,
-  type StatusObject,
-} from '@grpc/grpc-js';
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Logger } from 'pino';
 import type { GrpcEndpointPlan, GrpcHost } from '../../compile/plan.js';
 import type { FlowRunner } from '../listener.js';
-import { metadataToRequestHeaders, setMetadata } from './metadata.js';
+import { requestIdFrom } from '../shared/request-id.js';
+import { Code } from './codes.js';
+import { FrameParser } from './frames.js';
+import { metadataHeaders } from './h2-metadata.js';
+import { copyMetadata, decodeMessage, H2Session, type H2SessionOptions } from './h2-session.js';
+import type { GrpcRoute } from './server.js';
+import type { GrpcCall } from './server-call.js';
 import { httpToGrpc } from './status.js';
 
 export interface ProxyHandlerOptions {
   endpoint: GrpcEndpointPlan;
   executor: FlowRunner;
   logger: Logger;
-  /** The target's channel, shared by every method relayed to it. */
-  client: Client;
+  /** The target's connection, shared by every method relayed to it. */
+  session: H2Session;
+  /** The bound on each message, both ways. */
+  maxMessageBytes: number;
 }
 
-const passThrough = (value: Buffer): Buffer => value;
-// Hop-by-hop metadata grpc-js sets itself on the next call.
-const NOT_FORWARDED = new Set([
-  'grpc-timeout',
-  'user-agent',
-  'content-type',
-  'te',
-  'host',
-  'grpc-accept-encoding',
-  'grpc-encoding',
-  'accept-encoding',
+// Metadata the next hop gets from HTTP/2 or from this relay, not from the client.
+const NOT_FORWARDED = new Set(['user-agent', 'host', 'x-request-id']);
+
+// A target stream reset without a status, by HTTP/2 error code (as grpc-js maps them).
+const RESET_CODE = new Map<number, number>([
+  [constants.NGHTTP2_REFUSED_STREAM, Code.UNAVAILABLE],
+  [constants.NGHTTP2_CANCEL, Code.CANCELLED],
+  [constants.NGHTTP2_ENHANCE_YOUR_CALM, Code.RESOURCE_EXHAUSTED],
+  [constants.NGHTTP2_INADEQUATE_SECURITY, Code.PERMISSION_DENIED],
 ]);
 
-/** One channel per forward target host, for the listener to share and close. */
-export function createTargetClients(): { clientFor(host: GrpcHost): Client; close(): void } {
-  const clients = new Map<string, Client>();
+/** One connection per forward target, for a configuration's proxies to share and close. */
+export function createTargetSessions(): { sessionFor(host: GrpcHost): H2Session; close(): void } {
+  const sessions = new Map<string, H2Session>();
   return {
-    clientFor({ target, secure }) {
-      const key = `${secure ? 's' : ''}|${target}`;
-      let client = clients.get(key);
-      if (!client)
-        clients.set(
-          key,
-          (client = new Client(target, secure ? credentials.createSsl() : credentials.createInsecure())),
-        );
-      return client;
+    sessionFor(host) {
+      const key = `${host.secure ? 's' : ''}|${host.target}`;
+      let session = sessions.get(key);
+      if (!session) sessions.set(key, (session = new H2Session(dialOptions(host))));
+      return session;
     },
     close() {
-      for (const client of clients.values()) client.close();
-      clients.clear();
+      for (const session of sessions.values()) session.close();
+      sessions.clear();
     },
   };
 }
 
-export function createProxyHandler(options: ProxyHandlerOptions): handleBidiStreamingCall<Buffer, Buffer> {
-  const { endpoint, executor, logger, client } = options;
+/**
+ * Where to dial a target written in resolver syntax: `dns:///host:port` is the name
+ * itself (Node resolves it), `unix:` a socket path, an `ipv4:`/`ipv6:` list its first
+ * address.
+ */
+export function dialOptions({ target, secure }: GrpcHost): H2SessionOptions {
+  if (target.startsWith('unix:'))
+    return { authority: 'localhost', secure, socketPath: target.slice(5).replace(/^\/\/(?=\/)/, '') };
+  let authority = target;
+  if (authority.startsWith('dns:')) authority = authority.slice(authority.indexOf('/', 6) + 1 || 4);
+  else if (/^ipv[46]:/.test(authority)) authority = authority.slice(5).split(',')[0]!;
+  return { authority, secure };
+}
+
+export function createProxyHandler(options: ProxyHandlerOptions): GrpcRoute {
+  const { endpoint, executor, logger, session, maxMessageBytes } = options;
   const { flow } = endpoint;
   const path = `/${endpoint.package ? `${endpoint.package}.` : ''}${endpoint.service}/${endpoint.method}`;
 
-  return function relay(incoming: ServerDuplexStream<Buffer, Buffer>): void {
-    const header = metadataToRequestHeaders(incoming.metadata);
-    const incomingId = header['x-request-id'];
-    const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID();
-    const controller = new AbortController();
-    incoming.once('cancelled', () => controller.abort());
+  const handle = (call: GrpcCall): void => {
+    const requestId = requestIdFrom(call.header['x-request-id']);
     // Held until the target call exists; the proxy's resources run meanwhile.
-    incoming.pause();
-
-    executor.run(flow, { input: {}, header, params: {}, requestId, signal: controller.signal }).then(
+    call.stream.pause();
+    call.enforceDeadline();
+    executor.run(flow, { input: {}, header: call.header, params: {}, requestId, signal: call.signal }).then(
       (result) => {
-        if (controller.signal.aborted) return;
-        if (!result.ok) {
-          incoming.emit('error', {
-            code: httpToGrpc(result.status),
-            details: result.message,
-            metadata: setMetadata(new Metadata(), { 'x-request-id': requestId }),
-          });
-          return;
-        }
-        const metadata = new Metadata();
-        for (const [key, values] of Object.entries(incoming.metadata.toJSON())) {
-          if (NOT_FORWARDED.has(key)) continue;
-          for (const value of values) metadata.add(key, value);
-        }
-        setMetadata(metadata, result.header);
-        metadata.set('x-request-id', requestId);
-        const deadline = incoming.getDeadline();
-        const target = client.makeBidiStreamRequest<Buffer, Buffer>(
-          path,
-          passThrough,
-          passThrough,
-          metadata,
-          deadline === Infinity ? {} : { deadline },
-        );
-        controller.signal.addEventListener('abort', () => target.cancel(), { once: true });
-        pipe(incoming, target, logger, requestId);
+        if (call.done) return;
+        if (!result.ok) return call.end(httpToGrpc(result.status), result.message, { 'x-request-id': requestId });
+        const headers: OutgoingHttpHeaders = {};
+        for (const key in call.header) if (!NOT_FORWARDED.has(key)) headers[key] = call.header[key];
+        Object.assign(headers, metadataHeaders(result.header));
+        headers['x-request-id'] = requestId;
+        // Messages go as they are: the target must know how they were compressed.
+        if (call.encoding) headers['grpc-encoding'] = call.encoding;
+        const timeoutMs = call.deadline === undefined ? undefined : Math.max(1, call.deadline - Date.now());
+        const target = session.open(path, headers, timeoutMs);
+        if (target instanceof Error) return call.end(Code.UNAVAILABLE, target.message);
+        relay(call, target, maxMessageBytes);
+        logger.debug({ requestId, path }, 'grpc relay started');
       },
       (error: unknown) => {
         logger.error({ err: error, flow: flow.name, requestId, path }, 'proxy flow crashed');
-        incoming.emit('error', { code: Code.INTERNAL, details: 'internal error' });
+        call.end(Code.INTERNAL, 'internal error');
       },
     );
   };
+  return { kind: 'bidi', handle };
 }
 
-function pipe(
-  incoming: ServerDuplexStream<Buffer, Buffer>,
-  target: ClientDuplexStream<Buffer, Buffer>,
-  logger: Logger,
-  requestId: string,
-): void {
+function relay(call: GrpcCall, target: ClientHttp2Stream, maxBytes: number): void {
+  const incoming = call.stream;
+  const up = new FrameParser(maxBytes);
+  const down = new FrameParser(maxBytes);
+  const cancel = (): void => {
+    if (!target.destroyed) target.close(constants.NGHTTP2_CANCEL);
+  };
+  call.signal.addEventListener('abort', cancel, { once: true });
+  const refuse = (code: number, details: string): void => {
+    call.end(code, details);
+    cancel();
+  };
+
   // client → target
-  incoming.on('data', (message: Buffer) => {
-    if (!target.write(message)) incoming.pause();
+  incoming.on('data', (chunk: Buffer) => {
+    const error = up.push(chunk);
+    if (error) return refuse(error.code, error.details);
+    if (!target.write(chunk)) incoming.pause();
   });
   target.on('drain', () => incoming.resume());
-  incoming.on('end', () => target.end());
+  incoming.once('end', () => {
+    if (!target.destroyed) target.end();
+  });
   incoming.resume();
+
   // target → client
-  target.on('metadata', (metadata: Metadata) => incoming.sendMetadata(metadata));
-  target.on('data', (message: Buffer) => {
-    if (!incoming.write(message)) target.pause();
+  let trailers: IncomingHttpHeaders | undefined;
+  target.on('response', (headers) => {
+    const metadata = answerMetadata(headers);
+    // Trailers-only: the status travels in the response headers.
+    if (headers['grpc-status'] !== undefined) trailers = headers;
+    else call.sendHeaders(metadata);
+  });
+  target.on('data', (chunk: Buffer) => {
+    const error = down.push(chunk);
+    if (error) return refuse(error.code, error.details);
+    if (!call.writeRaw(chunk)) target.pause();
   });
   incoming.on('drain', () => target.resume());
-  target.on('error', () => {}); // the status below carries it
-  target.on('status', (status: StatusObject) => {
-    if (incoming.cancelled) return;
-    if (status.code !== Code.OK) {
-      incoming.emit('error', { code: status.code, details: status.details, metadata: status.metadata });
-    } else if (target.readableEnded) {
-      incoming.end(status.metadata);
-    } else {
-      // Messages may still wait in the target's buffer (paused): relay them first.
-      target.once('end', () => incoming.end(status.metadata));
-    }
-    logger.debug({ requestId, code: status.code }, 'grpc relay finished');
+  target.on('trailers', (received) => {
+    trailers = received;
   });
+  target.on('error', () => undefined); // the status below carries it
+  const finish = (): void => {
+    if (call.done) return;
+    if (trailers) {
+      const code = Number(trailers['grpc-status']);
+      const valid = Number.isInteger(code) && code >= 0 && code <= 16;
+      return call.end(valid ? code : Code.UNKNOWN, decodeMessage(trailers['grpc-message']), answerMetadata(trailers));
+    }
+    const reset = target.rstCode;
+    call.end(
+      reset !== undefined && reset !== constants.NGHTTP2_NO_ERROR
+        ? (RESET_CODE.get(reset) ?? Code.UNAVAILABLE)
+        : Code.UNAVAILABLE,
+      'the target ended the call without a status',
+    );
+  };
+  // Messages may still wait in the target stream's buffer (paused): relay them first.
+  target.once('close', () => (target.readableEnded || !trailers ? finish() : target.once('end', finish)));
+}
+
+function answerMetadata(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const metadata: Record<string, string> = {};
+  copyMetadata(headers, metadata);
+  const encoding = headers['grpc-encoding'];
+  if (typeof encoding === 'string' && encoding !== 'identity') metadata['grpc-encoding'] = encoding;
+  return metadata;
 }

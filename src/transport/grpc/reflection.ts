@@ -3,7 +3,7 @@
  * serves, so grpcurl-style clients can list them and describe their methods.
  *
  * The file descriptors come from the registry's protobufjs root (one file per package),
- * then are repaired before @grpc/reflection sees them, because as produced:
+ * then are repaired before reflection-service.ts serves them, because as produced:
  *   - `dependency` is empty, so a client resolving a message that lives in another
  *     package's file fails (DESIGN §8): it is filled in from the references;
  *   - field types are written relative to their scope: they become fully qualified;
@@ -13,9 +13,6 @@
  *     by its flow's input and output (an untyped side is an empty message).
  */
 import path from 'node:path';
-import type { Server } from '@grpc/grpc-js';
-import type { PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import type protobuf from 'protobufjs';
 import descriptor, {
   type IDescriptorProto,
@@ -32,22 +29,6 @@ export interface ServedMethod {
   method: string;
   requestType: string;
   responseType: string;
-}
-
-/** Registers the reflection services on the server, describing only the served services. */
-export function addReflection(
-  server: Pick<Server, 'addService'>,
-  root: protobuf.Root,
-  methods: readonly ServedMethod[],
-): void {
-  const files = describeServedFiles(root, methods);
-  const fileDescriptorProtos = files.map((file) => Buffer.from(descriptor.FileDescriptorProto.encode(file).finish()));
-  // @grpc/reflection only reads `fileDescriptorProtos` from each entry of the definition.
-  const definition: PackageDefinition = {
-    'maestro.reflection.files': { format: 'Protocol Buffer 3 EnumDescriptorProto', type: {}, fileDescriptorProtos },
-  };
-  const services = [...new Set(methods.map((m) => m.service))];
-  new ReflectionService(definition, { services }).addToServer(server);
 }
 
 const EMPTY_FILE = 'maestro/empty.proto';
