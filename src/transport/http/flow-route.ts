@@ -10,6 +10,7 @@ import { CodecError } from '../../codec/codec.js';
 import { codecForContentType } from '../../codec/index.js';
 import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from '../../codec/limits.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
+import type { FlowStop } from '../../flow/stop.js';
 import type { FlowRequest } from '../../flow/types.js';
 import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { FlowRunner } from '../listener.js';
@@ -22,6 +23,7 @@ export function createFlowHandler(
   route: RoutePath,
   executor: FlowRunner,
   limits: DecodeLimits = DEFAULT_LIMITS,
+  stop?: FlowStop,
 ): RouteHandlerMethod {
   const { flow } = endpoint;
   const codec = endpoint.responseCodec ?? endpoint.codec;
@@ -51,7 +53,7 @@ export function createFlowHandler(
     }
 
     const params = requestParams(request, wildcard);
-    const signal = clientSignal(reply.raw);
+    const signal = clientSignal(reply.raw, stop);
     const flowRequest: FlowRequest = {
       input,
       header: request.headers,

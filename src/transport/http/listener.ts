@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
 import type { Discovery } from '../../discovery/resolver.js';
+import type { FlowStop } from '../../flow/stop.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import type { ListenAddress } from '../../compile/plan.js';
 import { formatBoundAddress } from '../shared/address.js';
@@ -59,6 +60,8 @@ export interface HttpListenerOptions {
   pagePaths?: readonly string[];
   /** Resolvers for proxy forwards to services with `resolver = …` (shared with the caller). */
   discovery?: Discovery;
+  /** Bounded shutdown's stop: each connection's client signal is linked to it (flow/stop.ts). */
+  stop?: FlowStop;
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -228,7 +231,7 @@ export function buildServer(
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
-      const target = registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery);
+      const target = registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery, options.stop);
       websocketRoutes.push({ endpoint, route, target });
     } else if (endpoint.flow.stream) {
       // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
@@ -243,7 +246,7 @@ export function buildServer(
         method: endpoint.method === '*' ? ALL_METHODS : endpoint.method,
         url: route.fastify,
         config: routeConfig(endpoint),
-        handler: createFlowHandler(endpoint, route, executor, limits),
+        handler: createFlowHandler(endpoint, route, executor, limits, options.stop),
       });
     }
   }
