@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Codec } from '../../codec/codec.js';
-import { CodecError } from '../../codec/codec.js';
+import { CodecError, encoderOf } from '../../codec/codec.js';
 import { codecForContentType } from '../../codec/index.js';
 import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from '../../codec/limits.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
@@ -29,7 +29,8 @@ export function createFlowHandler(
   const codec = endpoint.responseCodec ?? endpoint.codec;
   const requestCodec = endpoint.requestCodec;
   const inputType = flow.input.type;
-  const outputType = flow.output?.type;
+  // Prepared once per route: a typed JSON output has its compiled writer (codec/json-writer.ts).
+  const encode = encoderOf(codec, flow.output?.type);
   const status = endpoint.status || 200;
   const wildcard = route.wildcard;
 
@@ -70,7 +71,7 @@ export function createFlowHandler(
     if (!result.ok) return sendFailure(reply, result, codec);
 
     // Encoded before anything is set, so an output that does not fit its type is a clean 500.
-    const payload = toPayload(codec.encode(result.body ?? {}, outputType));
+    const payload = toPayload(encode(result.body ?? {}));
     reply.code(status).header('content-type', codec.contentType);
     reply.headers(result.header);
     return reply.send(payload);
