@@ -26,6 +26,7 @@ import { errorJson, rawHttpAnswer } from '../shared/raw-error.js';
 import { requestIdOf } from '../shared/request-id.js';
 import { createCorsHook } from './cors.js';
 import { createFlowHandler } from './flow-route.js';
+import { lazyChildLogger } from './request-logger.js';
 import { createAllowedMethods } from './method-not-allowed.js';
 import { ALL_METHODS, registerProxyRoute } from './proxy.js';
 import { sendError } from './reply.js';
@@ -125,6 +126,8 @@ export function buildServer(
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
+    // request.log is made on its first line at an enabled level (request-logger.ts).
+    childLoggerFactory: lazyChildLogger,
     bodyLimit,
     // Header, request (Go's ReadTimeout) and idle timeouts go into the node server's
     // options when it is created; write_timeout is a per-answer deadline (timeouts.ts).
