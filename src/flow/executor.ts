@@ -181,8 +181,10 @@ class FlowRun {
   /** Nodes whose call succeeded, in completion order. */
   readonly completed: number[] = [];
   private readonly flow: FlowPlan;
-  private readonly pending: Int32Array;
-  private readonly state: Uint8Array;
+  // Plain arrays: a typed array over 64 bytes (17+ nodes) gets an off-heap buffer, and
+  // Int32Array.from walks an iterator: ~0.7 µs per run at 20 nodes against ~20 ns.
+  private readonly pending: number[];
+  private readonly state: number[];
   private running = 0;
   private failure: Failure | undefined;
   private finish!: (failure: Failure | undefined) => void;
@@ -201,8 +203,8 @@ class FlowRun {
     stop: FlowStop | undefined,
   ) {
     this.flow = bound.flow;
-    this.pending = Int32Array.from(this.flow.pendingTemplate);
-    this.state = new Uint8Array(this.flow.nodes.length);
+    this.pending = this.flow.pendingTemplate.slice();
+    this.state = new Array<number>(this.flow.nodes.length).fill(WAITING);
     // The client's signal serves as it is when the stop already reaches it (a linked
     // per-connection signal) and no deadline applies: no controller per request.
     const uncovered = stop !== undefined && !stop.covers(signal) ? stop.signal : undefined;
