@@ -310,6 +310,12 @@ describe('http proxy', () => {
     // Keep-alive both ways: the client's four requests above travelled on their own
     // connections, the hub saw them all.
     expect(hub.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['HEAD /thing', 'GET /204', 'GET /304', 'GET /404']);
+
+    // A request the HTTP client refuses to forward (undici sends no `expect`) is a 502, not a hang.
+    const refused = await rawRequest(address, 'GET', '/v1/expect', { expect: '100-continue' }, '');
+    expect(refused.status).toBe(502);
+    expect(JSON.parse(refused.body)).toMatchObject({ status: 502 });
+    expect(hub.seen).toHaveLength(4);
   });
 
   it('aborts the upstream request when the client goes away', async () => {
