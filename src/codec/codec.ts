@@ -23,6 +23,18 @@ export interface Codec {
   decode(body: Uint8Array, type?: MessageType, limits?: DecodeLimits): Record<string, unknown>;
   /** Encodes a value, typed when a type is given (absent fields omitted). */
   encode(value: unknown, type?: MessageType): Uint8Array | string;
+  /**
+   * The encoder of one type, prepared once (a compiled JSON writer, say) for callers that
+   * know the type ahead of their requests; writes what `encode(value, type)` writes.
+   * Optional: without it, callers use `encode`.
+   */
+  prepare?(type: MessageType): (value: unknown) => Uint8Array | string;
+}
+
+/** `codec`'s encoder of `type` (prepared when the codec can), or of untyped values. */
+export function encoderOf(codec: Codec, type: MessageType | undefined): (value: unknown) => Uint8Array | string {
+  if (type && codec.prepare) return codec.prepare(type);
+  return (value) => codec.encode(value, type);
 }
 
 /** A body could not be decoded or does not fit its type; `field` names the culprit. */

@@ -10,7 +10,8 @@ import { jsonText } from '../shared/values.js';
 import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from './limits.js';
 import { describeValue } from './scalars.js';
 import { bodyText, isBlank, isPlainObject } from './values.js';
-import { DECODE_JSON, ENCODE_JSON, normalize } from './typed.js';
+import { DECODE_JSON, normalize } from './typed.js';
+import { writerFor } from './json-writer.js';
 
 /** A run of 16+ digits may be an integer JSON.parse would round. */
 const LONG_DIGITS = /\d{16}/;
@@ -80,8 +81,13 @@ export class JsonCodec implements Codec {
   }
 
   encode(value: unknown, type?: MessageType): string {
-    // Typed output holds no Uint8Array (bytes are base64 by then): no replacer needed.
-    if (type) return stringifyJson(normalize(value, type, ENCODE_JSON), false);
+    // Typed: the type's prepared writer (json-writer.ts), the same text as
+    // stringifyJson(normalize(value, type, ENCODE_JSON), false) without the copy.
+    if (type) return writerFor(type)(value);
     return stringifyJson(value);
+  }
+
+  prepare(type: MessageType): (value: unknown) => string {
+    return writerFor(type);
   }
 }

@@ -54,7 +54,7 @@ export function normalize(
 /** Leaves the field out (an empty form or XML value for a number, for instance). */
 const ABSENT = Symbol('absent');
 
-interface FieldPlan {
+export interface FieldPlan {
   field: FieldType;
   name: string;
   /** The proto3 JSON name (`displayName` for `display_name`), when it differs. */
@@ -65,7 +65,8 @@ interface FieldPlan {
 
 const plans = new WeakMap<MessageType, FieldPlan[]>();
 
-function planOf(type: MessageType): FieldPlan[] {
+/** The fields of `type` in declaration order, with how each is read (shared with json-writer.ts). */
+export function planOf(type: MessageType): FieldPlan[] {
   let plan = plans.get(type);
   if (plan) return plan;
   plan = type.fieldList.map((field) => {
@@ -77,7 +78,8 @@ function planOf(type: MessageType): FieldPlan[] {
   return plan;
 }
 
-function read(source: Record<string, unknown>, plan: FieldPlan): unknown {
+/** A field's value in `source`: by name, else by its proto3 JSON name; own properties only for inherited names. */
+export function read(source: Record<string, unknown>, plan: FieldPlan): unknown {
   if (plan.inherited) return Object.hasOwn(source, plan.name) ? source[plan.name] : undefined;
   const value = source[plan.name];
   return value === undefined && plan.alias !== undefined ? source[plan.alias] : value;
@@ -123,7 +125,8 @@ function list(value: unknown, field: FieldType, c: Conversion): unknown {
   return out;
 }
 
-function map(raw: unknown, field: FieldType, c: Conversion): unknown {
+/** A map field converted (json-writer.ts writes maps through this, then the shared writer). */
+export function map(raw: unknown, field: FieldType, c: Conversion): unknown {
   if (c.input === 'text' && raw === '') return ABSENT;
   const value = c.input === 'text' ? (fromEntries(raw) ?? raw) : raw;
   if (!isPlainObject(value)) throw new Mismatch(describeType(field), value);

@@ -139,7 +139,13 @@ export async function buildGeneration(
   );
   await traffic.start();
   const hooks = rollbackHooks(plan.flows, metrics);
-  const executor = new Executor({ logger, plan: runnable, ...hooks, journal: context.journal });
+  const executor = new Executor({
+    logger,
+    plan: runnable,
+    ...hooks,
+    journal: context.journal,
+    stop: context.shutdown?.stop,
+  });
   // Flows whose calls shutdown can abort after the grace period.
   const tracked: FlowRunner = context.shutdown ? context.shutdown.track(executor) : executor;
   // Outermost, so that everything a request logs runs inside its server span.
@@ -223,6 +229,7 @@ export async function buildGeneration(
           pages: flowsPage,
           pagePaths: [FLOWS_PATH, FIGURES_PATH],
           discovery: context.discovery,
+          stop: context.shutdown?.stop,
         },
         tls,
       );

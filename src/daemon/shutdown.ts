@@ -8,26 +8,21 @@
  *           ─▶ bound over: rollback calls still running are aborted (logged as failed)
  *           ─▶ "maestro stopped", naming every flow and rollback that was cut short
  *
- * Flows are tracked by wrapping the FlowRunner every listener uses: each run gets its own
- * AbortController linked to the client's signal, so one abort reaches all its calls.
- * Rollback calls are wrapped at bind time (`wrapCall`, a bind wrapper): the plan stays frozen.
+ * Flows are counted by wrapping the FlowRunner every listener uses (a Map entry per run, no
+ * controller): one process-wide FlowStop (flow/stop.ts), which the executors and the HTTP
+ * listener share, aborts the calls of every run when the grace period ends. Rollback calls
+ * are wrapped at bind time (`wrapCall`, a bind wrapper): the plan stays frozen.
  */
 import type { Logger } from 'pino';
 import type { CallPlan, FlowPlan, PreparedCall } from '../compile/plan.js';
 import { CallError } from '../errors.js';
 import type { CallSite } from '../flow/bind.js';
+import { FlowStop } from '../flow/stop.js';
 import type { FlowRequest, FlowResult } from '../flow/types.js';
 import type { FlowRunner } from '../transport/listener.js';
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 export const DEFAULT_ROLLBACK_TIMEOUT_MS = 10_000;
-
-interface RunningFlow {
-  flow: string;
-  requestId: string;
-  controller: AbortController;
-  cutShort: boolean;
-}
 
 interface RunningRollback {
   flow: string;
@@ -41,29 +36,28 @@ export interface CutShort {
 }
 
 export class Shutdown {
-  private readonly flows = new Set<RunningFlow>();
+  /** Runs in flight, by their request object. */
+  private readonly flows = new Map<FlowRequest, FlowPlan>();
+  /** The runs in flight when the grace period ended. */
+  private cut: Set<FlowRequest> | undefined;
   private readonly rollbacks = new Set<RunningRollback>();
   private readonly rollbackAbort = new AbortController();
   private idle: (() => void) | undefined;
   readonly cutShort: CutShort = { flows: [], rollbacks: [] };
+  /** Given to every executor and HTTP listener: aborts the calls of every run in flight. */
+  readonly stop = new FlowStop();
 
   constructor(private readonly logger: Logger) {}
 
-  /** A FlowRunner whose runs can be aborted when the grace period ends. */
+  /** A FlowRunner whose runs are counted, and answered 503 when the grace period cut them. */
   track(runner: FlowRunner): FlowRunner {
     return {
       run: async (flow: FlowPlan, request: FlowRequest): Promise<FlowResult> => {
-        const controller = new AbortController();
-        const client = request.signal;
-        const onClientGone = (): void => controller.abort();
-        if (client.aborted) controller.abort();
-        else client.addEventListener('abort', onClientGone, { once: true });
-        const entry: RunningFlow = { flow: flow.name, requestId: request.requestId, controller, cutShort: false };
-        this.flows.add(entry);
+        this.flows.set(request, flow);
         try {
-          const result = await runner.run(flow, { ...request, signal: controller.signal });
-          // Aborted by us, not by the client: the client is still there and gets a 503.
-          if (entry.cutShort && !result.ok && !client.aborted) {
+          const result = await runner.run(flow, request);
+          // Aborted by the stop: a client still there gets a 503 (one already gone gets nothing either way).
+          if (!result.ok && this.cut?.has(request)) {
             return runner.reject(
               flow,
               request,
@@ -73,8 +67,7 @@ export class Shutdown {
           }
           return result;
         } finally {
-          client.removeEventListener('abort', onClientGone);
-          this.flows.delete(entry);
+          this.flows.delete(request);
           if (this.flows.size === 0) this.idle?.();
         }
       },
@@ -120,15 +113,15 @@ export class Shutdown {
   async abortFlows(graceMs: number, ms = 1_000): Promise<void> {
     if (this.flows.size === 0) return;
     const done = new Promise<void>((resolve) => (this.idle = resolve));
-    for (const entry of this.flows) {
-      entry.cutShort = true;
-      this.cutShort.flows.push({ flow: entry.flow, requestId: entry.requestId });
+    this.cut = new Set(this.flows.keys());
+    for (const [request, flow] of this.flows) {
+      this.cutShort.flows.push({ flow: flow.name, requestId: request.requestId });
     }
     this.logger.warn(
       { cutShort: this.cutShort.flows, graceMs },
       `shutdown grace period of ${graceMs} ms ended: aborting ${this.flows.size} in-flight flow(s): ${describeFlows(this.cutShort.flows)}`,
     );
-    for (const entry of this.flows) entry.controller.abort();
+    this.stop.stop();
     await bounded(done, ms, undefined);
   }
 

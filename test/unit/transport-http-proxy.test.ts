@@ -283,6 +283,41 @@ describe('http proxy', () => {
     expect(await ok.body.text()).toBe('fine');
   });
 
+  it('relays statuses without a body (HEAD, 204, 304), repeated headers and the upstream request id as they are', async () => {
+    const hub = await upstream((req, res) => {
+      const status = Number(req.url!.slice(1)) || 200;
+      const headers: Record<string, string | string[]> = {
+        'set-cookie': ['a=1', 'b=2'],
+        'x-request-id': 'from-hub',
+      };
+      if (req.method === 'HEAD') headers['content-length'] = '42';
+      res.writeHead(status, headers);
+      res.end(status === 404 ? 'missing' : undefined);
+    });
+    const address = await start([proxy('/v1/*path', '*', hub.url, REST)], new FakeExecutor());
+    const head = await rawRequest(address, 'HEAD', '/v1/thing', { 'x-request-id': 'mine' }, '');
+    expect(head).toMatchObject({ status: 200, body: '' });
+    expect(head.headers['content-length']).toBe('42');
+    expect(head.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    // The upstream's id wins over ours, as a header the upstream sets always did.
+    expect(head.headers['x-request-id']).toBe('from-hub');
+    for (const status of [204, 304]) {
+      const res = await rawRequest(address, 'GET', `/v1/${status}`, {}, '');
+      expect(res).toMatchObject({ status, body: '' });
+    }
+    const missing = await rawRequest(address, 'GET', '/v1/404', {}, '');
+    expect(missing).toMatchObject({ status: 404, body: 'missing' });
+    // Keep-alive both ways: the client's four requests above travelled on their own
+    // connections, the hub saw them all.
+    expect(hub.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['HEAD /thing', 'GET /204', 'GET /304', 'GET /404']);
+
+    // A request the HTTP client refuses to forward (undici sends no `expect`) is a 502, not a hang.
+    const refused = await rawRequest(address, 'GET', '/v1/expect', { expect: '100-continue' }, '');
+    expect(refused.status).toBe(502);
+    expect(JSON.parse(refused.body)).toMatchObject({ status: 502 });
+    expect(hub.seen).toHaveLength(4);
+  });
+
   it('aborts the upstream request when the client goes away', async () => {
     let upstreamClosed: Promise<void> = Promise.resolve();
     const hub = await upstream((_req, res) => {

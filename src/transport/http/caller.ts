@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
+import { encoderOf } from '../../codec/codec.js';
 import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { Caller } from '../caller.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
@@ -130,10 +131,11 @@ function prepareCall(
     return { path: query === '' ? path : `${path}?${query}`, body };
   };
 
+  const encode = encoderOf(codec, methodPlan.requestType);
   const encodeBody = (body: Record<string, unknown> | undefined): Uint8Array | string | undefined => {
     if (!sendsBody) return undefined;
     try {
-      return codec.encode(body ?? {}, methodPlan.requestType);
+      return encode(body ?? {});
     } catch (error) {
       throw new CallError(
         `request to ${what} could not be encoded as ${codec.name}: ${(error as Error).message}`,

@@ -6,10 +6,11 @@
  */
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Codec } from '../../codec/codec.js';
-import { CodecError } from '../../codec/codec.js';
+import { CodecError, encoderOf } from '../../codec/codec.js';
 import { codecForContentType } from '../../codec/index.js';
 import { DEFAULT_LIMITS, LimitError, type DecodeLimits } from '../../codec/limits.js';
 import type { HttpEndpointPlan } from '../../compile/plan.js';
+import type { FlowStop } from '../../flow/stop.js';
 import type { FlowRequest } from '../../flow/types.js';
 import { BODYLESS_METHODS } from '../../shared/http.js';
 import type { FlowRunner } from '../listener.js';
@@ -22,12 +23,14 @@ export function createFlowHandler(
   route: RoutePath,
   executor: FlowRunner,
   limits: DecodeLimits = DEFAULT_LIMITS,
+  stop?: FlowStop,
 ): RouteHandlerMethod {
   const { flow } = endpoint;
   const codec = endpoint.responseCodec ?? endpoint.codec;
   const requestCodec = endpoint.requestCodec;
   const inputType = flow.input.type;
-  const outputType = flow.output?.type;
+  // Prepared once per route: a typed JSON output has its compiled writer (codec/json-writer.ts).
+  const encode = encoderOf(codec, flow.output?.type);
   const status = endpoint.status || 200;
   const wildcard = route.wildcard;
 
@@ -51,7 +54,7 @@ export function createFlowHandler(
     }
 
     const params = requestParams(request, wildcard);
-    const signal = clientSignal(reply.raw);
+    const signal = clientSignal(reply.raw, stop);
     const flowRequest: FlowRequest = {
       input,
       header: request.headers,
@@ -68,7 +71,7 @@ export function createFlowHandler(
     if (!result.ok) return sendFailure(reply, result, codec);
 
     // Encoded before anything is set, so an output that does not fit its type is a clean 500.
-    const payload = toPayload(codec.encode(result.body ?? {}, outputType));
+    const payload = toPayload(encode(result.body ?? {}));
     reply.code(status).header('content-type', codec.contentType);
     reply.headers(result.header);
     return reply.send(payload);

@@ -45,6 +45,22 @@ export function endToEndHeaders(
   return out;
 }
 
+/**
+ * Copies the end-to-end headers of an answer into `out` (which may hold headers already:
+ * these override them), without an intermediate object.
+ */
+export function copyEndToEnd(
+  headers: Record<string, string | string[] | undefined>,
+  out: Record<string, string | string[] | number>,
+): void {
+  const named = droppedBy(headers.connection);
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+}
+
 export interface ForwardContext {
   remoteAddress: string | undefined;
   protocol: 'http' | 'https';

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { HttpEndpointPlan, HttpListenerPlan } from '../../compile/plan.js';
 import type { Discovery } from '../../discovery/resolver.js';
+import type { FlowStop } from '../../flow/stop.js';
 import type { FlowRunner, Listener } from '../listener.js';
 import type { ListenAddress } from '../../compile/plan.js';
 import { formatBoundAddress } from '../shared/address.js';
@@ -25,6 +26,7 @@ import { errorJson, rawHttpAnswer } from '../shared/raw-error.js';
 import { requestIdOf } from '../shared/request-id.js';
 import { createCorsHook } from './cors.js';
 import { createFlowHandler } from './flow-route.js';
+import { lazyChildLogger } from './request-logger.js';
 import { createAllowedMethods } from './method-not-allowed.js';
 import { ALL_METHODS, registerProxyRoute } from './proxy.js';
 import { sendError } from './reply.js';
@@ -59,6 +61,8 @@ export interface HttpListenerOptions {
   pagePaths?: readonly string[];
   /** Resolvers for proxy forwards to services with `resolver = …` (shared with the caller). */
   discovery?: Discovery;
+  /** Bounded shutdown's stop: each connection's client signal is linked to it (flow/stop.ts). */
+  stop?: FlowStop;
 }
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -122,6 +126,8 @@ export function buildServer(
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(req.headers),
+    // request.log is made on its first line at an enabled level (request-logger.ts).
+    childLoggerFactory: lazyChildLogger,
     bodyLimit,
     // Header, request (Go's ReadTimeout) and idle timeouts go into the node server's
     // options when it is created; write_timeout is a per-answer deadline (timeouts.ts).
@@ -141,8 +147,10 @@ export function buildServer(
   const protocol = tls ? 'https' : 'http';
 
   const unfinished = new Set<Socket>();
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.addHook('onRequest', queryLimitHook(limits.maxFields));
   if (timeouts.writeTimeout > 0) app.addHook('onRequest', writeDeadlineHook(timeouts.writeTimeout));
@@ -228,7 +236,7 @@ export function buildServer(
     if (endpoint.flow.kind === 'proxy') {
       // Streams may idle for long (SSE, downloads): no body timeout on forwarded answers.
       agent ??= new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0 });
-      const target = registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery);
+      const target = registerProxyRoute(app, endpoint, route, executor, agent, logger, options.discovery, options.stop);
       websocketRoutes.push({ endpoint, route, target });
     } else if (endpoint.flow.stream) {
       // A stream flow: Server-Sent Events here, a websocket on an upgrade of the same path.
@@ -243,7 +251,7 @@ export function buildServer(
         method: endpoint.method === '*' ? ALL_METHODS : endpoint.method,
         url: route.fastify,
         config: routeConfig(endpoint),
-        handler: createFlowHandler(endpoint, route, executor, limits),
+        handler: createFlowHandler(endpoint, route, executor, limits, options.stop),
       });
     }
   }

@@ -4,9 +4,15 @@
  * back. Nothing is buffered: the route lives in its own plugin whose only content-type
  * parser leaves the body in the socket.
  *
- *   client ──req.raw──▶ undici.request(body: req.raw) ──▶ target
- *   client ◀──reply.send(stream)── upstream.body ◀──────── target
+ *   client ──req.raw──▶ agent.dispatch(body: req.raw) ──────────────────▶ target
+ *   client ◀──res.writeHead / res.write(chunk)── ProxyExchange ◀── chunks ── target
+ *
+ * undici's `request()` wrapped every answer in a Readable that fastify then piped into the
+ * response (and tracked the signal with listeners of its own); the exchange below writes
+ * each chunk undici hands it into the raw response instead, pausing undici while the
+ * client's socket is full.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -15,8 +21,11 @@ import type { FlowRunner } from '../listener.js';
 import { transportError } from './call-result.js';
 import { clientSignal } from '../shared/client-abort.js';
 import { hasEmptyParam, requestParams } from './flow-route.js';
-import { endToEndHeaders, forwardRequestHeaders, rewritePath } from './forward-headers.js';
-import { sendError, sendFailure } from './reply.js';
+import { copyEndToEnd, forwardRequestHeaders, rewritePath } from './forward-headers.js';
+import { JSON_TYPE, sendError, sendFailure } from './reply.js';
+import { errorJson } from '../shared/raw-error.js';
+import { watchAbort } from '../abort-watch.js';
+import type { FlowStop } from '../../flow/stop.js';
 import type { RoutePath } from './routes.js';
 import { hostPort, type Discovery } from '../../discovery/resolver.js';
 import { connectOptions } from './tls-options.js';
@@ -54,6 +63,7 @@ export function registerProxyRoute(
   dispatcher: Dispatcher,
   logger: Logger,
   discovery?: Discovery,
+  stop?: FlowStop,
 ): ForwardTarget {
   const target = forwardTarget(endpoint);
   const plan = endpoint.flow.forward?.service.discovery;
@@ -71,7 +81,7 @@ export function registerProxyRoute(
     own = new Agent({ connections: 128, pipelining: 1, bodyTimeout: 0, connect: connectOptions(http) });
     app.addHook('onClose', async () => own?.close());
   }
-  const handler = createProxyHandler(endpoint, route, target, executor, own ?? dispatcher, logger);
+  const handler = createProxyHandler(endpoint, route, target, executor, own ?? dispatcher, logger, stop);
   const method = endpoint.method === '*' ? ALL_METHODS : endpoint.method;
   void app.register(async (child) => {
     child.removeAllContentTypeParsers();
@@ -91,9 +101,15 @@ function createProxyHandler(
   executor: FlowRunner,
   dispatcher: Dispatcher,
   logger: Logger,
+  stop: FlowStop | undefined,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const { flow, codec } = endpoint;
   const rewrites = flow.rewrites;
+  const failed = (error: Error, requestId: string): { status: number; message: string } => {
+    const failure = transportError(error, target.name, undefined, false, false);
+    logger.warn({ flow: flow.name, requestId, err: error, status: failure.status }, failure.message);
+    return failure;
+  };
 
   return async function handleProxy(request, reply) {
     if (hasEmptyParam(request, route)) {
@@ -102,7 +118,7 @@ function createProxyHandler(
       reply.callNotFound();
       return reply;
     }
-    const signal = clientSignal(reply.raw);
+    const signal = clientSignal(reply.raw, stop);
     const result = await executor.run(flow, {
       input: {},
       header: request.headers,
@@ -138,35 +154,131 @@ function createProxyHandler(
     // A length with no body to send would make undici fail the request as truncated.
     if (!withBody) delete headers['content-length'];
 
-    let upstream: Dispatcher.ResponseData;
-    try {
-      upstream = await dispatcher.request({
-        origin: target.resolve ? await target.resolve(signal) : target.origin,
+    let origin = target.origin;
+    if (target.resolve) {
+      try {
+        origin = await target.resolve(signal);
+      } catch (error) {
+        if (signal.aborted) return dropped(reply);
+        const failure = failed(error as Error, request.id);
+        return sendError(reply, failure.status, failure.message);
+      }
+    }
+    // From here the answer is written on the raw response (ProxyExchange): fastify's
+    // onResponse hooks still run when it finishes, its send path does not.
+    reply.hijack();
+    const exchange = new ProxyExchange(reply, method === 'HEAD', signal, failed);
+    dispatcher.dispatch(
+      {
+        origin,
         path: target.prefix + path + (q < 0 ? '' : url.slice(q)),
         method: method as Dispatcher.HttpMethod,
         headers,
         body: withBody ? request.raw : null,
-        signal,
-      });
-    } catch (error) {
-      if (signal.aborted) {
-        // The client is gone: nothing to answer; make sure the socket is released.
-        reply.hijack();
-        request.raw.socket.destroy();
-        return reply;
-      }
-      const failure = transportError(error, target.name, undefined, false, false);
-      logger.warn({ flow: flow.name, requestId: request.id, err: error, status: failure.status }, failure.message);
-      return sendError(reply, failure.status, failure.message);
-    }
-
-    reply.code(upstream.statusCode);
-    reply.headers(endToEndHeaders(upstream.headers));
-    const status = upstream.statusCode;
-    if (method === 'HEAD' || status === 204 || status === 304) {
-      upstream.body.resume();
-      return reply.send();
-    }
-    return reply.send(upstream.body);
+      },
+      exchange,
+    );
+    return reply;
   };
+}
+
+/** The client is gone: nothing to answer; make sure the socket is released. */
+function dropped(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  reply.request.raw.socket.destroy();
+  return reply;
+}
+
+/**
+ * One forwarded exchange on undici's `dispatch`, written straight into the client's raw
+ * response: the answer's status and end-to-end headers (after those fastify's hooks set,
+ * x-request-id and CORS, which the upstream's override), then each chunk as it arrives.
+ * A full socket pauses the upstream until it drains. The client leaving aborts the
+ * upstream; the upstream failing before its answer is a JSON 502/504, after it a cut
+ * connection (the status is out already).
+ */
+class ProxyExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly res: ServerResponse;
+  private started = false;
+  private readonly unwatch: () => void;
+
+  constructor(
+    private readonly reply: FastifyReply,
+    private readonly head: boolean,
+    private readonly signal: AbortSignal,
+    private readonly failed: (error: Error, requestId: string) => { status: number; message: string },
+  ) {
+    this.res = reply.raw;
+    this.unwatch = watchAbort(signal, this.onClientGone);
+  }
+
+  private readonly onClientGone = (): void => {
+    this.controller?.abort(new Error('the client went away'));
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(new Error('the client went away'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 1xx: the final answer follows
+    this.started = true;
+    const out = this.reply.getHeaders() as Record<string, string | string[] | number>;
+    copyEndToEnd(headers, out);
+    try {
+      this.res.writeHead(statusCode, out);
+    } catch (error) {
+      // A header Node refuses to write: the answer cannot be relayed.
+      this.res.destroy();
+      this.controller?.abort(error as Error);
+      return;
+    }
+    if (this.head || statusCode === 204 || statusCode === 304) this.res.end();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.writableEnded) return; // HEAD, 204, 304: no body is forwarded
+    if (this.res.destroyed) {
+      controller.abort(new Error('the client went away'));
+      return;
+    }
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.unwatch();
+    if (!this.res.writableEnded) this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.unwatch();
+    if (this.started || this.signal.aborted || this.res.destroyed) {
+      // Too late for a status, or nobody to tell: cut the connection.
+      this.res.destroy();
+      return;
+    }
+    const { status, message } = this.failed(error, this.reply.request.id);
+    const body = errorJson(status, message);
+    const out = this.reply.getHeaders() as Record<string, string | string[] | number>;
+    out['content-type'] = JSON_TYPE;
+    out['content-length'] = Buffer.byteLength(body);
+    const req = this.reply.request.raw;
+    if (req.complete) {
+      this.res.writeHead(status, out).end(body);
+      return;
+    }
+    // The upload was cut mid-body: the rest will never be read, so the connection cannot
+    // carry another request. Node closes it once the answer is out.
+    out.connection = 'close';
+    this.res.writeHead(status, out).end(body);
+  }
 }

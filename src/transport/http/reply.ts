@@ -8,7 +8,7 @@ import { codecs } from '../../codec/index.js';
 import type { FlowFailure } from '../../flow/types.js';
 import { errorJson } from '../shared/raw-error.js';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Fastify sends a Buffer as-is; a Uint8Array view is wrapped without copying. */
 export function toPayload(data: Uint8Array | string): Buffer | string {

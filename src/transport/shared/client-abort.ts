@@ -8,12 +8,17 @@
  * aborts nothing. A new AbortController per request was a visible share of a one-call
  * flow's profile (notes/perf.md). Without a socket (HTTP/2 streams, injected requests),
  * `res` 'close' before `writableFinished` tells a dropped answer.
+ *
+ * With bounded shutdown's `stop` (flow/stop.ts), a connection's signal is linked to it once,
+ * so that the grace period ending reaches the calls of its request without a controller
+ * per request; the executor passes a linked signal to calls as it is.
  */
 import type { ServerResponse } from 'node:http';
+import type { FlowStop } from '../../flow/stop.js';
 
 const connectionSignals = new WeakMap<object, AbortController>();
 
-export function clientSignal(res: ServerResponse): AbortSignal {
+export function clientSignal(res: ServerResponse, stop?: FlowStop): AbortSignal {
   const socket = res.socket;
   if (socket && (res as { stream?: unknown }).stream === undefined) {
     let controller = connectionSignals.get(socket);
@@ -22,7 +27,11 @@ export function clientSignal(res: ServerResponse): AbortSignal {
       const created = new AbortController();
       controller = created;
       connectionSignals.set(socket, created);
-      socket.once('close', () => created.abort());
+      const unlink = stop?.link(created.signal, () => created.abort());
+      socket.once('close', () => {
+        unlink?.();
+        created.abort();
+      });
     }
     return controller.signal;
   }
