@@ -6,7 +6,7 @@
  * result with the mapped HTTP status; only our own deadline (504), the client going away
  * (499) and an undecodable answer (502) throw.
  */
-import { constants, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
+import type { OutgoingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
 import type { Logger } from 'pino';
 import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../compile/plan.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
@@ -16,9 +16,9 @@ import { watchAbort } from '../abort-watch.js';
 import type { Caller } from '../caller.js';
 import type { Discovery } from '../../discovery/resolver.js';
 import { Code } from './codes.js';
-import { H2Session, type UnaryOutcome } from './h2-session.js';
+import { grpcTimeout, H2Session, UnaryCall, type UnaryOutcome } from './h2-session.js';
 import { messageCodec } from './message.js';
-import { metadataHeaders } from './h2-metadata.js';
+import { addMetadata } from './h2-metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
 import { needsResolver, type GrpcTarget } from './target.js';
 
@@ -85,6 +85,8 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
   const timeoutMs = call.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
+  const grpcTimeoutHeader = grpcTimeout(timeoutMs);
+
   return async function invokeGrpc(out: OutgoingCall, signal: AbortSignal): Promise<CallResult> {
     if (signal.aborted) throw aborted(what, undefined);
     let payload: Buffer;
@@ -95,33 +97,20 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
         cause: error,
       });
     }
-    const headers: OutgoingHttpHeaders = metadataHeaders(out.headers);
+    // Built whole, in one shape: metadata cannot override the fixed ones (outgoingKey drops them).
+    const headers: OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-timeout': grpcTimeoutHeader,
+    };
+    addMetadata(out.headers, headers);
     headers['x-request-id'] = out.requestId;
 
-    let timedOut = false;
-    let cancel: (() => void) | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      cancel?.();
-    }, timeoutMs);
-    const unwatch = watchAbort(signal, () => cancel?.());
-    let outcome: UnaryOutcome;
-    try {
-      outcome = await session.unary(
-        path,
-        headers,
-        payload,
-        timeoutMs,
-        (stream) => {
-          cancel = () => stream.close(constants.NGHTTP2_CANCEL);
-        },
-        maxResponseBytes,
-      );
-    } finally {
-      clearTimeout(timer);
-      unwatch();
-    }
-    if (timedOut)
+    const call = new TimedCall(maxResponseBytes);
+    const outcome = await call.run(session, headers, payload, timeoutMs, signal);
+    if (call.timedOut)
       throw new CallError(`upstream ${what} timed out after ${timeoutMs}ms`, 504, { cause: statusError(outcome) });
     if (signal.aborted) throw aborted(what, outcome);
     if (outcome.tooLarge) throw tooLarge(what, maxResponseBytes);
@@ -145,6 +134,40 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
       body: { message: outcome.details || grpcCodeName(code), code },
     };
   };
+}
+
+/** A unary call with our deadline and the client's signal: both cancel the stream. */
+class TimedCall extends UnaryCall {
+  private resolve: ((outcome: UnaryOutcome) => void) | undefined = undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private unwatch: (() => void) | undefined = undefined;
+  timedOut = false;
+
+  run(
+    session: H2Session,
+    headers: OutgoingHttpHeaders,
+    payload: Buffer,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<UnaryOutcome> {
+    return new Promise((resolve) => {
+      this.resolve = resolve;
+      this.timer = setTimeout(onDeadline, timeoutMs, this);
+      this.unwatch = watchAbort(signal, () => this.cancel());
+      session.send(headers, payload, this);
+    });
+  }
+
+  override settle(outcome: UnaryOutcome): void {
+    clearTimeout(this.timer);
+    this.unwatch?.();
+    this.resolve?.(outcome);
+  }
+}
+
+function onDeadline(call: TimedCall): void {
+  call.timedOut = true;
+  call.cancel();
 }
 
 function aborted(what: string, outcome: UnaryOutcome | undefined): CallError {

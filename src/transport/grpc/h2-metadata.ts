@@ -8,7 +8,11 @@ import type { OutgoingHttpHeaders } from 'node:http2';
 import { isLegalValue, outgoingKey } from './outgoing-metadata.js';
 
 export function metadataHeaders(headers: Record<string, string>): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
+  return addMetadata(headers, {});
+}
+
+/** Adds the flow headers that may go out as metadata to `out` (request headers being built). */
+export function addMetadata(headers: Record<string, string>, out: OutgoingHttpHeaders): OutgoingHttpHeaders {
   for (const name in headers) {
     const key = outgoingKey(name);
     if (key === undefined) continue;

@@ -106,18 +106,41 @@ export class H2Session {
     onStream: (stream: ClientHttp2Stream) => void,
     maxBytes: number = MAX_MESSAGE_BYTES,
   ): Promise<UnaryOutcome> {
-    const stream = this.open(path, headers, timeoutMs);
-    if (stream instanceof Error) return Promise.resolve(failed(Code.UNAVAILABLE, stream.message));
+    headers[':method'] = 'POST';
+    headers[':path'] = path;
+    headers['content-type'] = 'application/grpc';
+    headers.te = 'trailers';
+    if (timeoutMs !== undefined) headers['grpc-timeout'] = grpcTimeout(timeoutMs);
     return new Promise((resolve) => {
-      onStream(stream);
-      // One DATA write with END_STREAM: prefix (uncompressed flag, length) and message.
-      const frame = Buffer.allocUnsafe(5 + payload.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(payload.length, 1);
-      payload.copy(frame, 5);
-      stream.end(frame);
-      readAnswer(stream, resolve, maxBytes);
+      const call = new UnaryCall(maxBytes);
+      call.settle = resolve;
+      this.send(headers, payload, call);
+      if (call.stream) onStream(call.stream);
     });
+  }
+
+  /**
+   * The unary call itself, for callers that build `headers` whole (pseudo-headers,
+   * content-type, te, grpc-timeout, metadata) and hold the call (h2-caller.ts): no closure
+   * per call. `call.settle` gets the outcome once the stream closed.
+   */
+  send(headers: OutgoingHttpHeaders, payload: Buffer, call: UnaryCall): void {
+    const stream = this.start(headers);
+    if (stream instanceof Error) return call.settle(failed(Code.UNAVAILABLE, stream.message));
+    call.stream = stream;
+    (stream as CallStream)[CALL] = call;
+    // One DATA write with END_STREAM: prefix (uncompressed flag, length) and message.
+    const frame = Buffer.allocUnsafe(5 + payload.length);
+    frame[0] = 0;
+    frame.writeUInt32BE(payload.length, 1);
+    payload.copy(frame, 5);
+    stream.end(frame);
+    // Shared listeners (no closure per call): each finds its call on the stream.
+    stream.on('response', onResponse);
+    stream.on('trailers', onTrailers);
+    stream.on('data', onData);
+    stream.on('error', onError);
+    stream.on('close', onUnaryClose);
   }
 
   /**
@@ -126,16 +149,23 @@ export class H2Session {
    * Error when no stream could be opened (closed client, dead connection).
    */
   open(path: string, headers: OutgoingHttpHeaders, timeoutMs?: number): ClientHttp2Stream | Error {
-    if (this.closed) return new Error('the gRPC client is closed');
-    const session = this.connected();
     headers[':method'] = 'POST';
     headers[':path'] = path;
     headers['content-type'] = 'application/grpc';
     headers.te = 'trailers';
-    if (timeoutMs !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
+    if (timeoutMs !== undefined) headers['grpc-timeout'] = grpcTimeout(timeoutMs);
+    const stream = this.start(headers);
+    if (!(stream instanceof Error)) stream.once('close', onStreamClose);
+    return stream;
+  }
+
+  /** Sends the request headers; the stream's 'close' must reach released(). */
+  private start(headers: OutgoingHttpHeaders): ClientHttp2Stream | Error {
+    if (this.closed) return new Error('the gRPC client is closed');
+    const session = this.connected();
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(headers, { endStream: false });
+      stream = session.request(headers, REQUEST_OPTIONS);
     } catch (error) {
       // Out of stream ids, or the session died under us: the next call opens a new one.
       if (this.session === session) this.session = undefined;
@@ -143,10 +173,14 @@ export class H2Session {
       return error as Error;
     }
     if (this.active++ === 0) session.ref();
-    stream.once('close', () => {
-      if (--this.active === 0 && !session.destroyed) session.unref();
-    });
+    (stream as CallStream)[OWNER] = this;
     return stream;
+  }
+
+  /** A stream of this session closed. */
+  released(): void {
+    const session = this.session;
+    if (--this.active === 0 && session && !session.destroyed) session.unref();
   }
 
   /** Ends the connection once its streams are done; later calls fail UNAVAILABLE. */
@@ -184,96 +218,145 @@ function failed(code: number, details: string): UnaryOutcome {
   return { code, details, headers: {}, message: undefined };
 }
 
-/** Collects the answer: headers, the one message (frames reassembled), trailers. */
-function readAnswer(stream: ClientHttp2Stream, resolve: (outcome: UnaryOutcome) => void, maxBytes: number): void {
-  const headers: Record<string, string> = {};
-  let httpStatus = 0;
-  let statusHeaders: IncomingHttpHeaders | undefined;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let error: Error | undefined;
-  let tooLarge = false;
+/** The request options of every call (request() copies them; preset so none is defaulted). */
+const REQUEST_OPTIONS = { endStream: false, weight: 16, parent: 0, exclusive: false } as const;
 
-  stream.on('response', (incoming) => {
-    httpStatus = Number(incoming[':status']);
-    // Trailers-only answer: the status travels in the response headers.
-    if (incoming['grpc-status'] !== undefined) statusHeaders = incoming;
-    copyMetadata(incoming, headers);
-  });
-  stream.on('trailers', (trailers) => {
-    statusHeaders = trailers;
-    copyMetadata(trailers, headers);
-  });
-  stream.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received > maxBytes + 5) {
-      // Bounded (max_response_size): stop reading; the caller answers 502 naming the limit.
-      tooLarge = true;
-      chunks.length = 0;
-      stream.close(constants.NGHTTP2_CANCEL);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  stream.on('error', (e: Error) => {
-    error = e;
-  });
-  stream.on('close', () => {
-    if (tooLarge)
-      return resolve({
-        code: Code.RESOURCE_EXHAUSTED,
-        details: `received a message larger than ${maxBytes} bytes`,
-        headers,
-        message: undefined,
-        tooLarge: true,
-      });
-    if (statusHeaders !== undefined) {
-      const code = Number(statusHeaders['grpc-status']);
-      const details = decodeMessage(statusHeaders['grpc-message']);
-      if (!Number.isInteger(code) || code < 0 || code > 16)
-        return resolve({
-          code: Code.UNKNOWN,
-          details: `invalid grpc-status ${String(statusHeaders['grpc-status'])}`,
-          headers,
-          message: undefined,
-        });
-      if (code !== Code.OK) return resolve({ code, details, headers, message: undefined });
-      if (received === 0) return resolve({ code, details, headers, message: undefined }); // OK without a message
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      const parsed = unframe(body);
-      if (typeof parsed === 'string')
-        return resolve({ code: Code.INTERNAL, details: parsed, headers, message: undefined });
-      return resolve({ code, details, headers, message: parsed });
-    }
-    if (httpStatus !== 0 && httpStatus !== 200) {
-      return resolve({
-        code: HTTP_STATUS_CODE.get(httpStatus) ?? Code.UNKNOWN,
-        details: `received HTTP status ${httpStatus}`,
-        headers,
-        message: undefined,
-      });
-    }
-    const reset = stream.rstCode;
-    if (httpStatus === 0 || error) {
-      // Never answered: refused, reset or dropped connection.
-      const code =
-        reset !== undefined && reset !== constants.NGHTTP2_NO_ERROR
-          ? (RESET_CODE.get(reset) ?? Code.UNAVAILABLE)
-          : Code.UNAVAILABLE;
-      return resolve({
-        code,
-        details: error?.message ?? `stream closed with HTTP/2 code ${reset}`,
-        headers,
-        message: undefined,
-      });
-    }
-    resolve({
-      code: reset ? (RESET_CODE.get(reset) ?? Code.INTERNAL) : Code.UNKNOWN,
-      details: 'no status received',
+/** grpc-timeout for a deadline in milliseconds. */
+export function grpcTimeout(timeoutMs: number): string {
+  return `${Math.max(1, Math.ceil(timeoutMs))}m`;
+}
+
+const CALL = Symbol('unary call');
+const OWNER = Symbol('h2 session');
+type CallStream = ClientHttp2Stream & { [CALL]?: UnaryCall; [OWNER]?: H2Session };
+
+/**
+ * One unary call in flight: what the shared stream listeners collect (headers, the one
+ * message, trailers) until the stream closes and `settle` gets the outcome.
+ */
+export class UnaryCall {
+  stream: ClientHttp2Stream | undefined = undefined;
+  readonly headers: Record<string, string> = {};
+  httpStatus = 0;
+  statusHeaders: IncomingHttpHeaders | undefined = undefined;
+  /** The answer's first chunk; `more` holds the rest when it came in several. */
+  first: Buffer | undefined = undefined;
+  more: Buffer[] | undefined = undefined;
+  received = 0;
+  error: Error | undefined = undefined;
+  tooLarge = false;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Receives the outcome once the stream closed (or could not open). */
+  settle(outcome: UnaryOutcome): void {
+    void outcome;
+  }
+
+  /** Resets the stream (our deadline, the client gone); the outcome follows on close. */
+  cancel(): void {
+    this.stream?.close(constants.NGHTTP2_CANCEL);
+  }
+}
+
+function onStreamClose(this: CallStream): void {
+  this[OWNER]?.released();
+}
+
+function onResponse(this: CallStream, incoming: IncomingHttpHeaders): void {
+  const call = this[CALL]!;
+  call.httpStatus = Number(incoming[':status']);
+  // Trailers-only answer: the status travels in the response headers.
+  if (incoming['grpc-status'] !== undefined) call.statusHeaders = incoming;
+  copyMetadata(incoming, call.headers);
+}
+
+function onTrailers(this: CallStream, trailers: IncomingHttpHeaders): void {
+  const call = this[CALL]!;
+  call.statusHeaders = trailers;
+  copyMetadata(trailers, call.headers);
+}
+
+function onData(this: CallStream, chunk: Buffer): void {
+  const call = this[CALL]!;
+  call.received += chunk.length;
+  if (call.received > call.maxBytes + 5) {
+    // Bounded (max_response_size): stop reading; the caller answers 502 naming the limit.
+    call.tooLarge = true;
+    call.first = undefined;
+    call.more = undefined;
+    this.close(constants.NGHTTP2_CANCEL);
+    return;
+  }
+  if (call.first === undefined) call.first = chunk;
+  else (call.more ??= []).push(chunk);
+}
+
+function onError(this: CallStream, error: Error): void {
+  this[CALL]!.error = error;
+}
+
+function onUnaryClose(this: CallStream): void {
+  const call = this[CALL]!;
+  this[OWNER]?.released();
+  call.settle(outcomeOf(call, this.rstCode));
+}
+
+/** How the call ended, from what its stream delivered. */
+function outcomeOf(call: UnaryCall, reset: number | undefined): UnaryOutcome {
+  const { headers, statusHeaders, httpStatus, error, maxBytes } = call;
+  if (call.tooLarge)
+    return {
+      code: Code.RESOURCE_EXHAUSTED,
+      details: `received a message larger than ${maxBytes} bytes`,
       headers,
       message: undefined,
-    });
-  });
+      tooLarge: true,
+    };
+  if (statusHeaders !== undefined) {
+    const code = Number(statusHeaders['grpc-status']);
+    const details = decodeMessage(statusHeaders['grpc-message']);
+    if (!Number.isInteger(code) || code < 0 || code > 16)
+      return {
+        code: Code.UNKNOWN,
+        details: `invalid grpc-status ${String(statusHeaders['grpc-status'])}`,
+        headers,
+        message: undefined,
+      };
+    // Not OK, or OK without a message (the caller answers UNIMPLEMENTED).
+    if (code !== Code.OK || call.received === 0) return { code, details, headers, message: undefined };
+    const body = call.more === undefined ? call.first! : Buffer.concat([call.first!, ...call.more], call.received);
+    const parsed = unframe(body);
+    if (typeof parsed === 'string') return { code: Code.INTERNAL, details: parsed, headers, message: undefined };
+    return { code, details, headers, message: parsed };
+  }
+  if (httpStatus !== 0 && httpStatus !== 200) {
+    return {
+      code: HTTP_STATUS_CODE.get(httpStatus) ?? Code.UNKNOWN,
+      details: `received HTTP status ${httpStatus}`,
+      headers,
+      message: undefined,
+    };
+  }
+  if (httpStatus === 0 || error) {
+    // Never answered: refused, reset or dropped connection.
+    const code =
+      reset !== undefined && reset !== constants.NGHTTP2_NO_ERROR
+        ? (RESET_CODE.get(reset) ?? Code.UNAVAILABLE)
+        : Code.UNAVAILABLE;
+    return {
+      code,
+      details: error?.message ?? `stream closed with HTTP/2 code ${reset}`,
+      headers,
+      message: undefined,
+    };
+  }
+  return {
+    code: reset ? (RESET_CODE.get(reset) ?? Code.INTERNAL) : Code.UNKNOWN,
+    details: 'no status received',
+    headers,
+    message: undefined,
+  };
 }
 
 /** The single message of a unary answer, or why it is malformed. */
