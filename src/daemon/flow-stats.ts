@@ -12,6 +12,7 @@
  */
 import type { CallPlan, NodePlan, Plan, PreparedCall } from '../compile/plan.js';
 import type { CallSite } from '../flow/bind.js';
+import { observeCall } from '../flow/observe-call.js';
 
 /** Durations kept per resource for the median. */
 const WINDOW = 512;
@@ -81,17 +82,10 @@ export class FlowStats {
 
   private timed(node: NodePlan, invoke: PreparedCall, stats: ResourceStats): PreparedCall {
     const expected = node.expectStatus;
-    const timed: PreparedCall = async (out, signal) => {
-      const start = performance.now();
-      let failed = true;
-      try {
-        const result = await invoke(out, signal);
-        failed = expected ? !expected.has(result.status) : result.status < 200 || result.status >= 300;
-        return result;
-      } finally {
-        stats.record(performance.now() - start, failed);
-      }
-    };
-    return timed;
+    // An observer (flow/observe-call.ts): shares the metrics' wrapper when nothing sits between.
+    return observeCall(invoke, (ms, _out, result) => {
+      const failed = !result || (expected ? !expected.has(result.status) : result.status < 200 || result.status >= 300);
+      stats.record(ms, failed);
+    });
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { CallPlan, EndpointPlan, FlowPlan, PreparedCall } from '../compile/plan.js';
 import { CallError } from '../errors.js';
 import type { FlowRequest, FlowResult } from '../flow/types.js';
+import { observeCall } from '../flow/observe-call.js';
 import type { FlowRunner } from '../transport/listener.js';
 import type { Counter, Histogram, Metrics, StatusCounters } from './metrics.js';
 
@@ -123,27 +124,16 @@ export function meterCall(
     meters.set(key, meter);
   }
   const { calls, duration } = meter;
-  // At debug, one line per call: what was called and how it went (never headers or bodies).
-  const debug = (requestId: string, status: number, start: number): void => {
+  // One count and one duration per call; at debug, one line per call: what was called and
+  // how it went (never headers or bodies). An observer (flow/observe-call.ts): no async
+  // layer of its own.
+  return observeCall(invoke, (ms, out, result, error) => {
+    const status = result ? result.status : error instanceof CallError ? error.status : 500;
+    calls.inc(status);
     if (logger?.isLevelEnabled('debug'))
-      logger.debug({ requestId, service, method, status, ms: Math.round(performance.now() - start) }, 'upstream call');
-  };
-  return async function meteredCall(out, signal) {
-    const start = performance.now();
-    try {
-      const result = await invoke(out, signal);
-      calls.inc(result.status);
-      debug(out.requestId, result.status, start);
-      return result;
-    } catch (error) {
-      const status = error instanceof CallError ? error.status : 500;
-      calls.inc(status);
-      debug(out.requestId, status, start);
-      throw error;
-    } finally {
-      duration.observe((performance.now() - start) / 1000);
-    }
-  };
+      logger.debug({ requestId: out.requestId, service, method, status, ms: Math.round(ms) }, 'upstream call');
+    duration.observe(ms / 1000);
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { CodecError } from '../codec/codec.js';
 import { CallError } from '../errors.js';
 import { FunctionError } from '../functions/function.js';
-import type { ExecContext, FlowPlan, NodePlan, OutgoingCall } from '../compile/plan.js';
+import type { CallResult, ExecContext, FlowPlan, NodePlan, OutgoingCall } from '../compile/plan.js';
 import { buildErrorResponse, type Failure } from './error-response.js';
 import { createContext, evaluateNamed } from './context.js';
 import type { Journal, RollbackValues } from '../journal/journal.js';
@@ -27,6 +27,8 @@ import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 const WAITING = 0;
 const NONE: number[] = [];
 const DONE = 2;
+/** runNode's answer for a call that ends its node itself (see FlowRun.call). */
+const SETTLES = Symbol('settles');
 
 export interface ExecutorOptions {
   logger: Logger;
@@ -261,12 +263,13 @@ class FlowRun {
     this.state[index] = 1;
     this.running++;
     const node = this.flow.nodes[index]!;
-    let result: Promise<void> | undefined;
+    let result: Promise<void> | typeof SETTLES | undefined;
     try {
       result = this.runNode(node);
     } catch (error) {
       this.fail(toFailure(error, node));
     }
+    if (result === SETTLES) return;
     if (result)
       result.then(
         () => this.done(node),
@@ -275,8 +278,11 @@ class FlowRun {
     else this.done(node);
   }
 
-  /** Returns a promise for calls, undefined for nodes that finished synchronously. */
-  private runNode(node: NodePlan): Promise<void> | undefined {
+  /**
+   * Returns a promise for for_each calls, SETTLES for a call that ends the node itself
+   * (done or failed), undefined for nodes that finished synchronously.
+   */
+  private runNode(node: NodePlan): Promise<void> | typeof SETTLES | undefined {
     if (node.condition && !node.condition(this.ctx)) return undefined;
     if (node.kind === 'value') {
       this.ctx.responses[node.index] = node.value?.(this.ctx);
@@ -286,7 +292,12 @@ class FlowRun {
     return this.call(node);
   }
 
-  private async call(node: NodePlan): Promise<void> {
+  /**
+   * Starts a node's call. The answer is handled in the callback of the call's own promise,
+   * which also ends the node: no async function around it, one promise and one microtask
+   * less per call than awaiting it here and ending the node in start()'s callback.
+   */
+  private call(node: NodePlan): Promise<void> | typeof SETTLES {
     if (node.forEach)
       return runForEach(
         node,
@@ -296,6 +307,37 @@ class FlowRun {
         () => this.completed.push(node.index),
         () => this.failure !== undefined,
       );
+    let answer: Promise<CallResult>;
+    try {
+      answer = this.invoke(node);
+    } catch (error) {
+      // A request that cannot be built fails the node a microtask later, as a throw in an
+      // async function did: roots started in the same turn still start.
+      return Promise.reject(error);
+    }
+    answer.then(
+      (result) => {
+        let recorded: Promise<void> | undefined;
+        try {
+          recorded = this.settle(node, result);
+        } catch (error) {
+          this.failed(node, error);
+          return;
+        }
+        if (recorded)
+          recorded.then(
+            () => this.done(node),
+            (error: unknown) => this.failed(node, error),
+          );
+        else this.done(node);
+      },
+      (error: unknown) => this.failed(node, error),
+    );
+    return SETTLES;
+  }
+
+  /** Builds node's request and sends it. */
+  private invoke(node: NodePlan): Promise<CallResult> {
     const call = node.call!;
     const invoke = this.bound.calls[node.index]!;
     const body = call.body?.(this.ctx) as Record<string, unknown> | undefined;
@@ -308,7 +350,14 @@ class FlowRun {
     };
     if (call.retry?.keyed) out.headers['idempotency-key'] = `${runKey(this.ctx)}:${node.name}`;
     if (node.cache?.key) out.cacheKey = node.cache.key(this.ctx);
-    const result = await invoke(out, this.signal);
+    return invoke(out, this.signal);
+  }
+
+  /**
+   * Takes node's answer: fails the run on an unexpected status (a 5xx by throwing, for its
+   * CallError), else keeps it; a promise while its rollback is journaled.
+   */
+  private settle(node: NodePlan, result: CallResult): Promise<void> | undefined {
     const expected = node.expectStatus
       ? node.expectStatus.has(result.status)
       : result.status >= 200 && result.status < 300;
@@ -319,13 +368,17 @@ class FlowRun {
       const status = result.status >= 400 ? result.status : 502;
       // An upstream 4xx is an ordinary answer: it fails the flow without an exception and
       // its stack trace per request. A 5xx keeps its CallError, which the log line carries.
-      if (status < 500) return this.fail({ node, status, message });
+      if (status < 500) {
+        this.fail({ node, status, message });
+        return undefined;
+      }
       throw new CallError(message, status, { body: result.body });
     }
     this.ctx.responses[node.index] = result.body;
     this.ctx.responseHeaders[node.index] = result.headers;
     this.completed.push(node.index);
-    if (node.rollback && this.journaled) await this.record(node, this.completed.length - 1);
+    if (node.rollback && this.journaled) return this.record(node, this.completed.length - 1);
+    return undefined;
   }
 
   /** Journals `node`'s rollback before anything that depends on it starts. */

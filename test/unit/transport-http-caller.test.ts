@@ -269,4 +269,42 @@ describe('http caller', () => {
     expect(up.seen).toHaveLength(20);
     expect(up.sockets.size).toBeLessThanOrEqual(2);
   });
+
+  it('follows a redirect to the final answer; a 3xx without Location is the answer', async () => {
+    const up = await upstream((req, res) => {
+      if (req.url === '/old') res.writeHead(301, { location: '/new' }).end();
+      else if (req.url === '/nowhere') res.writeHead(302).end();
+      else json(res, 200, { at: req.url });
+    });
+    const c = caller();
+    const moved = await c.prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/old' }))(call(), never);
+    expect(moved).toMatchObject({ status: 200, body: { at: '/new' } });
+    const nowhere = await c.prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/nowhere' }))(call(), never);
+    expect(nowhere.status).toBe(302);
+    expect(up.seen.map((s) => s.url)).toEqual(['/old', '/new', '/nowhere']);
+  });
+
+  it('rejects without calling when the signal has aborted already or the body cannot be encoded', async () => {
+    const up = await upstream();
+    const c = caller();
+    const controller = new AbortController();
+    controller.abort();
+    const get = c.prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/users' }));
+    const aborted = await callError(get(call(), controller.signal));
+    expect(aborted.status).toBe(499);
+    const post = c.prepare(plan(up.url, { httpMethod: 'POST', httpPath: '/users' }));
+    const cyclic: Record<string, unknown> = { n: 1 };
+    cyclic.self = cyclic;
+    const unencodable = await callError(post(call({ body: cyclic }), never));
+    expect(unencodable.status).toBe(500);
+    expect(up.seen).toHaveLength(0);
+  });
+
+  it('fails with 502 naming the limit when an answer is over max_response_size', async () => {
+    const up = await upstream((_req, res) => json(res, 200, { big: 'x'.repeat(2000) }));
+    const c = caller();
+    const get = c.prepare(plan(up.url, { httpMethod: 'GET', httpPath: '/big' }, { maxResponseBytes: 100 }));
+    const error = await callError(get(call(), never));
+    expect(error.status).toBe(502);
+  });
 });
