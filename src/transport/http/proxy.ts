@@ -12,7 +12,8 @@
  * each chunk undici hands it into the raw response instead, pausing undici while the
  * client's socket is full.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -276,9 +277,38 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       this.res.writeHead(status, out).end(body);
       return;
     }
-    // The upload was cut mid-body: the rest will never be read, so the connection cannot
-    // carry another request. Node closes it once the answer is out.
+    // The upload was cut mid-body: the connection cannot carry another request. Closing it
+    // at once, with the client's bytes still arriving, makes the kernel answer them with a
+    // reset that can destroy the answer before the client reads it (the client sees EPIPE
+    // instead of the 502). So, as nginx's lingering close: the answer goes out with
+    // `connection: close`, our side is shut, and what the client still sends is read and
+    // dropped until it stops or LINGER_MS pass.
     out.connection = 'close';
+    lingerOnClose(req);
     this.res.writeHead(status, out).end(body);
   }
 }
+
+/** How long a connection whose upload was refused keeps reading (and dropping) its bytes. */
+const LINGER_MS = 5_000;
+
+function lingerOnClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  req.unpipe();
+  req.removeAllListeners('data');
+  req.on('data', discard);
+  req.resume();
+  // Node's server calls destroySoon() once an answer marked `connection: close` is out.
+  socket.destroySoon = function lingeringClose(this: Socket): void {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => {
+      clearTimeout(timer);
+      this.destroy();
+    });
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
+function discard(): void {}
