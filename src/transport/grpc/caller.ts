@@ -19,7 +19,7 @@ import type { Caller } from '../caller.js';
 import { createDiscovery, hostPort, type Discovery } from '../../discovery/resolver.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
 import { tooLarge } from '../http/read-capped.js';
-import { messageCodec, type MessageCodec } from './message.js';
+import { decodeUpstreamMessage, messageCodec, type MessageCodec } from './message.js';
 import { metadataToHeaders, setMetadata } from './metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
 
@@ -181,15 +181,7 @@ function prepareCall(call: CallPlan, clientOf: ClientOf, what: string, logger: L
     clientGone: boolean,
   ): CallResult {
     if (status.code === Code.OK && answer !== undefined) {
-      try {
-        return { status: 200, headers, body: response.decode(answer) };
-      } catch (error) {
-        throw new CallError(
-          `upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
-          502,
-          { cause: error },
-        );
-      }
+      return { status: 200, headers, body: decodeUpstreamMessage(response, answer, what, 'answered with') };
     }
     if (status.code === Code.CANCELLED && clientGone) throw aborted(what, status);
     // Our deadline elapsed, rather than an upstream relaying its own upstream's timeout.

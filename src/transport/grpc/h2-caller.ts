@@ -17,7 +17,7 @@ import type { Caller } from '../caller.js';
 import type { Discovery } from '../../discovery/resolver.js';
 import { Code } from './codes.js';
 import { grpcTimeout, H2Session, UnaryCall, type UnaryOutcome } from './h2-session.js';
-import { messageCodec } from './message.js';
+import { decodeUpstreamMessage, messageCodec } from './message.js';
 import { addMetadata } from './h2-metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
 import { needsResolver, type GrpcTarget } from './target.js';
@@ -116,13 +116,9 @@ function prepareCall(call: CallPlan, session: H2Session, what: string, logger: L
     if (outcome.tooLarge) throw tooLarge(what, maxResponseBytes);
     if (outcome.code === Code.OK && outcome.message !== undefined) {
       try {
-        return { status: 200, headers: outcome.headers, body: response.decode(outcome.message) };
-      } catch (error) {
-        const failure = new CallError(
-          `upstream ${what} answered with a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
-          502,
-          { cause: error },
-        );
+        const body = decodeUpstreamMessage(response, outcome.message, what, 'answered with');
+        return { status: 200, headers: outcome.headers, body };
+      } catch (failure) {
         logger?.debug({ err: failure, call: what, requestId: out.requestId }, 'upstream call failed');
         throw failure;
       }

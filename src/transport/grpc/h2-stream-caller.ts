@@ -22,7 +22,7 @@ import { Code } from './codes.js';
 import { FrameParser, frame } from './frames.js';
 import { metadataHeaders } from './h2-metadata.js';
 import { decodeMessage, H2Session } from './h2-session.js';
-import { messageCodec } from './message.js';
+import { decodeUpstreamMessage, messageCodec } from './message.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
 import type { StreamCaller } from './stream-caller.js';
 import { needsResolver } from './target.js';
@@ -77,17 +77,7 @@ function prepareStream(call: CallPlan, session: H2Session): PreparedStream {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (let bytes = await reader.next(); bytes !== undefined; bytes = await reader.next()) {
-        let message: unknown;
-        try {
-          message = response.decode(bytes);
-        } catch (error) {
-          throw new CallError(
-            `upstream ${what} sent a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
-            502,
-            { cause: error },
-          );
-        }
-        yield message;
+        yield decodeUpstreamMessage(response, bytes, what, 'sent');
       }
       if (signal.aborted) throw aborted();
       if (reader.tooLarge) throw tooLarge(what, maxBytes);

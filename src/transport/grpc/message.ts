@@ -8,6 +8,7 @@
  */
 import type { Codec } from '../../codec/codec.js';
 import { codecs } from '../../codec/index.js';
+import { CallError } from '../../errors.js';
 import type { MessageType } from '../../schema/types.js';
 
 export interface MessageCodec {
@@ -49,4 +50,25 @@ export function messageCodec(type: MessageType | undefined): MessageCodec {
       return codec.decode(bytes, type);
     },
   };
+}
+
+/**
+ * An upstream's message decoded with `response`, or the 502 every gRPC caller answers when
+ * it is not a valid one (`verb`: "answered with" for unary answers, "sent" for streamed ones).
+ */
+export function decodeUpstreamMessage(
+  response: MessageCodec,
+  bytes: Uint8Array,
+  what: string,
+  verb: 'answered with' | 'sent',
+): Record<string, unknown> {
+  try {
+    return response.decode(bytes);
+  } catch (error) {
+    throw new CallError(
+      `upstream ${what} ${verb} a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
+      502,
+      { cause: error },
+    );
+  }
 }

@@ -11,7 +11,7 @@
 import { Client, credentials, Metadata, status as Code, type ClientReadableStream } from '@grpc/grpc-js';
 import type { CallPlan, GrpcHost, OutgoingCall, PreparedStream } from '../../compile/plan.js';
 import { CallError } from '../../errors.js';
-import { messageCodec } from './message.js';
+import { decodeUpstreamMessage, messageCodec } from './message.js';
 import { setMetadata } from './metadata.js';
 import { grpcCodeName, grpcToHttp } from './status.js';
 
@@ -67,17 +67,7 @@ export function createGrpcStreamCaller(): StreamCaller {
         signal.addEventListener('abort', onAbort, { once: true });
         try {
           for await (const bytes of stream as AsyncIterable<Buffer>) {
-            let message: unknown;
-            try {
-              message = response.decode(bytes);
-            } catch (error) {
-              throw new CallError(
-                `upstream ${what} sent a message that is not a valid ${response.typeName}: ${(error as Error).message}`,
-                502,
-                { cause: error },
-              );
-            }
-            yield message;
+            yield decodeUpstreamMessage(response, bytes, what, 'sent');
           }
         } catch (error) {
           throw failure ?? error;
