@@ -142,6 +142,14 @@ export function frame(message: Buffer): Buffer {
   return out;
 }
 
+/** The 5-byte prefix alone (uncompressed), for a large message written after it without a copy. */
+export function framePrefix(length: number): Buffer {
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(length, 1);
+  return prefix;
+}
+
 /** grpc-message is percent-encoded: bytes outside printable ASCII, and `%` itself. */
 export function encodeGrpcMessage(text: string): string {
   for (let i = 0; i < text.length; i++) {

@@ -23,6 +23,7 @@ import {
 } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { Code } from './codes.js';
+import { frame } from './frames.js';
 
 /** How a unary call ended, as grpc-js reports it: a code, details, metadata, the message. */
 export interface UnaryOutcome {
@@ -130,11 +131,7 @@ export class H2Session {
     call.stream = stream;
     (stream as CallStream)[CALL] = call;
     // One DATA write with END_STREAM: prefix (uncompressed flag, length) and message.
-    const frame = Buffer.allocUnsafe(5 + payload.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(payload.length, 1);
-    payload.copy(frame, 5);
-    stream.end(frame);
+    stream.end(frame(payload));
     // Shared listeners (no closure per call): each finds its call on the stream.
     stream.on('response', onResponse);
     stream.on('trailers', onTrailers);

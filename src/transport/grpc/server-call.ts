@@ -13,7 +13,7 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { parseGrpcTimeout } from '../../flow/deadline.js';
 import { Code } from './codes.js';
-import { encodeGrpcMessage, frame } from './frames.js';
+import { encodeGrpcMessage, frame, framePrefix } from './frames.js';
 
 // What a client sends that is not metadata for the flow (grpc-js removes the same).
 const NOT_METADATA = new Set([
@@ -146,10 +146,7 @@ export class GrpcCall {
     if (this.done || this.stream.destroyed) return true;
     if (!this.headersSent) this.sendHeaders();
     if (message.length < COPY_BELOW) return this.stream.write(frame(message));
-    const prefix = Buffer.allocUnsafe(5);
-    prefix[0] = 0;
-    prefix.writeUInt32BE(message.length, 1);
-    this.stream.write(prefix);
+    this.stream.write(framePrefix(message.length));
     return this.stream.write(message);
   }
 
