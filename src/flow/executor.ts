@@ -22,6 +22,7 @@ import { runDeadline } from './deadline.js';
 import { runForEach } from './for-each.js';
 import { rollbackValues, runKey, runRollbacks, type JournalRun } from './rollback.js';
 import type { FlowStop } from './stop.js';
+import { watchAbort } from '../shared/abort-watch.js';
 import type { FlowFailure, FlowRequest, FlowResult } from './types.js';
 
 const WAITING = 0;
@@ -223,12 +224,13 @@ class FlowRun {
     const abort = (): void => controller.abort();
     if (client.aborted || stop?.aborted) abort();
     else {
-      client.addEventListener('abort', abort, { once: true });
-      stop?.addEventListener('abort', abort, { once: true });
-      // The client's signal may outlive the run (one per connection): remove what was added.
+      // The client's signal may outlive the run (one per connection): watchAbort keeps one
+      // listener per signal, and the run removes its callback when it ends.
+      const unwatchClient = watchAbort(client, abort);
+      const unwatchStop = stop && watchAbort(stop, abort);
       this.unlink = () => {
-        client.removeEventListener('abort', abort);
-        stop?.removeEventListener('abort', abort);
+        unwatchClient();
+        unwatchStop?.();
       };
     }
     if (ms !== undefined) {

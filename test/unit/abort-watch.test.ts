@@ -1,6 +1,6 @@
 /** watchAbort: one EventTarget listener per signal, callbacks registered and removed cheaply. */
 import { describe, expect, it } from 'vitest';
-import { watchAbort } from '../../src/transport/abort-watch.js';
+import { watchAbort } from '../../src/shared/abort-watch.js';
 
 describe('watchAbort', () => {
   it('runs the callbacks still registered when the signal aborts, once each', () => {

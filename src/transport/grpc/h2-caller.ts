@@ -12,7 +12,7 @@ import type { CallPlan, CallResult, OutgoingCall, PreparedCall } from '../../com
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../compile/limits.js';
 import { CallError } from '../../errors.js';
 import { tooLarge } from '../http/read-capped.js';
-import { watchAbort } from '../abort-watch.js';
+import { watchAbort } from '../../shared/abort-watch.js';
 import type { Caller } from '../caller.js';
 import type { Discovery } from '../../discovery/resolver.js';
 import { Code } from './codes.js';

@@ -9,7 +9,7 @@
  *            ─▶ onResponseData × n ─▶ onResponseEnd ─▶ {status, headers, bytes}
  */
 import type { Dispatcher } from 'undici';
-import { watchAbort } from '../abort-watch.js';
+import { watchAbort } from '../../shared/abort-watch.js';
 
 export interface DispatchAnswer {
   status: number;

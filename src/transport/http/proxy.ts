@@ -25,7 +25,7 @@ import { hasEmptyParam, requestParams } from './flow-route.js';
 import { copyEndToEnd, forwardRequestHeaders, rewritePath } from './forward-headers.js';
 import { JSON_TYPE, sendError, sendFailure } from './reply.js';
 import { errorJson } from '../shared/raw-error.js';
-import { watchAbort } from '../abort-watch.js';
+import { watchAbort } from '../../shared/abort-watch.js';
 import type { FlowStop } from '../../flow/stop.js';
 import type { RoutePath } from './routes.js';
 import { hostPort, type Discovery } from '../../discovery/resolver.js';
