@@ -4,8 +4,6 @@
  * what Maestro cannot honour (`max_idle_conns`, `flush_interval`, endpoint
  * `read_timeout`/`write_timeout`) is a warning naming file:line, never silently dropped.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,35 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
 import { cleanup, configDir, daemon, send, shared } from './helpers.js';
-
-/** A self-signed certificate for 127.0.0.1, written to a fresh directory. */
-function selfSigned(): { dir: string; cert: string; key: string } {
-  const dir = configDir({});
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { dir, cert, key };
-}
+import { selfSignedCertificate, type SelfSigned } from '../fixtures/tls/certificate.js';
 
 function config(options: string): string {
   return `
@@ -76,12 +46,12 @@ flow "hello" {
 }
 
 describe('call options: TLS against a self-signed upstream', () => {
-  let tls: { dir: string; cert: string; key: string };
+  let tls: SelfSigned;
   let url: string;
 
   shared(async () => {
-    tls = selfSigned();
-    const server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (_req, res) => {
+    tls = selfSignedCertificate(configDir({}));
+    const server = createServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"greeting":"hello over TLS"}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -97,7 +67,7 @@ describe('call options: TLS against a self-signed upstream', () => {
   });
 
   async function hello(options: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    const dir = configDir({ 'tls.hcl': config(options), 'ca.pem': readFileSync(tls.cert, 'utf8') });
+    const dir = configDir({ 'tls.hcl': config(options), 'ca.pem': tls.cert.toString('utf8') });
     const { base } = await daemon([join(dir, 'tls.hcl')], { UPSTREAM: url });
     const res = await send(`${base}/hello`);
     return { status: res.status, body: res.json() };
@@ -115,7 +85,7 @@ describe('call options: TLS against a self-signed upstream', () => {
     const hcl =
       'service "hub" "Hub" {\n  host = "$UPSTREAM"\n\n  options {\n    ca_file = "./ca.pem"\n  }\n}\n\n' +
       'endpoint "gw" "http" {\n  endpoint = "/*path"\n  method   = "*"\n}\n\nproxy "gw" {\n  forward "hub.Hub" {}\n}\n';
-    const dir = configDir({ 'proxy.hcl': hcl, 'ca.pem': readFileSync(tls.cert, 'utf8') });
+    const dir = configDir({ 'proxy.hcl': hcl, 'ca.pem': tls.cert.toString('utf8') });
     const { base } = await daemon([join(dir, 'proxy.hcl')], { UPSTREAM: url });
     const res = await send(`${base}/anything`);
     expect(res.status).toBe(200);

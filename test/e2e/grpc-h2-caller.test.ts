@@ -4,8 +4,7 @@
  * ways (response headers and trailers), the deadline sent as grpc-timeout, a refused
  * connection and a non-gRPC HTTP answer mapped as grpc-js maps them.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Http2Server } from 'node:http2';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,42 +19,10 @@ import type { SchemaRegistry } from '../../src/schema/types.js';
 import type { Caller } from '../../src/transport/caller.js';
 import { createH2GrpcCaller } from '../../src/transport/grpc/h2-caller.js';
 import { FIXTURES } from '../fixtures/grpc/helpers.js';
+import { selfSignedCertificate, type SelfSigned } from '../fixtures/tls/certificate.js';
 
 const PROTO = path.join(FIXTURES, 'shop/proto/catalog.proto');
 const pos = { file: PROTO, line: 0, column: 0 };
-
-/** A self-signed certificate for 127.0.0.1 (openssl is part of the base image). */
-function certificate(): { cert: Buffer; key: Buffer } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'maestro-h2-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 interface Seen {
   metadata: Record<string, unknown>;
@@ -66,7 +33,7 @@ describe('gRPC caller on node:http2', () => {
   const seen: Seen[] = [];
   const closers: Array<() => Promise<void> | void> = [];
   let schemas: SchemaRegistry;
-  let tls: { cert: Buffer; key: Buffer };
+  let tls: SelfSigned;
   let plain: string;
   let secure: string;
   let raw: string;
@@ -77,7 +44,12 @@ describe('gRPC caller on node:http2', () => {
     schemas = await loadSchemas([{ value: PROTO, pos }], diagnostics);
     const item = schemas.messages.get('maestro.catalog.Item')!.proto;
     const query = schemas.messages.get('maestro.catalog.LookupRequest')!.proto;
-    tls = certificate();
+    const certs = mkdtempSync(path.join(tmpdir(), 'maestro-h2-tls-'));
+    try {
+      tls = selfSignedCertificate(certs);
+    } finally {
+      rmSync(certs, { recursive: true, force: true });
+    }
     const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
       const { id } = query.toObject(query.decode(call.request)) as { id?: string };
       const deadline = call.getDeadline();

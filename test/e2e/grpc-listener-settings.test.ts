@@ -3,9 +3,7 @@
  * bound (max_message_size), the idle timeout of connections and the read timeout of a
  * request message; validate reports bad values with their position.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -16,6 +14,7 @@ import { loadPlan } from '../../src/daemon/load.js';
 import { formatDiagnostic } from '../../src/errors.js';
 import { loadProto, serviceConstructor } from '../fixtures/grpc/helpers.js';
 import { framed, hcl, PROTO, statusOf, type Raw } from '../fixtures/grpc/listener.js';
+import { selfSignedCertificate } from '../fixtures/tls/certificate.js';
 import { cleanup, configDir, sendJson, upstream, waitFor } from './helpers.js';
 
 type EchoClient = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall>;
@@ -46,39 +45,10 @@ function call(client: EchoClient, method: string, request: unknown) {
   );
 }
 
-/** A self-signed certificate for 127.0.0.1, written into `dir`. */
-function certificate(dir: string): { cert: Buffer } {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: readFileSync(join(dir, 'cert.pem')) };
-}
-
 describe('grpc { } settings', () => {
   it('serves over TLS with cert_file and key_file', async () => {
-    const certs = configDir({});
-    const { cert } = certificate(certs);
-    const block = `grpc {\n  address   = "127.0.0.1:0"\n  cert_file = "${join(certs, 'cert.pem')}"\n  key_file  = "${join(certs, 'key.pem')}"\n}`;
+    const { cert, certFile, keyFile } = selfSignedCertificate(configDir({}));
+    const block = `grpc {\n  address   = "127.0.0.1:0"\n  cert_file = "${certFile}"\n  key_file  = "${keyFile}"\n}`;
     const { daemon, pkg } = await start(block);
     const Echo = serviceConstructor(pkg, 'lt.Echo');
     const secure = new Echo(daemon.addresses.grpc!, grpc.credentials.createSsl(cert)) as unknown as EchoClient;

@@ -3,7 +3,7 @@
  * ids, answers and errors, CORS and probes. The executor itself is tested elsewhere.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { createHttpListener } from '../../src/transport/http/listener.js';
 import { Executor } from '../../src/flow/executor.js';
 import type { FlowRunner } from '../../src/transport/listener.js';
 import { address as listenAt, NO_FLOWS, route } from './plan-fixtures.js';
+import { selfSignedCertificate } from '../fixtures/tls/certificate.js';
 
 const pos = { file: 'flow.hcl', line: 1, column: 1 };
 
@@ -251,33 +252,11 @@ describe('http listener', () => {
   it.skipIf(!hasOpenssl())('serves HTTPS when cert_file and key_file are set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'maestro-tls-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const certFile = join(dir, 'cert.pem');
-    const keyFile = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCertificate(dir);
     const base = await start(
       [endpoint('/a', 'GET')],
       new FakeExecutor(() => ({ ok: true, header: {}, body: { tls: true } })),
-      { tls: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } },
+      { tls: { cert: cert.toString('utf8'), key: key.toString('utf8') } },
     );
     const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
     onTestFinished(() => dispatcher.close());
