@@ -5,30 +5,23 @@
  * `createMessageType` on any type it meets and get what the registry holds.
  */
 import protobuf from 'protobufjs';
-import type { EnumType, FieldType, MessageType, MethodType, ScalarKind, SchemaRegistry, ServiceType } from './types.js';
+import {
+  SCALAR_KINDS,
+  type EnumType,
+  type FieldType,
+  type MessageType,
+  type MethodType,
+  type ScalarKind,
+  type SchemaRegistry,
+  type ServiceType,
+} from './types.js';
 import { HTTP_OPTION, SERVICE_OPTION } from './annotations.js';
 import { lookupFieldType, type Positions } from './merge.js';
 
 const messageCache = new WeakMap<protobuf.Type, MessageType>();
 const enumCache = new WeakMap<protobuf.Enum, EnumType>();
 
-const SCALARS = new Set<string>([
-  'double',
-  'float',
-  'int32',
-  'uint32',
-  'sint32',
-  'fixed32',
-  'sfixed32',
-  'int64',
-  'uint64',
-  'sint64',
-  'fixed64',
-  'sfixed64',
-  'bool',
-  'string',
-  'bytes',
-]);
+const SCALARS = new Set<string>(SCALAR_KINDS);
 
 function withoutDot(fullName: string): string {
   return fullName.startsWith('.') ? fullName.slice(1) : fullName;

@@ -7,22 +7,26 @@
 import type protobuf from 'protobufjs';
 import type { Pos } from '../spec/types.js';
 
-export type ScalarKind =
-  | 'double'
-  | 'float'
-  | 'int32'
-  | 'uint32'
-  | 'sint32'
-  | 'fixed32'
-  | 'sfixed32'
-  | 'int64'
-  | 'uint64'
-  | 'sint64'
-  | 'fixed64'
-  | 'sfixed64'
-  | 'bool'
-  | 'string'
-  | 'bytes';
+/** The protobuf scalar types, in the order of the protobuf language guide. */
+export const SCALAR_KINDS = [
+  'double',
+  'float',
+  'int32',
+  'uint32',
+  'sint32',
+  'fixed32',
+  'sfixed32',
+  'int64',
+  'uint64',
+  'sint64',
+  'fixed64',
+  'sfixed64',
+  'bool',
+  'string',
+  'bytes',
+] as const;
+
+export type ScalarKind = (typeof SCALAR_KINDS)[number];
 
 export interface FieldType {
   name: string;

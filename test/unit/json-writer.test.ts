@@ -12,29 +12,13 @@ import { writerFor } from '../../src/codec/json-writer.js';
 import { JsonCodec } from '../../src/codec/json.js';
 import { ENCODE_JSON, normalize } from '../../src/codec/typed.js';
 import { createMessageType } from '../../src/schema/build.js';
-import type { FieldType, MessageType, ScalarKind } from '../../src/schema/types.js';
+import { SCALAR_KINDS, type FieldType, type MessageType, type ScalarKind } from '../../src/schema/types.js';
 import { jsonText } from '../../src/shared/values.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-const SCALARS: ScalarKind[] = [
-  'double',
-  'float',
-  'int32',
-  'uint32',
-  'sint32',
-  'fixed32',
-  'sfixed32',
-  'int64',
-  'uint64',
-  'sint64',
-  'fixed64',
-  'sfixed64',
-  'bool',
-  'string',
-  'bytes',
-];
+const SCALARS: readonly ScalarKind[] = SCALAR_KINDS;
 const MAP_KEYS: ScalarKind[] = ['string', 'int32', 'int64', 'uint32', 'bool', 'sint64'];
 // Snake case (a proto3 JSON name differs), names of Object.prototype members, plain ones.
 const NAMES = ['id', 'display_name', 'user_id', 'constructor', 'toString', 'valueOf', 'tags', 'x', 'created_at'];
