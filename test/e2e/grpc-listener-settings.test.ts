@@ -93,7 +93,12 @@ describe('grpc { } settings', () => {
     stream.on('error', () => undefined);
     stream.end(framed(Buffer.from([0x0a, 0x04, 0x68, 0x6f, 0x6c, 0x64]))); // Msg { text: "hold" }
     await waitFor(() => slow.seen.length === before + 1, 'the upstream to hold the call');
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    // A connection opened after the call started: once it has been closed as idle, the
+    // busy one has been quiet at least as long, and must still be open.
+    const later = connect(`http://${daemon.addresses.grpc!}`);
+    later.on('error', () => undefined);
+    cleanup(() => later.destroy());
+    await once(later, 'goaway');
     expect(goaway).toBe(false);
     expect(stream.closed).toBe(false);
   });
